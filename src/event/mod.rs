@@ -1,0 +1,1 @@
+//! Event catalogue (generated from proto/).
