@@ -1,1 +1,24 @@
-//! Event catalogue (generated from proto/).
+//! Event catalogue: the `CaseEvent` envelope and its payloads, generated from
+//! `proto/casemgmt/events/v1/`, plus the helpers every consumer needs.
+//!
+//! - [`pb`]: generated prost types with canonical proto3 JSON serde impls.
+//! - [`EventType`]: one per payload variant, with its `event_type` string.
+//! - [`decode`] / [`validate`]: wire decoding plus cheap envelope checks,
+//!   failing with a [`DecodeError`] that names the problem.
+//! - [`to_json_line`] / [`from_json_line`]: the NDJSON form.
+//! - [`synth`]: deterministic synthetic event streams for `produce` and tests.
+
+mod decode;
+mod event_type;
+mod json;
+pub mod pb;
+pub mod synth;
+
+pub use decode::{decode, validate, DecodeError};
+pub use event_type::{EventType, Scope, UnknownEventType};
+pub use json::{from_json_line, to_json_line};
+pub use pb::case_event::Payload;
+pub use pb::{CaseEvent, CaseSnapshot};
+
+/// Envelope `schema_version` written by this build.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,195 @@
+//! Wiring: settings → store, flavor, DLQ, source → runtime. Used by the CLI.
+
+pub mod kafka;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::flavors::{self, BuildCtx, FlavorSpec};
+use crate::runtime::dlq::{DeadLetterSink, KafkaDlq};
+use crate::runtime::policy::{
+    BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
+};
+use crate::runtime::{RunSummary, Runtime};
+use crate::settings::{self, RuntimeSettings, Settings};
+use crate::source::file::{self, FileControl, FileInput};
+use crate::source::kafka::{start_group, KafkaSourceConfig};
+use crate::source::{channels, SourceControl};
+use crate::store::Store;
+
+/// Where a run reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// The flavor's consumer group on the configured topics.
+    Kafka,
+    /// A file or stdin.
+    File(FileInput),
+}
+
+impl SourceSpec {
+    /// Parses `kafka`, `file:PATH` or `stdin`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        if spec == "kafka" {
+            return Ok(SourceSpec::Kafka);
+        }
+        FileInput::parse(spec)
+            .map(SourceSpec::File)
+            .ok_or_else(|| format!("unknown source '{spec}' (expected kafka, file:PATH or stdin)"))
+    }
+}
+
+/// The runtime knobs for one flavor, from settings.
+pub fn runtime_config(rt: &RuntimeSettings) -> RuntimeConfig {
+    RuntimeConfig {
+        ordering: match rt.ordering {
+            settings::OrderingMode::Key => Ordering::Key,
+            settings::OrderingMode::Partition => Ordering::Partition,
+        },
+        max_in_flight: rt.max_in_flight as usize,
+        handler_timeout: rt.handler_timeout(),
+        shutdown_grace: rt.shutdown_grace(),
+        drain_timeout: rt.drain_timeout(),
+        retry: RetryPolicy {
+            initial: rt.retry.initial_backoff(),
+            max: rt.retry.max_backoff(),
+            max_attempts: rt.retry.max_attempts,
+            max_elapsed: rt.retry.max_elapsed(),
+            on_exhausted: match rt.retry.on_exhausted {
+                settings::OnExhausted::Crash => OnExhausted::Crash,
+                settings::OnExhausted::DeadLetter => OnExhausted::DeadLetter,
+            },
+        },
+        dlq: DlqPolicy {
+            enabled: rt.dlq.enabled,
+            topic_template: rt.dlq.topic.clone(),
+            max_ratio: rt.dlq.max_ratio,
+            window: rt.dlq.window as usize,
+            min_events: rt.dlq.min_events as usize,
+        },
+        batch: BatchLimits {
+            max_events: rt.batch.max_events as usize,
+            max_bytes: rt.batch.max_bytes as usize,
+            max_wait: rt.batch.max_wait(),
+        },
+    }
+}
+
+/// Errors of wiring a run (before any event is handled).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The store could not be opened.
+    #[error("store {url}: {source}")]
+    Store {
+        /// The URL with its password masked.
+        url: String,
+        /// Why.
+        source: crate::store::StoreError,
+    },
+    /// The flavor could not be built.
+    #[error(transparent)]
+    Flavor(#[from] flavors::BuildError),
+    /// A Kafka client could not be created.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The Kafka source could not start.
+    #[error(transparent)]
+    Source(#[from] crate::source::kafka::KafkaSourceError),
+}
+
+/// Opens the configured store.
+pub async fn open_store(settings: &Settings) -> Result<Store, SetupError> {
+    Store::connect(settings.store.url.expose(), settings.store.max_connections)
+        .await
+        .map_err(|source| SetupError::Store {
+            url: settings.store.redacted_url(),
+            source,
+        })
+}
+
+/// Builds the runtime of one flavor (store, handler, DLQ writer).
+pub async fn build_runtime(
+    settings: &Settings,
+    spec: &'static FlavorSpec,
+    store: Store,
+) -> Result<Runtime, SetupError> {
+    let null = serde_yaml::Value::Null;
+    let section = section_without_runtime(settings.flavor_section(spec.name).unwrap_or(&null));
+    let processor = (spec.build)(BuildCtx {
+        section: &section,
+        store: Some(store.clone()),
+    })
+    .await?;
+    let config = runtime_config(&settings.runtime_for(spec.name));
+    let dlq: Option<Arc<dyn DeadLetterSink>> = if settings.kafka.brokers.is_empty() {
+        None
+    } else {
+        Some(Arc::new(KafkaDlq::new(
+            kafka::producer(&settings.kafka)?,
+            config.dlq.clone(),
+        )))
+    };
+    Ok(Runtime {
+        flavor: spec.name,
+        processor,
+        store: Some(store),
+        dlq,
+        config,
+    })
+}
+
+fn section_without_runtime(section: &serde_yaml::Value) -> serde_yaml::Value {
+    let mut section = section.clone();
+    if let Some(map) = section.as_mapping_mut() {
+        map.remove("runtime");
+    }
+    section
+}
+
+/// Runs one flavor over a source until it ends, `shutdown` fires, or a fatal error.
+pub async fn run(
+    settings: &Settings,
+    spec: &'static FlavorSpec,
+    source: SourceSpec,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunSummary> {
+    let store = open_store(settings).await?;
+    spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
+    let runtime = build_runtime(settings, spec, store).await?;
+    let capacity = runtime.config.max_in_flight * 2 + 1024;
+    let (tx, rx) = channels(capacity);
+    let control: Arc<dyn SourceControl> = match source {
+        SourceSpec::Kafka => {
+            let config = KafkaSourceConfig {
+                properties: kafka::consumer_properties(settings, spec.name),
+                topics: settings.kafka.topics.clone(),
+                drain_timeout: runtime.config.drain_timeout,
+            };
+            start_group(&config, tx)?
+        }
+        SourceSpec::File(input) => {
+            tokio::spawn(file::run(input, tx));
+            Arc::new(FileControl::default())
+        }
+    };
+    tracing::info!(flavor = spec.name, "running");
+    Ok(runtime.run(rx, control, shutdown).await?)
+}
+
+/// Deletes expired ledger rows hourly.
+fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match store.expire_ledger(ttl).await {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows"),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
+                },
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    });
+}

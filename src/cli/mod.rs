@@ -1,0 +1,173 @@
+//! The command line: `run`, `flavors`, `produce`, `replay`, `dlq`, `config`, `timeline`.
+
+pub mod produce;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, SourceSpec};
+use crate::flavors;
+use crate::settings::{self, LoadOptions, Settings};
+
+/// Consumes case domain events and runs one handler flavor.
+#[derive(Debug, Parser)]
+#[command(name = "case-event-handler", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where configuration comes from (all layers are optional).
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Environment: selects config/<ENV>.yaml.
+    #[arg(long, global = true, env = "CEH_ENV", default_value = settings::DEFAULT_ENV)]
+    pub env: String,
+    /// Directory holding base.yaml and the environment overlays.
+    #[arg(long, global = true, env = "CEH_CONFIG_DIR", default_value = "config")]
+    pub config_dir: PathBuf,
+    /// One more YAML file, merged after the environment overlay.
+    #[arg(long = "config", global = true, value_name = "PATH")]
+    pub extra_file: Option<PathBuf>,
+    /// Override one key, e.g. --set runtime.max_in_flight=64 (repeatable; wins over everything).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// Loads and validates the layered configuration.
+    pub fn load(&self) -> Result<Settings, settings::ConfigError> {
+        settings::load(&LoadOptions {
+            config_dir: self.config_dir.clone(),
+            env: self.env.clone(),
+            extra_file: self.extra_file.clone(),
+            overrides: self.overrides.clone(),
+            env_vars: std::env::vars().collect(),
+        })
+    }
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one flavor until stopped (SIGTERM/SIGINT drain and commit, then exit 0).
+    Run {
+        /// The flavor to run (see `flavors`).
+        #[arg(long)]
+        flavor: String,
+        /// Where events come from: kafka, file:PATH (.ndjson or length-delimited protobuf), or stdin.
+        #[arg(long, default_value = "kafka")]
+        source: String,
+    },
+    /// List the registered flavors.
+    Flavors,
+    /// Publish events to Kafka: from an NDJSON file, or a synthetic stream.
+    Produce(produce::ProduceArgs),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective values, secrets masked.
+    Check,
+}
+
+/// Parses arguments, runs the command, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Flavors => {
+            print_flavors();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Check) => config_check(&cli.config),
+        Command::Run { flavor, source } => run(&cli.config, &flavor, &source).await,
+        Command::Produce(args) => {
+            let settings = cli.config.load()?;
+            crate::telemetry::init_logs(&settings.telemetry);
+            produce::run(&settings, args).await
+        }
+    }
+}
+
+async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<ExitCode> {
+    let spec = flavors::find(flavor)?;
+    let source = SourceSpec::parse(source).map_err(anyhow::Error::msg)?;
+    let settings = config.load()?;
+    crate::telemetry::init_logs(&settings.telemetry);
+    let shutdown = crate::shutdown::on_signals();
+    let summary = app::run(&settings, spec, source, shutdown)
+        .await
+        .with_context(|| format!("flavor {flavor}"))?;
+    tracing::info!(%summary, "stopped");
+    eprintln!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    match config.load() {
+        Ok(settings) => {
+            print!("{}", settings.render_masked());
+            eprintln!(
+                "configuration is valid (environment {})",
+                settings.environment
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("invalid configuration:\n{err}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn print_flavors() {
+    let width = flavors::FLAVORS
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(6);
+    println!(
+        "{:<width$}  {:<6}  {:<5}  SUMMARY",
+        "FLAVOR", "STYLE", "STORE"
+    );
+    for f in flavors::FLAVORS {
+        let store = if f.needs_store { "yes" } else { "no" };
+        println!(
+            "{:<width$}  {:<6}  {:<5}  {}",
+            f.name,
+            f.style.as_str(),
+            store,
+            f.summary
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! The handler contract every flavor implements.
+//!
+//! A [`Handler`] takes one decoded event and answers one [`HandleResp`]; a
+//! [`BatchHandler`] takes a batch and answers one `HandleResp` per event, in the
+//! same order. Handlers never sleep, loop on retries, or commit offsets: they
+//! describe what happened and the runtime decides what to do next.
+//!
+//! Inside a flavor, errors are typed ([`HandlerError`] carries an [`ErrorClass`]);
+//! [`HandleResp::classify`] is the one place that maps a result to an outcome.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::event::CaseEvent;
+use crate::store::{LedgerTx, Store, StoreError};
+
+/// What a handler decided about one event.
+#[derive(Debug)]
+pub enum HandleResp {
+    /// The effects happened; the event is complete.
+    Success,
+    /// Nothing to do for a stated reason; the event is complete.
+    Skip(SkipReason),
+    /// A transient failure: the runtime retries with backoff.
+    Retry(HandlerError),
+    /// A permanent failure: the runtime dead-letters the event.
+    Discard(HandlerError),
+}
+
+impl HandleResp {
+    /// The single classifier from a flavor's typed result to an outcome.
+    pub fn classify(result: Result<(), HandlerError>) -> Self {
+        match result {
+            Ok(()) => HandleResp::Success,
+            Err(err) => match err.class {
+                ErrorClass::Transient => HandleResp::Retry(err),
+                ErrorClass::Permanent | ErrorClass::Invalid => HandleResp::Discard(err),
+                ErrorClass::Duplicate => HandleResp::Skip(SkipReason::Duplicate),
+            },
+        }
+    }
+
+    /// A short label for metrics and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            HandleResp::Success => "success",
+            HandleResp::Skip(_) => "skip",
+            HandleResp::Retry(_) => "retry",
+            HandleResp::Discard(_) => "discard",
+        }
+    }
+}
+
+/// Why an event was skipped. Every skip names its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The flavor does not consume this event type.
+    NotInterested,
+    /// The event id is already in the flavor's processed-events ledger.
+    Duplicate,
+    /// The event is older than state already applied (by aggregate version).
+    Stale,
+    /// A feature flag turned the effect off.
+    Disabled(String),
+    /// Any other reason the flavor states.
+    Other(String),
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::NotInterested => f.write_str("not-interested"),
+            SkipReason::Duplicate => f.write_str("duplicate"),
+            SkipReason::Stale => f.write_str("stale"),
+            SkipReason::Disabled(flag) => write!(f, "disabled:{flag}"),
+            SkipReason::Other(why) => write!(f, "other:{why}"),
+        }
+    }
+}
+
+/// How the runtime treats a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Worth retrying: timeouts, 429, 5xx, a database that went away.
+    Transient,
+    /// Retrying cannot help: a 4xx the vendor rejects, a broken mapping.
+    Permanent,
+    /// The event itself is unusable.
+    Invalid,
+    /// The effect already happened (idempotency ledger hit).
+    Duplicate,
+}
+
+/// A typed handler failure with its class, an optional retry hint and a message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HandlerError {
+    /// How the runtime treats this failure.
+    pub class: ErrorClass,
+    /// The least time to wait before retrying (e.g. from `Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// What went wrong, for logs and dead-letter headers.
+    pub message: String,
+}
+
+impl HandlerError {
+    /// A transient failure.
+    pub fn transient(message: impl fmt::Display) -> Self {
+        Self::new(ErrorClass::Transient, message)
+    }
+
+    /// A permanent failure.
+    pub fn permanent(message: impl fmt::Display) -> Self {
+        Self::new(ErrorClass::Permanent, message)
+    }
+
+    /// An unusable event.
+    pub fn invalid(message: impl fmt::Display) -> Self {
+        Self::new(ErrorClass::Invalid, message)
+    }
+
+    fn new(class: ErrorClass, message: impl fmt::Display) -> Self {
+        Self {
+            class,
+            retry_after: None,
+            message: message.to_string(),
+        }
+    }
+
+    /// Sets the least delay before the next attempt.
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+}
+
+impl From<StoreError> for HandlerError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::AlreadyProcessed => Self::new(ErrorClass::Duplicate, err),
+            StoreError::Sqlx(ref e) if is_permanent_sql(e) => Self::permanent(err),
+            _ => Self::transient(err),
+        }
+    }
+}
+
+/// Constraint violations and bad SQL do not heal by retrying; everything else
+/// (connection loss, pool timeouts, serialization failures) may.
+fn is_permanent_sql(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => !matches!(
+            db.code().as_deref(),
+            Some("40001") | Some("40P01") | Some("55P03") | Some("57P01") | Some("5") | Some("6")
+        ),
+        sqlx::Error::ColumnNotFound(_) | sqlx::Error::TypeNotFound { .. } => true,
+        _ => false,
+    }
+}
+
+/// What a handler may use while handling one event.
+#[derive(Clone)]
+pub struct Ctx {
+    flavor: &'static str,
+    store: Option<Store>,
+    attempt: u32,
+    ledger_written: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    /// A context for one attempt at one event.
+    pub fn new(flavor: &'static str, store: Option<Store>, attempt: u32) -> Self {
+        Self {
+            flavor,
+            store,
+            attempt,
+            ledger_written: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The flavor handling the event.
+    pub fn flavor(&self) -> &'static str {
+        self.flavor
+    }
+
+    /// 1 for the first attempt, 2 for the first retry, and so on.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The key external systems get so that a retried call has one effect.
+    pub fn idempotency_key(&self, event: &CaseEvent) -> String {
+        format!("{}:{}", self.flavor, event.event_id)
+    }
+
+    /// The store, for flavors that read or write the database.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Opens a transaction that already holds this event's ledger row.
+    ///
+    /// Write the effects through it and call [`Ctx::commit`]: effects and the
+    /// ledger row commit together, so the effects happen exactly once. If the
+    /// event was processed before, this fails with [`StoreError::AlreadyProcessed`],
+    /// which classifies as a duplicate skip.
+    pub async fn begin(&self, event: &CaseEvent) -> Result<LedgerTx, StoreError> {
+        let store = self.store.as_ref().ok_or(StoreError::NotConfigured)?;
+        store.begin_claim(self.flavor, &event.event_id).await
+    }
+
+    /// Commits a transaction opened by [`Ctx::begin`].
+    pub async fn commit(&self, tx: LedgerTx) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.ledger_written.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Whether the handler already wrote the ledger row in its own transaction.
+    pub(crate) fn ledger_written(&self) -> bool {
+        self.ledger_written.load(Ordering::Acquire)
+    }
+}
+
+/// One event in, one outcome out.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// Whether this flavor consumes events of this type (e.g. `case.status_changed`).
+    fn wants(&self, event_type: &str) -> bool;
+
+    /// Handles one event.
+    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp;
+}
+
+/// A batch in, one outcome per event out (same length, same order).
+#[async_trait]
+pub trait BatchHandler: Send + Sync + 'static {
+    /// Whether this flavor consumes events of this type.
+    fn wants(&self, event_type: &str) -> bool;
+
+    /// Handles a batch; the answer has exactly one entry per event.
+    async fn handle_batch(&self, ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp>;
+}
+
+/// A flavor's processing style.
+#[derive(Clone)]
+pub enum Processor {
+    /// One event at a time, per-key ordered, concurrent across keys.
+    Single(Arc<dyn Handler>),
+    /// Batches closed on count, bytes or time.
+    Batch(Arc<dyn BatchHandler>),
+}
+
+impl Processor {
+    /// Whether the flavor consumes events of this type.
+    pub fn wants(&self, event_type: &str) -> bool {
+        match self {
+            Processor::Single(h) => h.wants(event_type),
+            Processor::Batch(h) => h.wants(event_type),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! One attempt at one event (or one batch): dedup, handler under a timeout,
+//! panic capture, ledger. Runs inside a task; decides nothing about retries.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::FutureExt;
+
+use super::record::Record;
+use crate::event::CaseEvent;
+use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
+use crate::store::Store;
+
+/// An event on its way through the runtime.
+#[derive(Debug)]
+pub struct Job {
+    /// The raw record, kept for the DLQ until the offset commits.
+    pub record: Record,
+    /// The decoded event.
+    pub event: Arc<CaseEvent>,
+    /// The ordering key.
+    pub key: Bytes,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the first attempt started.
+    pub first_try: Option<Instant>,
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub enum Attempt {
+    /// A handler answer (retries are decided by the runtime).
+    Resp(HandleResp),
+    /// The handler panicked: a crash, never a hang.
+    Panicked(String),
+    /// The attempt was cancelled before it ran (partition revoked or stopping).
+    Cancelled,
+}
+
+/// Shared by every attempt of one run.
+#[derive(Clone)]
+pub struct Env {
+    /// The flavor name.
+    pub flavor: &'static str,
+    /// The processed-events ledger, when a store is configured.
+    pub store: Option<Store>,
+    /// Longest one handler call may take.
+    pub timeout: Duration,
+}
+
+/// Runs one attempt of a single-event handler.
+pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
+    let ctx = Ctx::new(env.flavor, env.store.clone(), job.attempts + 1);
+    if let Some(store) = &env.store {
+        match store.seen(env.flavor, &job.event.event_id).await {
+            Ok(true) => return Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate)),
+            Ok(false) => {}
+            Err(err) => return Attempt::Resp(HandleResp::Retry(err.into())),
+        }
+    }
+    let call = AssertUnwindSafe(handler.handle(&ctx, &job.event)).catch_unwind();
+    let resp = match tokio::time::timeout(env.timeout, call).await {
+        Err(_) => HandleResp::Retry(timed_out(env.timeout)),
+        Ok(Err(panic)) => return Attempt::Panicked(panic_message(panic)),
+        Ok(Ok(resp)) => resp,
+    };
+    Attempt::Resp(finish(&env, &ctx, &job.event.event_id, resp).await)
+}
+
+/// Runs one attempt of a batch handler; one answer per job, in order.
+pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Vec<Attempt> {
+    let attempt = jobs.iter().map(|j| j.attempts).max().unwrap_or(0) + 1;
+    let ctx = Ctx::new(env.flavor, env.store.clone(), attempt);
+    let mut out: Vec<Option<Attempt>> = jobs.iter().map(|_| None).collect();
+    let mut todo = Vec::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        match seen(&env, &job.event.event_id).await {
+            Ok(true) => out[i] = Some(Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate))),
+            Ok(false) => todo.push(i),
+            Err(err) => out[i] = Some(Attempt::Resp(HandleResp::Retry(err))),
+        }
+    }
+    if !todo.is_empty() {
+        let events: Vec<&CaseEvent> = todo.iter().map(|&i| jobs[i].event.as_ref()).collect();
+        let call = AssertUnwindSafe(handler.handle_batch(&ctx, &events)).catch_unwind();
+        let answers = match tokio::time::timeout(env.timeout, call).await {
+            Err(_) => todo
+                .iter()
+                .map(|_| Attempt::Resp(HandleResp::Retry(timed_out(env.timeout))))
+                .collect(),
+            Ok(Err(panic)) => {
+                let msg = panic_message(panic);
+                todo.iter()
+                    .map(|_| Attempt::Panicked(msg.clone()))
+                    .collect()
+            }
+            Ok(Ok(resps)) if resps.len() != todo.len() => {
+                let msg = format!(
+                    "batch handler answered {} outcomes for {} events",
+                    resps.len(),
+                    todo.len()
+                );
+                todo.iter()
+                    .map(|_| Attempt::Panicked(msg.clone()))
+                    .collect()
+            }
+            Ok(Ok(resps)) => {
+                let mut answers = Vec::with_capacity(resps.len());
+                for (&i, resp) in todo.iter().zip(resps) {
+                    answers.push(Attempt::Resp(
+                        finish(&env, &ctx, &jobs[i].event.event_id, resp).await,
+                    ));
+                }
+                answers
+            }
+        };
+        for (&i, answer) in todo.iter().zip(answers) {
+            out[i] = Some(answer);
+        }
+    }
+    out.into_iter()
+        .map(|a| a.unwrap_or(Attempt::Cancelled))
+        .collect()
+}
+
+async fn seen(env: &Env, event_id: &str) -> Result<bool, HandlerError> {
+    match &env.store {
+        Some(store) => Ok(store.seen(env.flavor, event_id).await?),
+        None => Ok(false),
+    }
+}
+
+/// Writes the ledger row after a completed event, unless the handler did so in
+/// its own transaction. A failure here is retried: the handler's effects are
+/// idempotent by event id, so the retry is safe and the row gets written.
+async fn finish(env: &Env, ctx: &Ctx, event_id: &str, resp: HandleResp) -> HandleResp {
+    let completes = matches!(resp, HandleResp::Success | HandleResp::Skip(_));
+    let duplicate = matches!(resp, HandleResp::Skip(SkipReason::Duplicate));
+    match &env.store {
+        Some(store) if completes && !duplicate && !ctx.ledger_written() => {
+            match store.record(env.flavor, event_id).await {
+                Ok(()) => resp,
+                Err(err) => HandleResp::Retry(err.into()),
+            }
+        }
+        _ => resp,
+    }
+}
+
+fn timed_out(after: Duration) -> HandlerError {
+    HandlerError::transient(format!("handler timed out after {} ms", after.as_millis()))
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "handler panicked".into())
+}

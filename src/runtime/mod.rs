@@ -1,0 +1,61 @@
+//! The runtime: everything between a source and a flavor's handler.
+//!
+//! Per record: decode → wanted? → per-key scheduling → dedup (ledger) → handler
+//! under a timeout → outcome → retry with backoff (partition paused, polling
+//! goes on) or dead-letter → ledger → contiguous watermark → offset store.
+//! Flavors never see offsets, never sleep and never loop on retries: all of
+//! that happens here, once.
+
+pub mod attempt;
+mod decode;
+mod dispatch;
+pub mod dlq;
+pub mod offsets;
+pub mod policy;
+pub mod record;
+pub mod scheduler;
+mod summary;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+pub use decode::decode_record;
+pub use summary::{RunError, RunSummary};
+
+use crate::handler::Processor;
+use crate::source::{SourceControl, SourceRx};
+use crate::store::Store;
+use dlq::DeadLetterSink;
+use policy::RuntimeConfig;
+
+/// One flavor's pipeline, ready to run over a source.
+pub struct Runtime {
+    /// The flavor name (metrics, ledger, DLQ headers).
+    pub flavor: &'static str,
+    /// The flavor's handler.
+    pub processor: Processor,
+    /// The idempotency ledger (and the flavor's database).
+    pub store: Option<Store>,
+    /// Where dead letters go; without one, a discard stops the run.
+    pub dlq: Option<Arc<dyn DeadLetterSink>>,
+    /// Limits and policies.
+    pub config: RuntimeConfig,
+}
+
+impl Runtime {
+    /// Runs until the source ends, `shutdown` fires, or a fatal error.
+    ///
+    /// On return every completed event's offset has been stored and committed
+    /// through `control`; nothing past an unfinished event is.
+    pub async fn run(
+        self,
+        rx: SourceRx,
+        control: Arc<dyn SourceControl>,
+        shutdown: CancellationToken,
+    ) -> Result<RunSummary, RunError> {
+        dispatch::Dispatcher::new(self, control.clone())
+            .run(rx, shutdown)
+            .await
+    }
+}

@@ -1,0 +1,243 @@
+//! A bounded Kafka source: explicit partitions and offset ranges, no group
+//! membership. Used by `replay` (nothing committed) and `dlq redrive` (the
+//! redrive group's offsets committed). Ends when every range is read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, DefaultConsumerContext};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::kafka::{to_record, tpl_of, tps_of, KafkaSourceError};
+use super::{SourceControl, SourceMsg, SourceTx};
+use crate::runtime::record::Tp;
+
+/// One partition's range: `start` inclusive, `end` exclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    /// The partition.
+    pub tp: Tp,
+    /// First offset read.
+    pub start: i64,
+    /// One past the last offset read.
+    pub end: i64,
+}
+
+impl Range {
+    /// How many offsets the range spans.
+    pub fn len(&self) -> i64 {
+        (self.end - self.start).max(0)
+    }
+
+    /// Whether the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A client for metadata look-ups (partitions, watermarks, offsets by time).
+pub struct Lookup {
+    consumer: BaseConsumer,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Lookup {
+    /// Connects with these properties (brokers, security).
+    pub fn new(props: &BTreeMap<String, String>) -> Result<Self, KafkaSourceError> {
+        let mut config = ClientConfig::new();
+        for (k, v) in props {
+            config.set(k, v);
+        }
+        Ok(Self {
+            consumer: config.create()?,
+        })
+    }
+
+    /// The partition numbers of a topic.
+    pub fn partitions(&self, topic: &str) -> Result<Vec<i32>, KafkaSourceError> {
+        let md = self.consumer.fetch_metadata(Some(topic), TIMEOUT)?;
+        Ok(md
+            .topics()
+            .iter()
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect())
+    }
+
+    /// Low and high watermarks of a partition.
+    pub fn watermarks(&self, tp: &Tp) -> Result<(i64, i64), KafkaSourceError> {
+        Ok(self
+            .consumer
+            .fetch_watermarks(&tp.topic, tp.partition, TIMEOUT)?)
+    }
+
+    /// The first offset of each partition with a timestamp at or after `ms`
+    /// (the high watermark when there is none).
+    pub fn offsets_at(&self, tps: &[Tp], ms: i64) -> Result<HashMap<Tp, i64>, KafkaSourceError> {
+        let mut query = TopicPartitionList::new();
+        for tp in tps {
+            query.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(ms))?;
+        }
+        let found = self.consumer.offsets_for_times(query, TIMEOUT)?;
+        let mut out = HashMap::new();
+        for e in found.elements() {
+            let tp = Tp::new(e.topic(), e.partition());
+            let offset = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => self.watermarks(&tp)?.1,
+            };
+            out.insert(tp, offset);
+        }
+        Ok(out)
+    }
+
+    /// The committed offsets of a group (`None` where it never committed).
+    pub fn committed(
+        &self,
+        group: &str,
+        tps: &[Tp],
+        props: &BTreeMap<String, String>,
+    ) -> Result<HashMap<Tp, Option<i64>>, KafkaSourceError> {
+        let mut config = ClientConfig::new();
+        for (k, v) in props {
+            config.set(k, v);
+        }
+        config.set("group.id", group);
+        let consumer: BaseConsumer = config.create()?;
+        let got = consumer.committed_offsets(tpl_of(tps), TIMEOUT)?;
+        Ok(got
+            .elements()
+            .iter()
+            .map(|e| {
+                let off = match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                };
+                (Tp::new(e.topic(), e.partition()), off)
+            })
+            .collect())
+    }
+}
+
+/// The runtime's handle on a range source.
+pub struct RangeControl {
+    consumer: Arc<BaseConsumer>,
+    stop: Arc<AtomicBool>,
+    commit: bool,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Starts reading `ranges`. With `group` set, stored offsets are committed to
+/// that group; without, nothing is committed anywhere.
+pub fn start(
+    props: &BTreeMap<String, String>,
+    ranges: Vec<Range>,
+    group: Option<&str>,
+    tx: SourceTx,
+) -> Result<Arc<RangeControl>, KafkaSourceError> {
+    let mut config = ClientConfig::new();
+    for (k, v) in props {
+        config.set(k, v);
+    }
+    config
+        .set("group.id", group.unwrap_or("ceh-replay-uncommitted"))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false");
+    let consumer: BaseConsumer<DefaultConsumerContext> = config.create()?;
+    let ranges: Vec<Range> = ranges.into_iter().filter(|r| !r.is_empty()).collect();
+    let mut tpl = TopicPartitionList::new();
+    for r in &ranges {
+        tpl.add_partition_offset(&r.tp.topic, r.tp.partition, Offset::Offset(r.start))?;
+    }
+    consumer.assign(&tpl)?;
+    let consumer = Arc::new(consumer);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = spawn_reader(consumer.clone(), ranges, tx, stop.clone());
+    Ok(Arc::new(RangeControl {
+        consumer,
+        stop,
+        commit: group.is_some(),
+        thread: std::sync::Mutex::new(Some(thread)),
+    }))
+}
+
+fn spawn_reader(
+    consumer: Arc<BaseConsumer>,
+    ranges: Vec<Range>,
+    tx: SourceTx,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("kafka-range".into())
+        .spawn(move || {
+            let mut ends: HashMap<Tp, i64> = ranges.into_iter().map(|r| (r.tp, r.end)).collect();
+            while !ends.is_empty() && !stop.load(Ordering::Acquire) {
+                let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
+                    continue;
+                };
+                let record = match polled {
+                    Ok(m) => to_record(&m),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "kafka poll error");
+                        continue;
+                    }
+                };
+                let Some(&end) = ends.get(&record.tp) else {
+                    continue;
+                };
+                if record.offset >= end {
+                    continue;
+                }
+                if record.offset + 1 >= end {
+                    ends.remove(&record.tp);
+                    let _ = consumer.pause(&tpl_of(std::slice::from_ref(&record.tp)));
+                }
+                if tx.data.blocking_send(SourceMsg::Record(record)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.data.blocking_send(SourceMsg::End);
+        })
+        .expect("spawning the range reader")
+}
+
+impl SourceControl for RangeControl {
+    fn store(&self, tp: &Tp, next_offset: i64) {
+        if self.commit {
+            if let Err(err) = self
+                .consumer
+                .store_offset(&tp.topic, tp.partition, next_offset)
+            {
+                tracing::debug!(%tp, error = %err, "offset not stored");
+            }
+        }
+    }
+
+    fn pause(&self, _: &[Tp]) {
+        // Flow control comes from the bounded channel: the reader blocks.
+    }
+
+    fn resume(&self, _: &[Tp]) {}
+
+    fn assigned(&self) -> Vec<Tp> {
+        self.consumer
+            .assignment()
+            .map(|t| tps_of(&t))
+            .unwrap_or_default()
+    }
+
+    fn close(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+        if self.commit {
+            if let Err(err) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+                tracing::debug!(error = %err, "final commit (nothing stored is fine)");
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The database: one sqlx pool over PostgreSQL (production) or SQLite (the
+//! embedded default), the migrations for both, and the processed-events ledger.
+//!
+//! Queries use `$N` placeholders, which both backends accept, and only the
+//! column types the `Any` driver carries (TEXT, BIGINT, DOUBLE, BOOLEAN).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL, the production store.
+    Postgres,
+    /// SQLite, the embedded default.
+    Sqlite,
+}
+
+/// Failures of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The event id is already in this flavor's ledger.
+    #[error("event already processed by this flavor")]
+    AlreadyProcessed,
+    /// The flavor needs a store but none is configured.
+    #[error("no store configured")]
+    NotConfigured,
+    /// The URL names neither PostgreSQL nor SQLite.
+    #[error("unsupported store url scheme (expected postgres:// or sqlite:)")]
+    UnsupportedUrl,
+    /// A database error.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A pool plus the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A transaction that already holds one event's ledger row.
+pub struct LedgerTx {
+    tx: Transaction<'static, sqlx::Any>,
+}
+
+impl LedgerTx {
+    /// The connection to write effects through.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Store {
+    /// Connects and runs the migrations of the backend the URL names.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| Box::pin(async move { tune(conn, backend).await }))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The pool, for reads and for flavors' own queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    /// Whether `flavor` already processed `event_id`.
+    pub async fn seen(&self, flavor: &str, event_id: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM processed_events WHERE flavor = $1 AND event_id = $2")
+                .bind(flavor)
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records that `flavor` processed `event_id` (idempotent).
+    pub async fn record(&self, flavor: &str, event_id: &str) -> Result<(), StoreError> {
+        insert_ledger_row(&self.pool, flavor, event_id).await?;
+        Ok(())
+    }
+
+    /// Opens a transaction and claims the event's ledger row in it.
+    pub async fn begin_claim(&self, flavor: &str, event_id: &str) -> Result<LedgerTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if insert_ledger_row(&mut *tx, flavor, event_id).await? == 0 {
+            return Err(StoreError::AlreadyProcessed);
+        }
+        Ok(LedgerTx { tx })
+    }
+
+    /// Deletes ledger rows older than `horizon`; returns how many went.
+    pub async fn expire_ledger(&self, horizon: Duration) -> Result<u64, StoreError> {
+        let cutoff = now_ms() - horizon.as_millis() as i64;
+        let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+async fn insert_ledger_row<'e, E>(exec: E, flavor: &str, event_id: &str) -> Result<u64, sqlx::Error>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "INSERT INTO processed_events (flavor, event_id, processed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(flavor)
+    .bind(event_id)
+    .bind(now_ms())
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Which backend a URL names.
+pub fn backend_of(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+/// SQLite gets WAL and a busy timeout so concurrent writers wait instead of failing.
+async fn tune(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,271 @@
+//! Test harness: real Kafka and PostgreSQL from the project's dev stack
+//! (`make services`). A missing service fails the test; it never skips.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use case_event_handler::event::CaseEvent;
+use case_event_handler::handler::{Ctx, HandleResp, Handler};
+use case_event_handler::runtime::dlq::KafkaDlq;
+use case_event_handler::runtime::policy::RuntimeConfig;
+use case_event_handler::runtime::{RunError, RunSummary, Runtime};
+use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
+use case_event_handler::source::{channels, SourceControl};
+use case_event_handler::store::Store;
+use case_event_handler::{app, handler::Processor};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The broker of the dev stack; panics (fails the test) when unset.
+pub fn brokers() -> String {
+    std::env::var("KAFKA_BROKERS").expect(
+        "KAFKA_BROKERS is not set: start the dev stack with `make services` (tests never skip)",
+    )
+}
+
+/// The PostgreSQL server URL of the dev stack; panics when unset.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL is not set: start the dev stack with `make services` (tests never skip)",
+    )
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Creates a topic with `partitions` partitions and waits until it exists.
+pub async fn create_topic(name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("admin client");
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics([&topic], &opts)
+        .await
+        .expect("create_topics");
+    for r in results {
+        r.expect("topic created");
+    }
+}
+
+/// An idempotent producer on the dev broker.
+pub fn producer() -> FutureProducer {
+    let mut s = case_event_handler::settings::KafkaSettings::default();
+    s.brokers = brokers();
+    app::kafka::producer(&s).expect("producer")
+}
+
+/// Publishes events with the production record contract.
+pub async fn publish(topic: &str, events: &[CaseEvent]) {
+    let p = producer();
+    case_event_handler::cli::produce::publish(&p, topic, events.iter().cloned().map(Ok), 0)
+        .await
+        .expect("publish");
+}
+
+/// Publishes raw bytes with a key (for poison-pill tests).
+pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) {
+    let p = producer();
+    p.send(
+        FutureRecord::to(topic).key(key).payload(value),
+        Duration::from_secs(30),
+    )
+    .await
+    .map_err(|(e, _)| e)
+    .expect("raw publish");
+}
+
+/// A fresh PostgreSQL database for one test; returns its URL.
+pub async fn fresh_pg() -> String {
+    let server = database_url();
+    let name = unique("ceh_t").replace('-', "_");
+    let admin = Store::connect(&server, 1)
+        .await
+        .expect("PostgreSQL of the dev stack is reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .expect("create database");
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(b, _)| b)
+        .to_string();
+    format!("{base}/{name}")
+}
+
+/// A fresh store on its own PostgreSQL database.
+pub async fn pg_store() -> Store {
+    Store::connect(&fresh_pg().await, 16).await.expect("store")
+}
+
+/// The committed offsets of a group for every partition of a topic.
+pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let got = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    got.elements()
+        .iter()
+        .map(|e| {
+            (
+                e.partition(),
+                match e.offset() {
+                    Offset::Offset(o) => o,
+                    _ => -1,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The end offsets (high watermarks) of every partition of a topic.
+pub fn end_offsets(topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("consumer");
+    (0..partitions)
+        .map(|p| {
+            (
+                p,
+                consumer
+                    .fetch_watermarks(topic, p, Duration::from_secs(10))
+                    .expect("watermarks")
+                    .1,
+            )
+        })
+        .collect()
+}
+
+/// Consumer properties for a test group.
+pub fn group_props(group: &str) -> BTreeMap<String, String> {
+    let mut props = BTreeMap::new();
+    props.insert("bootstrap.servers".to_string(), brokers());
+    props.insert("group.id".to_string(), group.to_string());
+    props.insert("auto.commit.interval.ms".to_string(), "200".to_string());
+    props.insert("session.timeout.ms".to_string(), "10000".to_string());
+    props
+}
+
+/// A running in-process pipeline over a Kafka group.
+pub struct Pipeline {
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<Result<RunSummary, RunError>>,
+}
+
+impl Pipeline {
+    /// Stops the pipeline and returns its result.
+    pub async fn stop(self) -> Result<RunSummary, RunError> {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(60), self.task)
+            .await
+            .expect("pipeline stops within 60 s")
+            .expect("pipeline task")
+    }
+}
+
+/// Starts `processor` as flavor `flavor` on a Kafka group over `topic`.
+pub fn spawn_pipeline(
+    flavor: &'static str,
+    processor: Processor,
+    store: Option<Store>,
+    topic: &str,
+    group: &str,
+    config: RuntimeConfig,
+    props: BTreeMap<String, String>,
+) -> Pipeline {
+    let (tx, rx) = channels(config.max_in_flight * 2 + 1024);
+    let source = KafkaSourceConfig {
+        properties: props,
+        topics: vec![topic.to_string()],
+        drain_timeout: config.drain_timeout,
+    };
+    let control: Arc<dyn SourceControl> = start_group(&source, tx).expect("kafka source");
+    let dlq = KafkaDlq::new(producer(), config.dlq.clone());
+    let runtime = Runtime {
+        flavor,
+        processor,
+        store,
+        dlq: Some(Arc::new(dlq)),
+        config,
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runtime.run(rx, control, shutdown.clone()));
+    let _ = group;
+    Pipeline { shutdown, task }
+}
+
+/// What the recording handler saw, per case: (aggregate_version, event_id) in arrival order.
+#[derive(Default, Clone)]
+pub struct Recorded(pub Arc<Mutex<HashMap<String, Vec<(u64, String)>>>>);
+
+impl Recorded {
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().map(Vec::len).sum()
+    }
+
+    /// Waits until `n` events were recorded (or fails after `within`).
+    pub async fn wait_for(&self, n: usize, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.total() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {} of {n} events recorded in {within:?}",
+                self.total()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Records every event it sees, optionally sleeping first (to mix timings).
+pub struct Recorder {
+    pub seen: Recorded,
+    pub delay: fn(&CaseEvent) -> Duration,
+}
+
+#[async_trait]
+impl Handler for Recorder {
+    fn wants(&self, _: &str) -> bool {
+        true
+    }
+
+    async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
+        let d = (self.delay)(event);
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+        self.seen
+            .0
+            .lock()
+            .unwrap()
+            .entry(event.case_id.clone())
+            .or_default()
+            .push((event.aggregate_version, event.event_id.clone()));
+        HandleResp::Success
+    }
+}
+
+/// No delay.
+pub fn no_delay(_: &CaseEvent) -> Duration {
+    Duration::ZERO
+}
