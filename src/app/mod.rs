@@ -136,6 +136,7 @@ pub async fn build_runtime(
         store: Some(store),
         dlq,
         config,
+        progress: Default::default(),
     })
 }
 

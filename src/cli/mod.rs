@@ -1,6 +1,9 @@
 //! The command line: `run`, `flavors`, `produce`, `replay`, `dlq`, `config`, `timeline`.
 
+mod dlq;
 pub mod produce;
+mod progress;
+mod replay;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,9 +71,30 @@ pub enum Command {
     Flavors,
     /// Publish events to Kafka: from an NDJSON file, or a synthetic stream.
     Produce(produce::ProduceArgs),
+    /// Run a flavor over an exact offset or time range, then stop (commits nothing).
+    Replay(replay::ReplayArgs),
+    /// Dead-letter topic tools.
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
+    /// Timeline read-model tools.
+    #[command(subcommand)]
+    Timeline(TimelineCommand),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// `timeline` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TimelineCommand {
+    /// Print a case's timeline, oldest first.
+    Show {
+        /// Case id or case key (e.g. SEC-42).
+        case: String,
+        /// One JSON document per line instead of aligned text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `config` subcommands.
@@ -110,12 +134,37 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
         Command::Run { flavor, source } => run(&cli.config, &flavor, &source).await,
-        Command::Produce(args) => {
-            let settings = cli.config.load()?;
-            crate::telemetry::init_logs(&settings.telemetry);
-            produce::run(&settings, args).await
+        Command::Produce(args) => produce::run(&tool_settings(&cli.config)?, args).await,
+        Command::Replay(args) => replay::run(&tool_settings(&cli.config)?, args).await,
+        Command::Dlq(cmd) => dlq::run(&tool_settings(&cli.config)?, cmd).await,
+        Command::Timeline(TimelineCommand::Show { case, json }) => {
+            timeline_show(&tool_settings(&cli.config)?, &case, json).await
         }
     }
+}
+
+/// Settings plus logs, for the one-shot tools.
+fn tool_settings(config: &ConfigArgs) -> anyhow::Result<Settings> {
+    let settings = config.load()?;
+    crate::telemetry::init_logs(&settings.telemetry);
+    Ok(settings)
+}
+
+async fn timeline_show(settings: &Settings, case: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(settings).await?;
+    let cells = flavors::timeline::show::load(&store, case).await?;
+    if json {
+        for cell in &cells {
+            println!("{}", serde_json::to_string(cell)?);
+        }
+    } else {
+        print!("{}", flavors::timeline::show::render(&cells));
+    }
+    Ok(if cells.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<ExitCode> {

@@ -202,7 +202,7 @@ impl Dispatcher {
             }
         };
         if !self.rt.processor.wants(&event.event_type) {
-            return self.complete(&tp, record.offset, Ok(SkipReason::NotInterested));
+            return self.complete(&tp, record.offset, Some(SkipReason::NotInterested));
         }
         let key = match self.rt.config.ordering {
             Ordering::Partition => Bytes::new(),
@@ -307,8 +307,8 @@ impl Dispatcher {
             Attempt::Resp(resp) => resp,
         };
         match resp {
-            HandleResp::Success => self.finish_job(job, Ok(None)),
-            HandleResp::Skip(reason) => self.finish_job(job, Ok(Some(reason))),
+            HandleResp::Success => self.finish_job(job, None),
+            HandleResp::Skip(reason) => self.finish_job(job, Some(reason)),
             HandleResp::Discard(err) => self.give_up(job, DlqReason::Discarded, err.message),
             HandleResp::Retry(err) => {
                 let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
@@ -347,11 +347,11 @@ impl Dispatcher {
         }
     }
 
-    /// A final outcome without a dead letter: complete the offset, free the lane.
-    fn finish_job(&mut self, job: Job, outcome: Result<Option<SkipReason>, ()>) {
+    /// A final outcome without a dead letter (`None` = success): complete the
+    /// offset, free the lane.
+    fn finish_job(&mut self, job: Job, skip: Option<SkipReason>) {
         let lane = (job.record.tp.clone(), job.key.clone());
-        let skip = outcome.unwrap_or_default();
-        self.complete(&job.record.tp, job.record.offset, skip.map_or(Err(()), Ok));
+        self.complete(&job.record.tp, job.record.offset, skip);
         self.next_in_lane(&lane);
     }
 
@@ -425,13 +425,14 @@ impl Dispatcher {
         }
     }
 
-    /// Counts a success (`Err(())`) or a skip, and completes the offset.
-    fn complete(&mut self, tp: &Tp, offset: i64, skip: Result<SkipReason, ()>) {
+    /// Counts a success (`None`) or a skip, and completes the offset.
+    fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>) {
         match skip {
-            Ok(reason) => *self.summary.skipped.entry(reason.to_string()).or_default() += 1,
-            Err(()) => self.summary.succeeded += 1,
+            Some(reason) => *self.summary.skipped.entry(reason.to_string()).or_default() += 1,
+            None => self.summary.succeeded += 1,
         }
         self.circuit.note(false);
+        self.rt.progress.completed_one(false);
         self.complete_offset(tp, offset);
     }
 

@@ -12,6 +12,7 @@ mod dispatch;
 pub mod dlq;
 pub mod offsets;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod scheduler;
 mod summary;
@@ -41,6 +42,8 @@ pub struct Runtime {
     pub dlq: Option<Arc<dyn DeadLetterSink>>,
     /// Limits and policies.
     pub config: RuntimeConfig,
+    /// Live counters (shared with whoever watches the run).
+    pub progress: Arc<progress::Progress>,
 }
 
 impl Runtime {

@@ -35,7 +35,13 @@ impl PartitionOffsets {
 impl OffsetTracker {
     /// Notes that `offset` of `tp` was taken in.
     pub fn begin(&mut self, tp: &Tp, offset: i64) {
-        let part = self.partitions.entry(tp.clone()).or_default();
+        let part = self
+            .partitions
+            .entry(tp.clone())
+            .or_insert_with(|| PartitionOffsets {
+                stored: Some(offset),
+                ..PartitionOffsets::default()
+            });
         part.pending.insert(offset);
         part.next = part.next.max(offset + 1);
     }

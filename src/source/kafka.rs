@@ -187,6 +187,14 @@ pub(crate) fn tps_of(tpl: &TopicPartitionList) -> Vec<Tp> {
         .collect()
 }
 
+/// A one-entry list storing `next` (the next offset to consume) for `tp`.
+/// (`store_offset` would store `next + 1`: librdkafka's legacy call adds one.)
+pub(crate) fn next_offset_tpl(tp: &Tp, next: i64) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(next));
+    tpl
+}
+
 pub(crate) fn tpl_of(tps: &[Tp]) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
     for tp in tps {
@@ -216,7 +224,7 @@ impl SourceControl for KafkaControl {
         // erroneous-state error; the new owner redelivers, which is harmless.
         if let Err(err) = self
             .consumer
-            .store_offset(&tp.topic, tp.partition, next_offset)
+            .store_offsets(&next_offset_tpl(tp, next_offset))
         {
             tracing::debug!(%tp, next_offset, error = %err, "offset not stored");
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, DefaultConsumerContext};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::kafka::{to_record, tpl_of, tps_of, KafkaSourceError};
+use super::kafka::{next_offset_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::Tp;
 
@@ -209,7 +209,7 @@ impl SourceControl for RangeControl {
         if self.commit {
             if let Err(err) = self
                 .consumer
-                .store_offset(&tp.topic, tp.partition, next_offset)
+                .store_offsets(&next_offset_tpl(tp, next_offset))
             {
                 tracing::debug!(%tp, error = %err, "offset not stored");
             }

@@ -6,12 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use case_event_handler::event::synth::{Synth, SynthSpec};
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::{Ctx, HandleResp, Handler};
 use case_event_handler::runtime::dlq::KafkaDlq;
-use case_event_handler::runtime::policy::RuntimeConfig;
+use case_event_handler::runtime::policy::{RetryPolicy, RuntimeConfig};
+use case_event_handler::runtime::record::{Record, Tp};
 use case_event_handler::runtime::{RunError, RunSummary, Runtime};
 use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
+use case_event_handler::source::range::{self, Lookup, Range};
+use case_event_handler::source::SourceMsg;
 use case_event_handler::source::{channels, SourceControl};
 use case_event_handler::store::Store;
 use case_event_handler::{app, handler::Processor};
@@ -61,8 +65,10 @@ pub async fn create_topic(name: &str, partitions: i32) {
 
 /// An idempotent producer on the dev broker.
 pub fn producer() -> FutureProducer {
-    let mut s = case_event_handler::settings::KafkaSettings::default();
-    s.brokers = brokers();
+    let s = case_event_handler::settings::KafkaSettings {
+        brokers: brokers(),
+        ..Default::default()
+    };
     app::kafka::producer(&s).expect("producer")
 }
 
@@ -189,7 +195,6 @@ pub fn spawn_pipeline(
     processor: Processor,
     store: Option<Store>,
     topic: &str,
-    group: &str,
     config: RuntimeConfig,
     props: BTreeMap<String, String>,
 ) -> Pipeline {
@@ -207,16 +212,19 @@ pub fn spawn_pipeline(
         store,
         dlq: Some(Arc::new(dlq)),
         config,
+        progress: Default::default(),
     };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(runtime.run(rx, control, shutdown.clone()));
-    let _ = group;
     Pipeline { shutdown, task }
 }
 
-/// What the recording handler saw, per case: (aggregate_version, event_id) in arrival order.
+/// Per case: (aggregate_version, event_id) in arrival order.
+pub type ByCase = HashMap<String, Vec<(u64, String)>>;
+
+/// What the recording handler saw.
 #[derive(Default, Clone)]
-pub struct Recorded(pub Arc<Mutex<HashMap<String, Vec<(u64, String)>>>>);
+pub struct Recorded(pub Arc<Mutex<ByCase>>);
 
 impl Recorded {
     pub fn total(&self) -> usize {
@@ -268,4 +276,68 @@ impl Handler for Recorder {
 /// No delay.
 pub fn no_delay(_: &CaseEvent) -> Duration {
     Duration::ZERO
+}
+
+/// Every record of a topic, from the low to the high watermark at call time.
+pub async fn read_all(topic: &str) -> Vec<Record> {
+    let props: BTreeMap<String, String> = [("bootstrap.servers".to_string(), brokers())].into();
+    let lookup = Lookup::new(&props).expect("lookup");
+    let mut ranges = Vec::new();
+    for p in lookup.partitions(topic).expect("partitions") {
+        let tp = Tp::new(topic, p);
+        let (low, high) = lookup.watermarks(&tp).expect("watermarks");
+        ranges.push(Range {
+            tp,
+            start: low,
+            end: high,
+        });
+    }
+    let (tx, mut rx) = channels(1024);
+    let _control = range::start(&props, ranges, None, tx).expect("range reader");
+    let mut out = Vec::new();
+    while let Some(SourceMsg::Record(r)) = rx.data.recv().await {
+        out.push(r);
+    }
+    out
+}
+
+/// A synthetic stream of `cases` × `per_case` events.
+pub fn synth(seed: u64, cases: usize, per_case: usize) -> Vec<CaseEvent> {
+    Synth::new(
+        seed,
+        SynthSpec {
+            cases,
+            events_per_case: per_case,
+            ..SynthSpec::default()
+        },
+    )
+    .collect()
+}
+
+/// Polls `check` until it holds, failing after `within`.
+pub async fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runtime limits for tests: fast retries, small windows.
+pub fn test_config() -> RuntimeConfig {
+    RuntimeConfig {
+        max_in_flight: 64,
+        retry: RetryPolicy {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        },
+        drain_timeout: Duration::from_secs(2),
+        shutdown_grace: Duration::from_secs(10),
+        ..RuntimeConfig::default()
+    }
 }

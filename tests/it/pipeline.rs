@@ -52,7 +52,6 @@ async fn produce_then_consume_all_in_case_order_and_commit_to_the_end() {
         Processor::Single(Arc::new(handler)),
         Some(store),
         &topic,
-        &group,
         config,
         group_props(&group),
     );

@@ -139,8 +139,8 @@ impl Dispatcher {
                     };
                     return self.fail(err);
                 }
-                Attempt::Resp(HandleResp::Success) => self.finish_job(job, Ok(None)),
-                Attempt::Resp(HandleResp::Skip(reason)) => self.finish_job(job, Ok(Some(reason))),
+                Attempt::Resp(HandleResp::Success) => self.finish_job(job, None),
+                Attempt::Resp(HandleResp::Skip(reason)) => self.finish_job(job, Some(reason)),
                 Attempt::Resp(HandleResp::Discard(err)) => {
                     self.give_up(job, DlqReason::Discarded, err.message)
                 }

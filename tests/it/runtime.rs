@@ -1,0 +1,481 @@
+//! Delivery semantics of the runtime on the real broker and PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use case_event_handler::event::CaseEvent;
+use case_event_handler::handler::{
+    BatchHandler, Ctx, HandleResp, Handler, HandlerError, Processor,
+};
+use case_event_handler::runtime::dlq::headers;
+use case_event_handler::runtime::policy::OnExhausted;
+use case_event_handler::runtime::RunError;
+
+use crate::helpers::*;
+
+/// Attempt numbers seen per event id.
+type Attempts = Arc<Mutex<HashMap<String, Vec<u32>>>>;
+
+/// Answers per event id from a script; counts attempts per event id.
+struct Scripted {
+    attempts: Attempts,
+    answer: fn(&CaseEvent, u32) -> HandleResp,
+}
+
+impl Scripted {
+    fn new(answer: fn(&CaseEvent, u32) -> HandleResp) -> (Self, Attempts) {
+        let attempts = Arc::new(Mutex::new(HashMap::new()));
+        (
+            Self {
+                attempts: attempts.clone(),
+                answer,
+            },
+            attempts,
+        )
+    }
+}
+
+#[async_trait]
+impl Handler for Scripted {
+    fn wants(&self, _: &str) -> bool {
+        true
+    }
+    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+        self.attempts
+            .lock()
+            .unwrap()
+            .entry(event.event_id.clone())
+            .or_default()
+            .push(ctx.attempt());
+        (self.answer)(event, ctx.attempt())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_key_order_holds_with_64_in_flight_over_100_keys() {
+    let (topic, group) = (unique("it-order"), unique("g"));
+    create_topic(&topic, 1).await;
+    publish(&topic, &synth(11, 100, 100)).await;
+    let seen = Recorded::default();
+    fn jitter(e: &CaseEvent) -> Duration {
+        Duration::from_micros(u64::from(e.event_id.as_bytes()[e.event_id.len() - 1]) * 20)
+    }
+    let handler = Recorder {
+        seen: seen.clone(),
+        delay: jitter,
+    };
+    let p = spawn_pipeline(
+        "order",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    seen.wait_for(10_000, Duration::from_secs(120)).await;
+    p.stop().await.expect("clean stop");
+    let cases = seen.0.lock().unwrap().clone();
+    assert_eq!(cases.len(), 100);
+    for (case, events) in cases {
+        let versions: Vec<u64> = events.iter().map(|(v, _)| *v).collect();
+        assert_eq!(
+            versions,
+            (1..=100).collect::<Vec<u64>>(),
+            "case {case} out of order"
+        );
+    }
+    assert_eq!(committed(&group, &topic, 1), end_offsets(&topic, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committed_offset_never_passes_a_slow_event() {
+    let (topic, group) = (unique("it-slow"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(12, 20, 5);
+    let slow_id = events[0].event_id.clone();
+    publish(&topic, &events).await;
+    static SLOW: Mutex<String> = Mutex::new(String::new());
+    *SLOW.lock().unwrap() = slow_id.clone();
+    fn slow_first(e: &CaseEvent) -> Duration {
+        if *SLOW.lock().unwrap() == e.event_id {
+            Duration::from_secs(4)
+        } else {
+            Duration::ZERO
+        }
+    }
+    let seen = Recorded::default();
+    let handler = Recorder {
+        seen: seen.clone(),
+        delay: slow_first,
+    };
+    let p = spawn_pipeline(
+        "slow",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    // Everything but the slow event's case completes; the commit stays at offset 0.
+    let other_cases = events
+        .iter()
+        .filter(|e| e.case_id != events[0].case_id)
+        .count();
+    seen.wait_for(other_cases, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let during = committed(&group, &topic, 1)[&0];
+    assert!(
+        during <= 0,
+        "committed {during} past the slow event at offset 0"
+    );
+    seen.wait_for(events.len(), Duration::from_secs(60)).await;
+    p.stop().await.expect("clean stop");
+    assert_eq!(committed(&group, &topic, 1)[&0], events.len() as i64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_retries_dead_letter_with_all_headers() {
+    let (topic, group) = (unique("it-exhaust"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(13, 3, 2);
+    publish(&topic, &events).await;
+    static POISON: Mutex<String> = Mutex::new(String::new());
+    *POISON.lock().unwrap() = events[1].event_id.clone();
+    let (handler, attempts) = Scripted::new(|e, _| {
+        if *POISON.lock().unwrap() == e.event_id {
+            HandleResp::Retry(HandlerError::transient("downstream 503"))
+        } else {
+            HandleResp::Success
+        }
+    });
+    let p = spawn_pipeline(
+        "exhaust",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    let dlq = format!("{topic}.dlq.exhaust");
+    eventually("all offsets committed", Duration::from_secs(60), || {
+        committed(&group, &topic, 1)[&0] == events.len() as i64
+    })
+    .await;
+    let summary = p.stop().await.expect("clean stop");
+    assert_eq!(summary.dead_lettered("retries-exhausted"), 1, "{summary}");
+    assert_eq!(attempts.lock().unwrap()[&events[1].event_id], vec![1, 2, 3]);
+    let dead = read_all(&dlq).await;
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    let h = |k: &str| String::from_utf8(d.header(k).expect(k).to_vec()).unwrap();
+    assert_eq!(h(headers::REASON), "retries-exhausted");
+    assert_eq!(h(headers::TOPIC), topic);
+    assert_eq!(h(headers::PARTITION), "0");
+    assert_eq!(h(headers::OFFSET), "1");
+    assert_eq!(h(headers::FLAVOR), "exhaust");
+    assert_eq!(h(headers::ATTEMPTS), "3");
+    assert!(h(headers::ERROR).contains("downstream 503"));
+    assert!(!h(headers::TIMESTAMP).is_empty());
+    assert_eq!(
+        d.key.as_deref(),
+        Some(events[1].case_id.as_bytes()),
+        "original key kept"
+    );
+    assert_eq!(
+        case_event_handler::event::decode(&d.payload).unwrap(),
+        events[1],
+        "original bytes kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_retries_under_crash_stop_uncommitted_and_the_restart_handles_it() {
+    let (topic, group) = (unique("it-crash"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(14, 1, 4);
+    publish(&topic, &events).await;
+    let mut config = test_config();
+    config.retry.on_exhausted = OnExhausted::Crash;
+    let (failing, _) = Scripted::new(|e, _| {
+        if e.aggregate_version == 3 {
+            HandleResp::Retry(HandlerError::transient("db down"))
+        } else {
+            HandleResp::Success
+        }
+    });
+    let store = pg_store().await;
+    let p = spawn_pipeline(
+        "crash",
+        Processor::Single(Arc::new(failing)),
+        Some(store.clone()),
+        &topic,
+        config.clone(),
+        group_props(&group),
+    );
+    let err = tokio::time::timeout(Duration::from_secs(60), p.task)
+        .await
+        .expect("stops by itself")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::RetriesExhausted { offset: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        committed(&group, &topic, 1)[&0],
+        2,
+        "offset of the failed event stays uncommitted"
+    );
+    let (healed, attempts) = Scripted::new(|_, _| HandleResp::Success);
+    let p = spawn_pipeline(
+        "crash",
+        Processor::Single(Arc::new(healed)),
+        Some(store),
+        &topic,
+        config,
+        group_props(&group),
+    );
+    eventually("restart finishes", Duration::from_secs(60), || {
+        committed(&group, &topic, 1)[&0] == 4
+    })
+    .await;
+    p.stop().await.expect("clean stop");
+    let seen = attempts.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        2,
+        "the restart handles exactly the two events from the failed one on: {seen:?}"
+    );
+    assert!(seen.contains_key(&events[2].event_id) && seen.contains_key(&events[3].event_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_truncated_protobuf_are_dead_lettered_as_invalid_and_the_rest_handled() {
+    let (topic, group) = (unique("it-poison"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(15, 2, 3);
+    publish(&topic, &events[..2]).await;
+    publish_raw(&topic, "k1", b"\xff\xfe garbage, not protobuf").await;
+    let whole = prost::Message::encode_to_vec(&events[2]);
+    publish_raw(&topic, "k2", &whole[..whole.len() / 2]).await;
+    publish(&topic, &events[2..]).await;
+    let seen = Recorded::default();
+    let p = spawn_pipeline(
+        "poison",
+        Processor::Single(Arc::new(Recorder {
+            seen: seen.clone(),
+            delay: no_delay,
+        })),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    seen.wait_for(events.len(), Duration::from_secs(60)).await;
+    eventually("all committed", Duration::from_secs(30), || {
+        committed(&group, &topic, 1)[&0] == 8
+    })
+    .await;
+    let summary = p.stop().await.expect("clean stop");
+    assert_eq!(summary.dead_lettered("invalid"), 2, "{summary}");
+    let dead = read_all(&format!("{topic}.dlq.poison")).await;
+    assert_eq!(dead.len(), 2);
+    for d in &dead {
+        assert_eq!(d.header(headers::REASON), Some(&b"invalid"[..]));
+        assert!(!d.header(headers::ERROR).unwrap().is_empty());
+    }
+    assert_eq!(dead[0].payload.as_ref(), b"\xff\xfe garbage, not protobuf");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicated_event_id_has_one_effect() {
+    let (topic, group) = (unique("it-dup"), unique("g"));
+    create_topic(&topic, 2).await;
+    let events = synth(16, 10, 10);
+    publish(&topic, &events).await;
+    publish(&topic, &events).await;
+    let (handler, attempts) = Scripted::new(|_, _| HandleResp::Success);
+    let p = spawn_pipeline(
+        "dup",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    eventually("both copies consumed", Duration::from_secs(60), || {
+        let c = committed(&group, &topic, 2);
+        c == end_offsets(&topic, 2)
+    })
+    .await;
+    let summary = p.stop().await.expect("clean stop");
+    assert_eq!(summary.succeeded, 100, "{summary}");
+    assert_eq!(summary.skipped("duplicate"), 100, "{summary}");
+    let attempts = attempts.lock().unwrap();
+    assert_eq!(attempts.len(), 100);
+    assert!(
+        attempts.values().all(|a| a.len() == 1),
+        "an event was handled twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_panic_stops_the_run_with_the_offset_uncommitted() {
+    let (topic, group) = (unique("it-panic"), unique("g"));
+    create_topic(&topic, 1).await;
+    publish(&topic, &synth(17, 1, 3)).await;
+    let (handler, _) = Scripted::new(|e, _| {
+        if e.aggregate_version == 2 {
+            panic!("boom at v2")
+        } else {
+            HandleResp::Success
+        }
+    });
+    let p = spawn_pipeline(
+        "panic",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        test_config(),
+        group_props(&group),
+    );
+    let err = tokio::time::timeout(Duration::from_secs(60), p.task)
+        .await
+        .expect("no hang")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::HandlerPanicked { offset: 1, ref message, .. } if message.contains("boom")),
+        "{err}"
+    );
+    assert_eq!(committed(&group, &topic, 1)[&0], 1);
+}
+
+/// Fails three chosen events once; counts calls per event.
+struct FlakyBatch {
+    calls: Arc<Mutex<HashMap<String, u32>>>,
+    fail: Vec<String>,
+    batch_sizes: Arc<Mutex<Vec<usize>>>,
+}
+
+#[async_trait]
+impl BatchHandler for FlakyBatch {
+    fn wants(&self, _: &str) -> bool {
+        true
+    }
+    async fn handle_batch(&self, _: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
+        self.batch_sizes.lock().unwrap().push(events.len());
+        let mut calls = self.calls.lock().unwrap();
+        events
+            .iter()
+            .map(|e| {
+                let n = calls.entry(e.event_id.clone()).or_default();
+                *n += 1;
+                if *n == 1 && self.fail.contains(&e.event_id) {
+                    HandleResp::Retry(HandlerError::transient("item 429"))
+                } else {
+                    HandleResp::Success
+                }
+            })
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_retries_only_its_failed_items() {
+    let (topic, group) = (unique("it-batch"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(18, 10, 10);
+    publish(&topic, &events).await;
+    let fail: Vec<String> = [5, 50, 95]
+        .iter()
+        .map(|&i| events[i].event_id.clone())
+        .collect();
+    let calls = Arc::new(Mutex::new(HashMap::new()));
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let handler = FlakyBatch {
+        calls: calls.clone(),
+        fail: fail.clone(),
+        batch_sizes: sizes.clone(),
+    };
+    let mut config = test_config();
+    config.batch.max_events = 100;
+    config.max_in_flight = 256;
+    config.batch.max_wait = Duration::from_millis(300);
+    let p = spawn_pipeline(
+        "batch",
+        Processor::Batch(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        config,
+        group_props(&group),
+    );
+    eventually("all committed", Duration::from_secs(60), || {
+        committed(&group, &topic, 1)[&0] == 100
+    })
+    .await;
+    let summary = p.stop().await.expect("clean stop");
+    assert_eq!(summary.succeeded, 100, "{summary}");
+    let calls = calls.lock().unwrap();
+    for (id, n) in calls.iter() {
+        let expected = if fail.contains(id) { 2 } else { 1 };
+        assert_eq!(*n, expected, "event {id} handled {n} times");
+    }
+    let sizes = sizes.lock().unwrap();
+    assert_eq!(
+        sizes.iter().sum::<usize>(),
+        103,
+        "100 events once plus the 3 failures again: {sizes:?}"
+    );
+    assert!(
+        sizes.contains(&100),
+        "a batch closes at max_events: {sizes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backoff_three_times_max_poll_interval_does_not_rebalance() {
+    let (topic, group) = (unique("it-backoff"), unique("g"));
+    create_topic(&topic, 1).await;
+    publish(&topic, &synth(19, 1, 2)).await;
+    let (handler, attempts) = Scripted::new(|e, attempt| {
+        if e.aggregate_version == 1 && attempt == 1 {
+            HandleResp::Retry(
+                HandlerError::transient("rate limited").with_retry_after(Duration::from_secs(21)),
+            )
+        } else {
+            HandleResp::Success
+        }
+    });
+    let mut props = group_props(&group);
+    props.insert("session.timeout.ms".into(), "6000".into());
+    props.insert("max.poll.interval.ms".into(), "7000".into());
+    let mut config = test_config();
+    config.retry.max = Duration::from_secs(30);
+    let p = spawn_pipeline(
+        "backoff",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        config,
+        props,
+    );
+    eventually("retried and committed", Duration::from_secs(90), || {
+        committed(&group, &topic, 1)[&0] == 2
+    })
+    .await;
+    p.stop().await.expect("clean stop");
+    let attempts = attempts.lock().unwrap();
+    let first: Vec<u32> = attempts
+        .values()
+        .find(|a| a.len() > 1)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        first,
+        vec![1, 2],
+        "one retry in the same membership, no redelivery: {attempts:?}"
+    );
+}
