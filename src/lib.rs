@@ -6,6 +6,7 @@ pub mod cli;
 pub mod event;
 pub mod flavors;
 pub mod handler;
+pub mod http;
 pub mod runtime;
 pub mod settings;
 pub mod shutdown;

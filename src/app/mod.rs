@@ -108,35 +108,48 @@ pub async fn open_store(settings: &Settings) -> Result<Store, SetupError> {
         })
 }
 
+/// A flavor ready to run: its runtime and any extra HTTP routes.
+pub struct Prepared {
+    /// The pipeline.
+    pub runtime: Runtime,
+    /// Routes to mount on the flavor's HTTP server (inbound webhooks).
+    pub routes: Option<axum::Router>,
+}
+
 /// Builds the runtime of one flavor (store, handler, DLQ writer).
 pub async fn build_runtime(
     settings: &Settings,
     spec: &'static FlavorSpec,
     store: Store,
-) -> Result<Runtime, SetupError> {
+) -> Result<Prepared, SetupError> {
     let null = serde_yaml::Value::Null;
     let section = section_without_runtime(settings.flavor_section(spec.name).unwrap_or(&null));
-    let processor = (spec.build)(BuildCtx {
+    let producer = if settings.kafka.brokers.is_empty() {
+        None
+    } else {
+        Some(kafka::producer(&settings.kafka)?)
+    };
+    let built = (spec.build)(BuildCtx {
         section: &section,
+        settings,
         store: Some(store.clone()),
+        producer: producer.clone(),
     })
     .await?;
     let config = runtime_config(&settings.runtime_for(spec.name));
-    let dlq: Option<Arc<dyn DeadLetterSink>> = if settings.kafka.brokers.is_empty() {
-        None
-    } else {
-        Some(Arc::new(KafkaDlq::new(
-            kafka::producer(&settings.kafka)?,
-            config.dlq.clone(),
-        )))
-    };
-    Ok(Runtime {
+    let dlq =
+        producer.map(|p| Arc::new(KafkaDlq::new(p, config.dlq.clone())) as Arc<dyn DeadLetterSink>);
+    let runtime = Runtime {
         flavor: spec.name,
-        processor,
+        processor: built.processor,
         store: Some(store),
         dlq,
         config,
         progress: Default::default(),
+    };
+    Ok(Prepared {
+        runtime,
+        routes: built.routes,
     })
 }
 
@@ -157,7 +170,8 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let store = open_store(settings).await?;
     spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
-    let runtime = build_runtime(settings, spec, store).await?;
+    let Prepared { runtime, routes } = build_runtime(settings, spec, store).await?;
+    let _ = routes;
     let capacity = runtime.config.max_in_flight * 2 + 1024;
     let (tx, rx) = channels(capacity);
     let control: Arc<dyn SourceControl> = match source {

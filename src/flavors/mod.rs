@@ -7,16 +7,39 @@
 pub mod timeline;
 
 use futures::future::BoxFuture;
+use rdkafka::producer::FutureProducer;
 
 use crate::handler::Processor;
+use crate::settings::Settings;
 use crate::store::Store;
 
 /// What a flavor's constructor gets.
 pub struct BuildCtx<'a> {
     /// The flavor's own config section (`flavors.<name>` minus `runtime`), or null.
     pub section: &'a serde_yaml::Value,
+    /// All settings (features, kafka topics), read-only.
+    pub settings: &'a Settings,
     /// The store, when the flavor needs one.
     pub store: Option<Store>,
+    /// A producer, for flavors that emit events (absent without brokers).
+    pub producer: Option<FutureProducer>,
+}
+
+/// What a flavor's constructor returns.
+pub struct Built {
+    /// The handler.
+    pub processor: Processor,
+    /// Extra routes (e.g. inbound webhooks) mounted on the flavor's HTTP server.
+    pub routes: Option<axum::Router>,
+}
+
+impl From<Processor> for Built {
+    fn from(processor: Processor) -> Self {
+        Self {
+            processor,
+            routes: None,
+        }
+    }
 }
 
 /// Why a flavor could not be built.
@@ -33,6 +56,17 @@ pub enum BuildError {
     /// The flavor needs a store and none is configured.
     #[error("flavor {0} needs a store (store.url)")]
     NeedsStore(&'static str),
+    /// The flavor needs a Kafka producer and no brokers are configured.
+    #[error("flavor {0} produces events and needs kafka.brokers")]
+    NeedsProducer(&'static str),
+    /// A client could not be created.
+    #[error("flavor {flavor}: {message}")]
+    Client {
+        /// The flavor.
+        flavor: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// One registry row.
@@ -45,8 +79,8 @@ pub struct FlavorSpec {
     pub style: Style,
     /// Whether the flavor writes its own tables (and so needs the store).
     pub needs_store: bool,
-    /// Builds the handler from its config section.
-    pub build: for<'a> fn(BuildCtx<'a>) -> BoxFuture<'a, Result<Processor, BuildError>>,
+    /// Builds the handler (and any routes) from its config section.
+    pub build: for<'a> fn(BuildCtx<'a>) -> BoxFuture<'a, Result<Built, BuildError>>,
 }
 
 /// How a flavor processes.

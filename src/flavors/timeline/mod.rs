@@ -20,7 +20,7 @@ mod write;
 use async_trait::async_trait;
 use futures::FutureExt;
 
-use super::{BuildCtx, BuildError, FlavorSpec, Style};
+use super::{BuildCtx, BuildError, Built, FlavorSpec, Style};
 use crate::event::{CaseEvent, EventType, Scope};
 use crate::handler::{Ctx, HandleResp, Handler, HandlerError, Processor, SkipReason};
 
@@ -35,12 +35,12 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     build: |ctx| build(ctx).boxed(),
 };
 
-async fn build(ctx: BuildCtx<'_>) -> Result<Processor, BuildError> {
+async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     let _: TimelineConfig = super::parse_section("timeline", ctx.section)?;
     if ctx.store.is_none() {
         return Err(BuildError::NeedsStore("timeline"));
     }
-    Ok(Processor::Single(std::sync::Arc::new(Timeline)))
+    Ok(Processor::Single(std::sync::Arc::new(Timeline)).into())
 }
 
 /// The timeline has no settings of its own yet; unknown keys are still errors.
