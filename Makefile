@@ -6,10 +6,20 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEST_THREADS ?= 4
 
-.PHONY: build test services services-down lint
+.PHONY: build test services services-down lint demo
 
 build:
 	$(CARGO) build --release
+
+# The main job on the embedded defaults: the timeline flavor over examples/events.ndjson
+# (file source, no Kafka) into SQLite, then two case timelines. Needs only the Rust toolchain.
+DEMO_DB := sqlite://target/demo.db?mode=rwc
+CEH := $(CARGO) run --quiet --
+demo:
+	rm -f target/demo.db target/demo.db-shm target/demo.db-wal examples/events.ndjson.dlq.timeline.ndjson
+	$(CEH) run --flavor timeline --source file:examples/events.ndjson --set 'store.url=$(DEMO_DB)' --set telemetry.log_level=warn
+	$(CEH) timeline show SEC-1 --set 'store.url=$(DEMO_DB)' --set telemetry.log_level=warn
+	$(CEH) timeline show PAY-2 --set 'store.url=$(DEMO_DB)' --set telemetry.log_level=warn
 
 # The services' addresses come from .devinfra/env, which `scripts/services.sh up` writes;
 # `set -a` exports KAFKA_BROKERS, DATABASE_URL and OPENSEARCH_URL to the tests.

@@ -176,3 +176,54 @@ async fn send(
         .await
         .map_err(|_| "runtime stopped".to_string())
 }
+
+/// Dead letters of a file run: NDJSON lines next to the input, each with the
+/// original record's coordinates, the reason and the payload (base64), so a
+/// run without Kafka still loses nothing.
+pub struct FileDeadLetters {
+    path: PathBuf,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl FileDeadLetters {
+    /// Dead letters of `input` for `flavor` go to `<input>.dlq.<flavor>.ndjson`
+    /// (`stdin.dlq.<flavor>.ndjson` in the working directory for stdin).
+    pub fn for_input(input: &FileInput, flavor: &str) -> Self {
+        let base = match input {
+            FileInput::Path(p) => p.display().to_string(),
+            FileInput::Stdin => "stdin".into(),
+        };
+        Self { path: PathBuf::from(format!("{base}.dlq.{flavor}.ndjson")), lock: tokio::sync::Mutex::new(()) }
+    }
+
+    /// Where the dead letters go.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::runtime::dlq::DeadLetterSink for FileDeadLetters {
+    async fn send(&self, record: &Record, entry: &crate::runtime::dlq::DlqEntry) -> Result<(), String> {
+        use base64::Engine as _;
+        use tokio::io::AsyncWriteExt as _;
+        let line = serde_json::json!({
+            "topic": record.tp.topic.as_ref(),
+            "offset": record.offset,
+            "flavor": entry.flavor,
+            "reason": entry.reason.as_str(),
+            "error": entry.error,
+            "attempts": entry.attempts,
+            "payload_base64": base64::engine::general_purpose::STANDARD.encode(&record.payload),
+        });
+        let _guard = self.lock.lock().await;
+        let mut f = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .await
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        f.write_all(format!("{line}\n").as_bytes()).await.map_err(|e| e.to_string())?;
+        f.sync_data().await.map_err(|e| e.to_string())
+    }
+}

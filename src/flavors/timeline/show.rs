@@ -129,6 +129,10 @@ fn describe(c: &CellView) -> String {
                 body.chars().take(60).collect::<String>()
             )
         }
+        "case.attribute_changed" => {
+            let list = |k: &str| c.content.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            format!("{}: +[{}] -[{}]", s("key"), list("added"), list("removed"))
+        }
         other => format!("{other} {}", compact(&c.content)),
     };
     text.chars().take(120).collect()

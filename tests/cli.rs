@@ -1,0 +1,91 @@
+//! The binary's command line, end to end (no services needed).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ceh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_case-event-handler"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CEH_ENV")
+        .args(args)
+        .output()
+        .expect("run the binary")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn an_unknown_flavor_fails_and_lists_the_valid_ones() {
+    let out = ceh(&["run", "--flavor", "nope"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("unknown flavor 'nope'"), "{err}");
+    for f in case_event_handler::flavors::valid_names() {
+        assert!(err.contains(f), "{f} missing from: {err}");
+    }
+}
+
+#[test]
+fn flavors_lists_the_registry() {
+    let out = ceh(&["flavors"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for f in case_event_handler::flavors::FLAVORS {
+        assert!(text.contains(f.name) && text.contains(f.summary), "{text}");
+    }
+}
+
+#[test]
+fn config_check_names_the_path_of_an_unknown_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "kafka:\n  brokers: h:9092\n  bogus_key: 1\n").unwrap();
+    let out = ceh(&["config", "check", "--config", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("kafka.bogus_key"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_check_names_every_bad_value() {
+    let out = ceh(&["config", "check", "--set", "runtime.max_in_flight=0", "--set", "runtime.ordering=sideways"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("runtime.max_in_flight"), "{err}");
+    assert!(err.contains("runtime.ordering"), "{err}");
+}
+
+#[test]
+fn config_check_prints_effective_values_with_secrets_masked() {
+    let out = ceh(&["config", "check", "--set", "store.url=postgres://ceh:hunter2@db:5432/ceh"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("max_in_flight"), "{text}");
+    assert!(!text.contains("hunter2") && !stderr(&out).contains("hunter2"), "secret leaked: {text}");
+}
+
+/// The embedded default: timeline over an NDJSON file into SQLite, then show a case.
+#[test]
+fn timeline_over_a_file_into_sqlite_then_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.ndjson");
+    let out = ceh(&["produce", "--synthetic", "--cases", "3", "--events-per-case", "8", "--stdout"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(&events, &out.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let case_key = first["caseKey"].as_str().expect("caseKey").to_string();
+    let db = format!("store.url=sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let src = format!("file:{}", events.display());
+    let run = ceh(&["run", "--flavor", "timeline", "--source", &src, "--set", &db]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).contains("succeeded=24"), "{}", stderr(&run));
+    let show = ceh(&["timeline", "show", &case_key, "--set", &db]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.starts_with(&case_key), "{text}");
+    assert!(text.contains("created"), "{text}");
+    let again = ceh(&["run", "--flavor", "timeline", "--source", &src, "--set", &db]);
+    assert!(stderr(&again).contains("skipped[duplicate]=24"), "a rerun adds nothing: {}", stderr(&again));
+    assert!(Path::new(&dir.path().join("t.db")).exists());
+}
