@@ -1,6 +1,12 @@
 //! Integration tests against the real dev stack (Kafka, PostgreSQL).
 //! Each test uses its own topics, consumer group and database.
 
+mod contract;
+mod evp_indexer;
+mod fakes;
 mod helpers;
+mod jira;
 mod pipeline;
+mod process;
 mod runtime;
+mod telemetry;
