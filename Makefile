@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEST_THREADS ?= 4
 
-.PHONY: build test services services-down lint demo
+.PHONY: build test services helm services-down lint demo
 
 build:
 	$(CARGO) build --release
@@ -24,7 +24,7 @@ demo:
 # The services' addresses come from .devinfra/env, which `scripts/services.sh up` writes;
 # `set -a` exports KAFKA_BROKERS, DATABASE_URL and OPENSEARCH_URL to the tests.
 # --all-targets leaves out doc tests, so they run in a second step.
-test: services
+test: services helm
 	set -a; if [ -f .devinfra/env ]; then . ./.devinfra/env; fi; set +a; \
 	echo "KAFKA_BROKERS=$${KAFKA_BROKERS-} DATABASE_URL=$${DATABASE_URL-} OPENSEARCH_URL=$${OPENSEARCH_URL-}"; \
 	$(CARGO) test --all-targets -- --test-threads=$(TEST_THREADS); \
@@ -32,6 +32,10 @@ test: services
 
 services:
 	scripts/services.sh up
+
+# Helm for tests/helm.rs, built from source into .devinfra/bin (needs Go; skipped when present).
+helm:
+	scripts/install-helm.sh
 
 services-down:
 	scripts/services.sh down
