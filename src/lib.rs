@@ -13,3 +13,5 @@ pub mod shutdown;
 pub mod source;
 pub mod store;
 pub mod telemetry;
+pub mod query;
+pub mod resilience;

@@ -10,6 +10,7 @@ pub mod attempt;
 mod decode;
 mod dispatch;
 pub mod dlq;
+pub mod live;
 pub mod offsets;
 pub mod policy;
 pub mod progress;

@@ -122,6 +122,8 @@ impl fmt::Debug for Settings {
             .field("runtime", &self.runtime)
             .field("telemetry", &self.telemetry)
             .field("features", &self.features)
+            .field("maintenance", &self.maintenance)
+            .field("breakers", &self.breakers)
             .field("flavors", &flavors)
             .finish()
     }

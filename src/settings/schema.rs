@@ -30,8 +30,15 @@ pub struct Settings {
     pub runtime: RuntimeSettings,
     /// Logging, metrics and tracing.
     pub telemetry: TelemetrySettings,
-    /// Feature flags by name; a missing flag means "off".
-    pub features: BTreeMap<String, bool>,
+    /// Feature flags by name (a boolean, or a rule with a percentage and
+    /// per-flavor / per-project overrides); a missing flag means "off".
+    /// Changes apply live.
+    pub features: BTreeMap<String, crate::resilience::flags::FlagConfig>,
+    /// Maintenance windows (pause or skip), per flavor or dependency. Live.
+    pub maintenance: Vec<crate::resilience::maintenance::WindowConfig>,
+    /// Circuit-breaker limits per dependency name (e.g. `jira`); others use
+    /// the defaults. Live.
+    pub breakers: BTreeMap<String, crate::resilience::breaker::BreakerConfig>,
     /// Per-flavor sections. Only their `runtime` sub-map is interpreted here;
     /// the rest is read by the flavor via [`Settings::flavor_config`].
     pub flavors: BTreeMap<String, serde_yaml::Value>,
@@ -46,15 +53,22 @@ impl Default for Settings {
             runtime: RuntimeSettings::default(),
             telemetry: TelemetrySettings::default(),
             features: BTreeMap::new(),
+            maintenance: Vec::new(),
+            breakers: BTreeMap::new(),
             flavors: BTreeMap::new(),
         }
     }
 }
 
 impl Settings {
-    /// Whether feature flag `name` is switched on.
-    pub fn feature(&self, name: &str) -> bool {
-        self.features.get(name).copied().unwrap_or(false)
+    /// The feature flags, for evaluation per event.
+    pub fn flags(&self) -> crate::resilience::flags::Flags {
+        crate::resilience::flags::Flags::new(self.features.clone())
+    }
+
+    /// The validated maintenance windows (invalid ones are reported by `validate`).
+    pub fn windows(&self) -> Vec<crate::resilience::maintenance::Window> {
+        self.maintenance.iter().filter_map(|c| c.try_into().ok()).collect()
     }
 }
 
@@ -253,6 +267,8 @@ pub struct TelemetrySettings {
     pub log_level: String,
     /// Address of the HTTP server for health checks and metrics.
     pub http_addr: SocketAddr,
+    /// `/healthz` fails once the Kafka poll loop made no progress for this long.
+    pub liveness_timeout_secs: u32,
     /// OpenTelemetry trace export; absent disables it.
     pub otlp: Option<OtlpSettings>,
 }
@@ -263,6 +279,7 @@ impl Default for TelemetrySettings {
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             http_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 9464)),
+            liveness_timeout_secs: 60,
             otlp: None,
         }
     }

@@ -52,8 +52,17 @@ impl Settings {
         telemetry(&self.telemetry, &mut p);
         let base_runtime = runtime(&self.runtime);
         p.0.extend(prefixed("runtime", base_runtime.clone()));
-        for name in self.features.keys() {
+        for (name, flag) in &self.features {
             p.result(&format!("features.{name}"), name_like(name, "_.-"));
+            if let Some(problem) = flag.problem() {
+                p.0.push(Problem::new(format!("features.{name}"), problem));
+            }
+        }
+        for (i, window) in self.maintenance.iter().enumerate() {
+            let check: Result<crate::resilience::maintenance::Window, String> = window.try_into();
+            if let Err(problem) = check {
+                p.0.push(Problem::new(format!("maintenance[{i}]"), problem));
+            }
         }
         for (name, section) in &self.flavors {
             self.flavor(name, section, &base_runtime, &mut p);
