@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::event::CaseEvent;
+use crate::resilience::flags::Flags;
 use crate::store::{LedgerTx, Store, StoreError};
 
 /// What a handler decided about one event.
@@ -66,6 +67,8 @@ pub enum SkipReason {
     Stale,
     /// A feature flag turned the effect off.
     Disabled(String),
+    /// A maintenance window in `skip` mode was open.
+    Maintenance(String),
     /// Any other reason the flavor states.
     Other(String),
 }
@@ -77,6 +80,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Duplicate => f.write_str("duplicate"),
             SkipReason::Stale => f.write_str("stale"),
             SkipReason::Disabled(flag) => write!(f, "disabled:{flag}"),
+            SkipReason::Maintenance(window) => write!(f, "maintenance:{window}"),
             SkipReason::Other(why) => write!(f, "other:{why}"),
         }
     }
@@ -168,6 +172,7 @@ pub struct Ctx {
     store: Option<Store>,
     attempt: u32,
     ledger_written: Arc<AtomicBool>,
+    flags: Arc<Flags>,
 }
 
 impl Ctx {
@@ -178,7 +183,20 @@ impl Ctx {
             store,
             attempt,
             ledger_written: Arc::new(AtomicBool::new(false)),
+            flags: Arc::default(),
         }
+    }
+
+    /// The same context with the feature flags in force for this attempt.
+    pub fn with_flags(mut self, flags: Arc<Flags>) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Whether feature flag `name` is on for this event (global, per flavor,
+    /// per project or by percentage of cases; see `resilience::flags`).
+    pub fn flag(&self, name: &str, event: &CaseEvent) -> bool {
+        self.flags.enabled(name, self.flavor, event)
     }
 
     /// The flavor handling the event.

@@ -1,6 +1,7 @@
 //! Wiring: settings → store, flavor, DLQ, source → runtime. Used by the CLI.
 
 pub mod kafka;
+pub mod live;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::flavors::{self, BuildCtx, FlavorSpec};
+use crate::runtime::live::Live;
 use crate::runtime::dlq::{DeadLetterSink, KafkaDlq};
 use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
@@ -18,6 +20,7 @@ use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
 use crate::source::{channels, SourceControl};
 use crate::store::Store;
+use crate::telemetry;
 
 /// Where a run reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,7 @@ pub fn runtime_config(rt: &RuntimeSettings) -> RuntimeConfig {
             max_bytes: rt.batch.max_bytes as usize,
             max_wait: rt.batch.max_wait(),
         },
+        live: None,
     }
 }
 
@@ -116,15 +120,17 @@ pub struct Prepared {
     pub routes: Option<axum::Router>,
 }
 
-/// Builds the runtime of one flavor (store, handler, DLQ writer).
+/// Builds the runtime of one flavor (store, handler, DLQ writer). Without
+/// `use_kafka` (file sources) no producer is made: nothing connects to a broker.
 pub async fn build_runtime(
     settings: &Settings,
     spec: &'static FlavorSpec,
     store: Store,
+    use_kafka: bool,
 ) -> Result<Prepared, SetupError> {
     let null = serde_yaml::Value::Null;
     let section = section_without_runtime(settings.flavor_section(spec.name).unwrap_or(&null));
-    let producer = if settings.kafka.brokers.is_empty() {
+    let producer = if settings.kafka.brokers.is_empty() || !use_kafka {
         None
     } else {
         Some(kafka::producer(&settings.kafka)?)
@@ -136,7 +142,11 @@ pub async fn build_runtime(
         producer: producer.clone(),
     })
     .await?;
-    let config = runtime_config(&settings.runtime_for(spec.name));
+    let mut config = runtime_config(&settings.runtime_for(spec.name));
+    let clock = Arc::new(crate::resilience::maintenance::SystemClock);
+    let live = Arc::new(Live::new(spec.name, spec.dependencies.to_vec(), clock, config.retry.clone()));
+    live::apply(settings, spec.name, &live);
+    config.live = Some(live);
     let dlq =
         producer.map(|p| Arc::new(KafkaDlq::new(p, config.dlq.clone())) as Arc<dyn DeadLetterSink>);
     let runtime = Runtime {
@@ -161,17 +171,25 @@ fn section_without_runtime(section: &serde_yaml::Value) -> serde_yaml::Value {
     section
 }
 
-/// Runs one flavor over a source until it ends, `shutdown` fires, or a fatal error.
+/// Runs one flavor over a source until it ends, `shutdown` fires, or a fatal
+/// error. With `reload`, the configuration files are watched (and SIGHUP
+/// reloads them): flags, maintenance windows, breakers and retry budgets
+/// change without a restart.
 pub async fn run(
     settings: &Settings,
     spec: &'static FlavorSpec,
     source: SourceSpec,
+    reload: Option<crate::settings::LoadOptions>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunSummary> {
     let store = open_store(settings).await?;
     spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
-    let Prepared { runtime, routes } = build_runtime(settings, spec, store).await?;
-    let _ = routes;
+    let use_kafka = source == SourceSpec::Kafka;
+    let Prepared { mut runtime, routes } = build_runtime(settings, spec, store, use_kafka).await?;
+    let served = telemetry::serve(&settings.telemetry, runtime.store.clone(), routes).await;
+    if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
+        live::spawn(opts, settings.clone(), spec.name, live, RELOAD_POLL, shutdown.clone());
+    }
     let capacity = runtime.config.max_in_flight * 2 + 1024;
     let (tx, rx) = channels(capacity);
     let control: Arc<dyn SourceControl> = match source {
@@ -181,16 +199,24 @@ pub async fn run(
                 topics: settings.kafka.topics.clone(),
                 drain_timeout: runtime.config.drain_timeout,
             };
-            start_group(&config, tx)?
+            let control = start_group(&config, tx)?;
+            served.health.watch_kafka(&control);
+            control
         }
         SourceSpec::File(input) => {
+            runtime.dlq = Some(Arc::new(file::FileDeadLetters::for_input(&input, spec.name)));
             tokio::spawn(file::run(input, tx));
             Arc::new(FileControl::default())
         }
     };
     tracing::info!(flavor = spec.name, "running");
-    Ok(runtime.run(rx, control, shutdown).await?)
+    let result = runtime.run(rx, control, shutdown).await;
+    served.stop().await;
+    Ok(result?)
 }
+
+/// How often the config files are checked for changes.
+const RELOAD_POLL: Duration = Duration::from_secs(2);
 
 /// Deletes expired ledger rows hourly.
 fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken) {

@@ -43,15 +43,20 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// Loads and validates the layered configuration.
-    pub fn load(&self) -> Result<Settings, settings::ConfigError> {
-        settings::load(&LoadOptions {
+    /// Where the layers come from (also what a live reload re-reads).
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
             config_dir: self.config_dir.clone(),
             env: self.env.clone(),
             extra_file: self.extra_file.clone(),
             overrides: self.overrides.clone(),
             env_vars: std::env::vars().collect(),
-        })
+        }
+    }
+
+    /// Loads and validates the layered configuration.
+    pub fn load(&self) -> Result<Settings, settings::ConfigError> {
+        settings::load(&self.options())
     }
 }
 
@@ -173,9 +178,9 @@ async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<
     let settings = config.load()?;
     crate::telemetry::init_logs(&settings.telemetry);
     let shutdown = crate::shutdown::on_signals();
-    let summary = app::run(&settings, spec, source, shutdown)
-        .await
-        .with_context(|| format!("flavor {flavor}"))?;
+    let summary = app::run(&settings, spec, source, Some(config.options()), shutdown).await;
+    let _ = tokio::task::spawn_blocking(crate::telemetry::shutdown).await;
+    let summary = summary.with_context(|| format!("flavor {flavor}"))?;
     tracing::info!(%summary, "stopped");
     eprintln!("{summary}");
     Ok(ExitCode::SUCCESS)

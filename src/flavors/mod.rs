@@ -4,6 +4,8 @@
 //! (+ its `flavors.<name>` config section and Helm values entry, which the
 //! registry tests check). A flavor that is not built is not registered.
 
+pub mod evp_indexer;
+pub mod jira;
 pub mod timeline;
 
 use futures::future::BoxFuture;
@@ -79,6 +81,9 @@ pub struct FlavorSpec {
     pub style: Style,
     /// Whether the flavor writes its own tables (and so needs the store).
     pub needs_store: bool,
+    /// Downstream dependencies (names of `http::Dependency`s); their circuit
+    /// breakers and maintenance windows apply to this flavor.
+    pub dependencies: &'static [&'static str],
     /// Builds the handler (and any routes) from its config section.
     pub build: for<'a> fn(BuildCtx<'a>) -> BoxFuture<'a, Result<Built, BuildError>>,
 }
@@ -103,7 +108,7 @@ impl Style {
 }
 
 /// Every built flavor.
-pub static FLAVORS: &[FlavorSpec] = &[timeline::SPEC];
+pub static FLAVORS: &[FlavorSpec] = &[evp_indexer::SPEC, jira::SPEC, timeline::SPEC];
 
 /// An unknown `--flavor`: the message lists the valid names.
 #[derive(Debug, thiserror::Error)]

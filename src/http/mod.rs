@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::handler::{ErrorClass, HandlerError};
+use crate::telemetry;
 
 /// How a dependency's client behaves.
 #[derive(Debug, Clone)]
@@ -154,24 +155,26 @@ impl Dependency {
         &self.client
     }
 
-    /// Sends a request with the current trace context; a non-success status
-    /// becomes [`HttpError::Status`] carrying `Retry-After` and the body start.
+    /// Sends a request with the current span's trace context (or, without
+    /// one, `traceparent`), counted and timed per dependency and status; a
+    /// non-success status becomes [`HttpError::Status`] carrying
+    /// `Retry-After` and the body start.
     pub async fn send(
         &self,
         request: RequestBuilder,
         traceparent: Option<&str>,
     ) -> Result<Response, HttpError> {
-        let request = match traceparent {
-            Some(tp) if !tp.is_empty() => request.header("traceparent", tp),
-            _ => request,
-        };
-        let dependency = self.name;
-        let response = request
-            .send()
-            .await
-            .map_err(|source| HttpError::Transport { dependency, source })?;
+        let request = telemetry::trace::propagate_http(request, traceparent);
+        let (dependency, started) = (self.name, std::time::Instant::now());
+        let sent = request.send().await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        telemetry::events::OutboundHttp::new(dependency, status, started.elapsed()).emit();
+        // The dependency's breaker counts transport failures and 5xx as
+        // failures; 4xx (including 429, which Retry-After paces) are answers.
+        let healthy = status.is_some_and(|s| s < 500);
+        crate::resilience::breaker::registry().record(dependency, healthy);
+        let response = sent.map_err(|source| HttpError::Transport { dependency, source })?;
         let status = response.status();
-        tracing::debug!(dependency, status = status.as_u16(), "outbound http");
         if status.is_success() {
             return Ok(response);
         }

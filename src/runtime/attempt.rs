@@ -10,7 +10,10 @@ use futures::FutureExt;
 
 use super::record::Record;
 use crate::event::CaseEvent;
+use super::live::Live;
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
+use crate::resilience::breaker::{self, Permit};
+use crate::resilience::maintenance::Decision;
 use crate::store::Store;
 
 /// An event on its way through the runtime.
@@ -26,6 +29,11 @@ pub struct Job {
     pub attempts: u32,
     /// When the first attempt started.
     pub first_try: Option<Instant>,
+    /// Whether it waits out a delay (retry backoff, breaker, maintenance);
+    /// its partition stays paused meanwhile.
+    pub waiting: bool,
+    /// The event's span, from read to final outcome.
+    pub span: tracing::Span,
 }
 
 /// What one attempt came to.
@@ -37,6 +45,9 @@ pub enum Attempt {
     Panicked(String),
     /// The attempt was cancelled before it ran (partition revoked or stopping).
     Cancelled,
+    /// Not attempted: a maintenance window holds it or a dependency's breaker
+    /// is open. Ask again after this long; no attempt is counted.
+    Deferred(Duration),
 }
 
 /// Shared by every attempt of one run.
@@ -48,11 +59,42 @@ pub struct Env {
     pub store: Option<Store>,
     /// Longest one handler call may take.
     pub timeout: Duration,
+    /// Flags, maintenance windows and dependencies in force.
+    pub live: Option<Arc<Live>>,
+}
+
+impl Env {
+    /// A context for one attempt, with the flags in force.
+    fn ctx(&self, attempt: u32) -> Ctx {
+        let ctx = Ctx::new(self.flavor, self.store.clone(), attempt);
+        match &self.live {
+            Some(live) => ctx.with_flags(live.flags()),
+            None => ctx,
+        }
+    }
+
+    /// Whether the event may be attempted now: maintenance windows first,
+    /// then the breakers of the flavor's dependencies.
+    fn gate(&self, event: &CaseEvent) -> Option<Attempt> {
+        let live = self.live.as_ref()?;
+        match live.gate().check(event) {
+            Decision::Proceed => {}
+            Decision::Skip(window) => return Some(Attempt::Resp(HandleResp::Skip(SkipReason::Maintenance(window)))),
+            Decision::Hold(after) => return Some(Attempt::Deferred(after)),
+        }
+        live.dependencies().iter().find_map(|dep| match breaker::registry().permit(dep) {
+            Permit::Allowed => None,
+            Permit::Rejected(after) => Some(Attempt::Deferred(after.max(Duration::from_millis(50)))),
+        })
+    }
 }
 
 /// Runs one attempt of a single-event handler.
 pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
-    let ctx = Ctx::new(env.flavor, env.store.clone(), job.attempts + 1);
+    if let Some(held) = env.gate(&job.event) {
+        return held;
+    }
+    let ctx = env.ctx(job.attempts + 1);
     if let Some(store) = &env.store {
         match store.seen(env.flavor, &job.event.event_id).await {
             Ok(true) => return Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate)),
@@ -72,10 +114,14 @@ pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
 /// Runs one attempt of a batch handler; one answer per job, in order.
 pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Vec<Attempt> {
     let attempt = jobs.iter().map(|j| j.attempts).max().unwrap_or(0) + 1;
-    let ctx = Ctx::new(env.flavor, env.store.clone(), attempt);
+    let ctx = env.ctx(attempt);
     let mut out: Vec<Option<Attempt>> = jobs.iter().map(|_| None).collect();
     let mut todo = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
+        if let Some(held) = env.gate(&job.event) {
+            out[i] = Some(held);
+            continue;
+        }
         match seen(&env, &job.event.event_id).await {
             Ok(true) => out[i] = Some(Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate))),
             Ok(false) => todo.push(i),

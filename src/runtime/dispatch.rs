@@ -12,6 +12,7 @@ use bytes::Bytes;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, Span};
 
 use super::attempt::{self, Attempt, Env, Job};
 use super::dlq::{DlqCircuit, DlqEntry, DlqReason};
@@ -23,6 +24,8 @@ use super::summary::{RunError, RunSummary};
 use super::{decode_record, Runtime};
 use crate::handler::{HandleResp, Processor, SkipReason};
 use crate::source::{SourceControl, SourceMsg, SourceRx};
+use crate::telemetry::events::{self, Mode};
+use crate::telemetry::trace;
 
 mod batching;
 mod flow;
@@ -42,6 +45,7 @@ struct DeadJob {
     record: Record,
     lane: Option<Lane>,
     event_id: String,
+    span: Span,
 }
 
 /// A revoke waiting for its partitions' running tasks.
@@ -83,10 +87,11 @@ impl Dispatcher {
             flavor: rt.flavor,
             store: rt.store.clone(),
             timeout: rt.config.handler_timeout,
+            live: rt.config.live.clone(),
         };
         let dlq = &rt.config.dlq;
         let circuit = DlqCircuit::new(dlq.window, dlq.min_events, dlq.max_ratio);
-        let flow = flow::Flow::new(rt.config.max_in_flight);
+        let flow = flow::Flow::new(rt.config.max_in_flight, rt.flavor);
         Self {
             env,
             control,
@@ -112,13 +117,15 @@ impl Dispatcher {
         mut rx: SourceRx,
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
+        let mut maintenance = tokio::time::interval(MAINTENANCE_CHECK);
+        maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.finished() {
                 break;
             }
             let accepting = self.stop.is_none()
                 && !self.input_ended
-                && !self.flow.full()
+                && !self.flow.stopped()
                 && !self.batch.blocked();
             let stop_at = self.stop;
             let revoke_at = self.revoke.as_ref().map(|r| r.deadline);
@@ -132,12 +139,13 @@ impl Dispatcher {
                 Some(msg) = rx.ctrl.recv() => self.on_source(msg),
                 _ = shutdown.cancelled(), if self.stop.is_none() => self.begin_stop(),
                 _ = sleep_until(stop_at.unwrap_or_else(far)), if stop_at.is_some() => {
-                    tracing::warn!(running = self.tasks.len(), "grace period over; abandoning in-flight events (their offsets stay uncommitted)");
+                    events::GraceExpired::new(self.rt.flavor, self.tasks.len()).emit();
                     self.tasks.abort_all();
                     break;
                 }
                 _ = sleep_until(revoke_at.unwrap_or_else(far)), if revoke_at.is_some() => self.answer_revoke(true),
                 _ = sleep_until(batch_at.unwrap_or_else(far)), if batch_at.is_some() => self.flush_batch(),
+                _ = maintenance.tick(), if self.rt.config.live.is_some() => self.check_maintenance(),
                 msg = rx.data.recv(), if accepting => match msg {
                     Some(msg) => self.on_source(msg),
                     None => self.on_source(SourceMsg::End),
@@ -151,6 +159,18 @@ impl Dispatcher {
             Some(err) => Err(err),
             None => Ok(self.summary),
         }
+    }
+
+    /// Pauses everything while a flavor-wide pause window is open.
+    fn check_maintenance(&mut self) {
+        let Some(live) = &self.rt.config.live else { return };
+        let window = live.gate().paused().map(str::to_string);
+        let on = window.is_some();
+        if on != self.flow.stopped_for_maintenance() {
+            tracing::info!(flavor = self.rt.flavor, window = window.as_deref().unwrap_or(""), active = on, "maintenance pause");
+            crate::telemetry::maintenance_window(self.rt.flavor, on);
+        }
+        self.flow.set_maintenance(on, &*self.control);
     }
 
     /// Stopping and nothing runs, or the input ended and everything completed.
@@ -177,6 +197,7 @@ impl Dispatcher {
 
     fn on_record(&mut self, record: Record) {
         let tp = record.tp.clone();
+        events::RecordReceived::new(self.rt.flavor, &tp).emit();
         if !self.per_tp.contains_key(&tp) {
             self.generation += 1;
             let state = PartitionState {
@@ -189,20 +210,23 @@ impl Dispatcher {
         self.tracker.begin(&tp, record.offset);
         self.flow
             .taken(self.tracker.total_pending(), &*self.control);
-        let event = match decode_record(&record) {
+        let decoded = decode_record(&record);
+        let span = trace::event_span(self.rt.flavor, &record, decoded.as_ref().ok());
+        let event = match decoded {
             Ok(event) => event,
             Err(err) => {
-                tracing::warn!(%tp, offset = record.offset, error = %err, "undecodable record");
+                events::RecordInvalid::new(self.rt.flavor, &record, &err).emit();
                 let dead = DeadJob {
                     record,
                     lane: None,
                     event_id: String::new(),
+                    span,
                 };
                 return self.dead_letter(dead, DlqReason::Invalid, err, 0);
             }
         };
         if !self.rt.processor.wants(&event.event_type) {
-            return self.complete(&tp, record.offset, Some(SkipReason::NotInterested));
+            return self.complete(&tp, record.offset, Some(SkipReason::NotInterested), &span);
         }
         let key = match self.rt.config.ordering {
             Ordering::Partition => Bytes::new(),
@@ -218,6 +242,8 @@ impl Dispatcher {
             key,
             attempts: 0,
             first_try: None,
+            waiting: false,
+            span,
         };
         match &self.rt.processor {
             Processor::Single(_) => {
@@ -242,16 +268,20 @@ impl Dispatcher {
         job.first_try.get_or_insert_with(Instant::now);
         let (generation, cancel) = self.enter(&job.record.tp);
         let (env, tp) = (self.env.clone(), job.record.tp.clone());
-        self.tasks.spawn(async move {
+        let span = job.span.clone();
+        let task = async move {
             if let Some(delay) = delay {
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = cancel.cancelled() => return (generation, tp, Done::Single(job, Attempt::Cancelled)),
                 }
             }
-            let result = attempt::single(env, handler, &job).await;
+            let flavor = env.flavor;
+            let call = attempt::single(env, handler, &job);
+            let result = events::timed(flavor, Mode::Single, call).await;
             (generation, tp, Done::Single(job, result))
-        });
+        };
+        self.tasks.spawn(task.instrument(span));
     }
 
     /// Counts a task of `tp` as running; returns its generation and cancel token.
@@ -289,13 +319,15 @@ impl Dispatcher {
     }
 
     fn on_attempt(&mut self, mut job: Job, result: Attempt) {
-        let was_retry = job.attempts > 0;
-        job.attempts += 1;
-        if was_retry {
+        if std::mem::take(&mut job.waiting) {
             self.flow.backoff_ended(&job.record.tp, &*self.control);
         }
+        if let Attempt::Deferred(after) = result {
+            return self.wait_then_start(job, after);
+        }
+        job.attempts += 1;
         let resp = match result {
-            Attempt::Cancelled => return,
+            Attempt::Cancelled | Attempt::Deferred(_) => return,
             Attempt::Panicked(message) => {
                 return self.fail(RunError::HandlerPanicked {
                     tp: job.record.tp.clone(),
@@ -312,11 +344,7 @@ impl Dispatcher {
             HandleResp::Discard(err) => self.give_up(job, DlqReason::Discarded, err.message),
             HandleResp::Retry(err) => {
                 let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                match self
-                    .rt
-                    .config
-                    .retry
-                    .next_delay(job.attempts, elapsed, err.retry_after)
+                match self.rt.config.retry_now().next_delay(job.attempts, elapsed, err.retry_after)
                 {
                     Some(delay) => self.schedule_retry(job, delay, &err.message),
                     None => self.exhausted(job, err.message),
@@ -326,17 +354,20 @@ impl Dispatcher {
     }
 
     fn schedule_retry(&mut self, job: Job, delay: Duration, error: &str) {
-        tracing::info!(
-            tp = %job.record.tp, offset = job.record.offset, event_id = %job.event.event_id,
-            attempt = job.attempts, delay_ms = delay.as_millis() as u64, error, "retrying after backoff"
-        );
+        events::RetryScheduled::new(self.rt.flavor, &job, delay, error).emit();
         self.summary.retries += 1;
+        self.wait_then_start(job, delay);
+    }
+
+    /// Pauses the job's partition and starts the job again after `delay`.
+    fn wait_then_start(&mut self, mut job: Job, delay: Duration) {
         self.flow.backoff_started(&job.record.tp, &*self.control);
+        job.waiting = true;
         self.start(job, Some(delay));
     }
 
     fn exhausted(&mut self, job: Job, error: String) {
-        match self.rt.config.retry.on_exhausted {
+        match self.rt.config.retry_now().on_exhausted {
             OnExhausted::DeadLetter => self.give_up(job, DlqReason::RetriesExhausted, error),
             OnExhausted::Crash => self.fail(RunError::RetriesExhausted {
                 tp: job.record.tp.clone(),
@@ -351,7 +382,8 @@ impl Dispatcher {
     /// offset, free the lane.
     fn finish_job(&mut self, job: Job, skip: Option<SkipReason>) {
         let lane = (job.record.tp.clone(), job.key.clone());
-        self.complete(&job.record.tp, job.record.offset, skip);
+        events::EndToEndLatency::new(self.rt.flavor, &job.event).emit();
+        self.complete(&job.record.tp, job.record.offset, skip, &job.span);
         self.next_in_lane(&lane);
     }
 
@@ -372,6 +404,7 @@ impl Dispatcher {
             record: job.record,
             lane,
             event_id,
+            span: job.span,
         };
         self.dead_letter(dead, reason, error, attempts);
     }
@@ -385,26 +418,26 @@ impl Dispatcher {
                 error: err,
             });
         };
-        tracing::warn!(
-            tp = %dead.record.tp, offset = dead.record.offset, event_id = %dead.event_id,
-            reason = %reason, attempts, error = %error, "dead-lettering event"
-        );
         let entry = DlqEntry {
             flavor: self.rt.flavor,
             reason,
             error,
             attempts,
         };
+        events::DeadLettering::new(&dead.record, &dead.event_id, &entry).emit();
         let (generation, _) = self.enter(&dead.record.tp);
         let tp = dead.record.tp.clone();
-        self.tasks.spawn(async move {
+        let span = dead.span.clone();
+        let task = async move {
             let result = sink.send(&dead.record, &entry).await;
             (generation, tp, Done::DeadLetter(dead, reason, result))
-        });
+        };
+        self.tasks.spawn(task.instrument(span));
     }
 
     fn on_dead_lettered(&mut self, dead: DeadJob, reason: DlqReason, result: Result<(), String>) {
         if let Err(error) = result {
+            events::DeadLetterFailed::new(self.rt.flavor, &dead.record, reason, &error).emit();
             return self.fail(RunError::DeadLetterFailed {
                 tp: dead.record.tp.clone(),
                 offset: dead.record.offset,
@@ -416,6 +449,7 @@ impl Dispatcher {
             .dead_lettered
             .entry(reason.as_str().to_string())
             .or_default() += 1;
+        events::DeadLettered::new(self.rt.flavor, &dead.record, reason, &dead.span).emit();
         self.complete_offset(&dead.record.tp, dead.record.offset);
         if let Some(ratio) = self.circuit.note(true) {
             return self.fail(RunError::DlqCircuitOpen { ratio });
@@ -426,7 +460,8 @@ impl Dispatcher {
     }
 
     /// Counts a success (`None`) or a skip, and completes the offset.
-    fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>) {
+    fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>, span: &Span) {
+        events::EventCompleted::new(self.rt.flavor, tp, offset, skip.as_ref(), span).emit();
         match skip {
             Some(reason) => *self.summary.skipped.entry(reason.to_string()).or_default() += 1,
             None => self.summary.succeeded += 1,
@@ -451,7 +486,7 @@ impl Dispatcher {
                 state.cancel.cancel();
             }
         }
-        tracing::info!(partitions = ?tps, dropped_waiting = dropped, "draining revoked partitions");
+        events::RevokeDraining::new(self.rt.flavor, &tps, dropped).emit();
         let deadline = TokioInstant::now() + self.rt.config.drain_timeout;
         self.revoke = Some(PendingRevoke {
             tps,
@@ -489,22 +524,21 @@ impl Dispatcher {
         for state in self.per_tp.values() {
             state.cancel.cancel();
         }
-        tracing::info!(
-            running = self.tasks.len(),
-            dropped_waiting = dropped,
-            "stopping: draining in-flight events"
-        );
+        events::Stopping::new(self.rt.flavor, self.tasks.len(), dropped).emit();
         self.stop = Some(TokioInstant::now() + self.rt.config.shutdown_grace);
     }
 
     fn fail(&mut self, err: RunError) {
-        tracing::error!(error = %err, "fatal: stopping with the offset uncommitted");
+        events::RunFailed::new(self.rt.flavor, &err).emit();
         if self.fatal.is_none() {
             self.fatal = Some(err);
         }
         self.begin_stop();
     }
 }
+
+/// How often open maintenance windows are looked at.
+const MAINTENANCE_CHECK: Duration = Duration::from_millis(250);
 
 fn far() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86_400 * 365)

@@ -147,6 +147,16 @@ pub struct RuntimeConfig {
     pub dlq: DlqPolicy,
     /// Batch limits (batch flavors only).
     pub batch: BatchLimits,
+    /// The live-reloadable part (flags, maintenance windows, breakers' dependencies,
+    /// retry budget); `None` runs with `retry` as is and no flags or windows.
+    pub live: Option<std::sync::Arc<super::live::Live>>,
+}
+
+impl RuntimeConfig {
+    /// The retry budget in force now (live when reloadable).
+    pub fn retry_now(&self) -> RetryPolicy {
+        self.live.as_ref().map_or_else(|| self.retry.clone(), |l| l.retry())
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -160,6 +170,7 @@ impl Default for RuntimeConfig {
             retry: RetryPolicy::default(),
             dlq: DlqPolicy::default(),
             batch: BatchLimits::default(),
+            live: None,
         }
     }
 }

@@ -5,6 +5,7 @@ mod contract;
 mod evp_indexer;
 mod fakes;
 mod helpers;
+mod ops;
 mod jira;
 mod pipeline;
 mod process;

@@ -32,6 +32,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     summary: "case timeline cells in the database, exactly once per event",
     style: Style::Single,
     needs_store: true,
+    dependencies: &[],
     build: |ctx| build(ctx).boxed(),
 };
 

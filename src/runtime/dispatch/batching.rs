@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tokio::time::Instant as TokioInstant;
+use tracing::Instrument;
 
 use super::{Dispatcher, Done};
 use crate::handler::{HandleResp, Processor};
@@ -12,6 +13,8 @@ use crate::runtime::dlq::DlqReason;
 use crate::runtime::policy::BatchLimits;
 use crate::runtime::record::Tp;
 use crate::runtime::summary::RunError;
+use crate::telemetry::events::{self, Mode};
+use crate::telemetry::trace;
 
 /// Batches in flight at once; more would reorder events of one key further.
 const MAX_RUNNING_BATCHES: usize = 2;
@@ -104,7 +107,9 @@ impl Dispatcher {
         let (generation, cancel) = self.enter(&tp);
         let env = self.env.clone();
         self.batch.running += 1;
-        self.tasks.spawn(async move {
+        events::BatchStarted::new(self.rt.flavor, jobs.len()).emit();
+        let span = trace::batch_span(self.rt.flavor, jobs.iter().map(|j| &j.span));
+        let task = async move {
             if let Some(delay) = delay {
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -114,9 +119,12 @@ impl Dispatcher {
                     }
                 }
             }
-            let results = attempt::batch(env, handler, &jobs).await;
+            let flavor = env.flavor;
+            let call = attempt::batch(env, handler, &jobs);
+            let results = events::timed(flavor, Mode::Batch, call).await;
             (generation, tp, Done::Batch(jobs, results))
-        });
+        };
+        self.tasks.spawn(task.instrument(span));
     }
 
     /// Settles each event of a finished batch; failed ones go again together.
@@ -124,12 +132,19 @@ impl Dispatcher {
         let mut again = Vec::new();
         let mut delay = Duration::ZERO;
         for (mut job, result) in jobs.into_iter().zip(results) {
-            if job.attempts > 0 {
+            if std::mem::take(&mut job.waiting) {
                 self.flow.backoff_ended(&job.record.tp, &*self.control);
+            }
+            if let Attempt::Deferred(after) = result {
+                delay = delay.max(after);
+                self.flow.backoff_started(&job.record.tp, &*self.control);
+                job.waiting = true;
+                again.push(job);
+                continue;
             }
             job.attempts += 1;
             match result {
-                Attempt::Cancelled => {}
+                Attempt::Cancelled | Attempt::Deferred(_) => {}
                 Attempt::Panicked(message) => {
                     let err = RunError::HandlerPanicked {
                         tp: job.record.tp.clone(),
@@ -146,16 +161,16 @@ impl Dispatcher {
                 }
                 Attempt::Resp(HandleResp::Retry(err)) => {
                     let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                    match self
-                        .rt
-                        .config
-                        .retry
-                        .next_delay(job.attempts, elapsed, err.retry_after)
+                    match self.rt.config.retry_now().next_delay(job.attempts, elapsed, err.retry_after)
                     {
                         Some(d) => {
                             delay = delay.max(d);
+                            let retry =
+                                events::RetryScheduled::new(self.rt.flavor, &job, d, &err.message);
+                            retry.emit();
                             self.summary.retries += 1;
                             self.flow.backoff_started(&job.record.tp, &*self.control);
+                            job.waiting = true;
                             again.push(job);
                         }
                         None => self.exhausted(job, err.message),

@@ -5,47 +5,99 @@ use std::collections::HashMap;
 
 use crate::runtime::record::Tp;
 use crate::source::SourceControl;
+use crate::telemetry::events::{InFlight, PausedPartitions};
 
 /// Which partitions are paused, and why.
 #[derive(Debug)]
 pub(super) struct Flow {
     max_in_flight: usize,
     full: bool,
+    /// A maintenance window in pause mode is open for the whole flavor.
+    maintenance: bool,
     backoffs: HashMap<Tp, usize>,
+    flavor: &'static str,
+    /// Partitions paused by the in-flight limit (all assigned at the time).
+    paused_all: usize,
 }
 
 impl Flow {
-    pub(super) fn new(max_in_flight: usize) -> Self {
+    pub(super) fn new(max_in_flight: usize, flavor: &'static str) -> Self {
         Self {
             max_in_flight: max_in_flight.max(1),
             full: false,
+            maintenance: false,
             backoffs: HashMap::new(),
+            flavor,
+            paused_all: 0,
         }
     }
 
-    /// Whether the in-flight limit is reached (the runtime stops reading).
-    pub(super) fn full(&self) -> bool {
-        self.full
+    /// Sets the paused-partitions gauge.
+    fn report_paused(&self) {
+        let partitions = if self.full || self.maintenance {
+            self.paused_all
+        } else {
+            self.backoffs.len()
+        };
+        PausedPartitions::new(self.flavor, partitions).emit();
+    }
+
+    /// Whether reading stops: the in-flight limit is reached, or a pause
+    /// window is open.
+    pub(super) fn stopped(&self) -> bool {
+        self.full || self.maintenance
+    }
+
+    /// Whether a flavor-wide pause window holds the source.
+    pub(super) fn stopped_for_maintenance(&self) -> bool {
+        self.maintenance
+    }
+
+    /// Opens or closes a flavor-wide pause window: all partitions pause, and
+    /// resume at its end (unless the in-flight limit still holds them).
+    pub(super) fn set_maintenance(&mut self, on: bool, control: &dyn SourceControl) {
+        if on == self.maintenance {
+            return;
+        }
+        self.maintenance = on;
+        let assigned = control.assigned();
+        if on {
+            control.pause(&assigned);
+            self.paused_all = assigned.len();
+        } else if !self.full {
+            let resume: Vec<Tp> = assigned.into_iter().filter(|tp| !self.backoffs.contains_key(tp)).collect();
+            control.resume(&resume);
+        }
+        self.report_paused();
     }
 
     /// An event was taken in; pauses everything at the limit.
     pub(super) fn taken(&mut self, pending: usize, control: &dyn SourceControl) {
+        InFlight::new(self.flavor, pending).emit();
         if !self.full && pending >= self.max_in_flight {
             self.full = true;
-            control.pause(&control.assigned());
+            let assigned = control.assigned();
+            control.pause(&assigned);
+            self.paused_all = assigned.len();
+            self.report_paused();
         }
     }
 
     /// An event completed; resumes at half the limit (hysteresis).
     pub(super) fn released(&mut self, pending: usize, control: &dyn SourceControl) {
+        InFlight::new(self.flavor, pending).emit();
         if self.full && pending <= self.max_in_flight / 2 {
             self.full = false;
+            if self.maintenance {
+                return;
+            }
             let resume: Vec<Tp> = control
                 .assigned()
                 .into_iter()
                 .filter(|tp| !self.backoffs.contains_key(tp))
                 .collect();
             control.resume(&resume);
+            self.report_paused();
         }
     }
 
@@ -55,6 +107,7 @@ impl Flow {
         *n += 1;
         if *n == 1 {
             control.pause(std::slice::from_ref(tp));
+            self.report_paused();
         }
     }
 
@@ -66,14 +119,17 @@ impl Flow {
         *n -= 1;
         if *n == 0 {
             self.backoffs.remove(tp);
-            if !self.full {
+            if !self.full && !self.maintenance {
                 control.resume(std::slice::from_ref(tp));
             }
+            self.report_paused();
         }
     }
 
     /// The partition was revoked.
     pub(super) fn forget(&mut self, tp: &Tp) {
-        self.backoffs.remove(tp);
+        if self.backoffs.remove(tp).is_some() {
+            self.report_paused();
+        }
     }
 }

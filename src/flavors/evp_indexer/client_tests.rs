@@ -1,0 +1,233 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::*;
+
+type Answer = Box<dyn Fn(&[Value], usize) -> Reply + Send + Sync>;
+
+/// Answers each request from a script; keeps every request body.
+struct Scripted {
+    requests: Mutex<Vec<Vec<Value>>>,
+    answer: Answer,
+}
+
+impl Scripted {
+    fn new(answer: impl Fn(&[Value], usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self {
+            requests: Mutex::new(Vec::new()),
+            answer: Box::new(answer),
+        }
+    }
+
+    /// How often each id was in an accepted request.
+    fn accepted(&self, accept: impl Fn(&[Value]) -> bool) -> HashMap<u64, usize> {
+        let mut seen = HashMap::new();
+        for req in self.requests.lock().unwrap().iter().filter(|r| accept(r)) {
+            for d in req {
+                *seen.entry(d["id"].as_u64().unwrap()).or_default() += 1;
+            }
+        }
+        seen
+    }
+
+    fn sizes(&self) -> Vec<usize> {
+        self.requests.lock().unwrap().iter().map(Vec::len).collect()
+    }
+}
+
+#[async_trait]
+impl Intake for Scripted {
+    async fn post(&self, body: Vec<u8>) -> Reply {
+        let docs: Vec<Value> = serde_json::from_slice(&body).expect("a JSON array");
+        let n = {
+            let mut r = self.requests.lock().unwrap();
+            r.push(docs.clone());
+            r.len()
+        };
+        (self.answer)(&docs, n)
+    }
+}
+
+const LIMITS: Limits = Limits {
+    max_entries: 1000,
+    max_body_bytes: 5_000_000,
+};
+
+fn docs(n: u64) -> Vec<Result<Vec<u8>, HandlerError>> {
+    (0..n)
+        .map(|i| Ok(serde_json::to_vec(&json!({"id": i, "message": "m"})).unwrap()))
+        .collect()
+}
+
+fn later() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+fn labels(out: &[HandleResp]) -> Vec<&'static str> {
+    out.iter().map(HandleResp::label).collect()
+}
+
+fn has_poison(docs: &[Value], poison: &[u64]) -> bool {
+    docs.iter()
+        .any(|d| poison.contains(&d["id"].as_u64().unwrap()))
+}
+
+#[test]
+fn packing_keeps_order_and_both_limits() {
+    let sizes: Vec<(usize, usize)> = (0..2500).map(|i| (i, 10)).collect();
+    let groups = pack(&sizes, LIMITS);
+    assert_eq!(
+        groups.iter().map(Vec::len).collect::<Vec<_>>(),
+        [1000, 1000, 500]
+    );
+    assert_eq!(groups.concat(), (0..2500).collect::<Vec<_>>());
+
+    let limits = Limits {
+        max_entries: 1000,
+        max_body_bytes: 1000,
+    };
+    let sizes: Vec<(usize, usize)> = (0..50).map(|i| (i, 90 + i % 7)).collect();
+    let docs: Vec<Vec<u8>> = sizes.iter().map(|&(_, s)| vec![b'1'; s]).collect();
+    let groups = pack(&sizes, limits);
+    assert_eq!(groups.concat(), (0..50).collect::<Vec<_>>());
+    for (n, g) in groups.iter().enumerate() {
+        assert!(
+            body(&docs, g).len() <= 1000,
+            "group {n} over the byte limit"
+        );
+        if let Some(next) = groups.get(n + 1) {
+            let mut more = g.clone();
+            more.push(next[0]);
+            assert!(
+                body(&docs, &more).len() > 1000,
+                "group {n} closed too early"
+            );
+        }
+    }
+
+    // Brackets and commas count: ten 99-byte documents make a 1001-byte body.
+    let sizes: Vec<(usize, usize)> = (0..30).map(|i| (i, 99)).collect();
+    let groups = pack(&sizes, limits);
+    assert!(
+        groups.iter().all(|g| g.len() == 9 || g.len() == 3),
+        "{groups:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_413_splits_in_halves_until_the_intake_takes_them() {
+    let intake = Scripted::new(|d, _| {
+        if d.len() > 100 {
+            Reply::TooLarge("payload too large".into())
+        } else {
+            Reply::Accepted
+        }
+    });
+    let out = ship(&intake, docs(1000), LIMITS, later()).await;
+    assert!(
+        out.iter().all(|r| matches!(r, HandleResp::Success)),
+        "{:?}",
+        labels(&out)
+    );
+    let seen = intake.accepted(|r| r.len() <= 100);
+    assert_eq!(seen.len(), 1000);
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "a document was accepted twice"
+    );
+    assert_eq!(intake.sizes()[..3], [1000, 500, 250]);
+}
+
+#[tokio::test]
+async fn a_400_is_bisected_to_the_poison_documents_alone() {
+    let poison = [3u64, 700, 701];
+    let intake = Scripted::new(move |d, _| {
+        if has_poison(d, &poison) {
+            Reply::BadRequest("malformed".into())
+        } else {
+            Reply::Accepted
+        }
+    });
+    let out = ship(&intake, docs(1000), LIMITS, later()).await;
+    for (i, r) in out.iter().enumerate() {
+        let expect = if poison.contains(&(i as u64)) {
+            "discard"
+        } else {
+            "success"
+        };
+        assert_eq!(r.label(), expect, "document {i}");
+    }
+    let seen = intake.accepted(|r| !has_poison(r, &poison));
+    assert_eq!(seen.len(), 997);
+    assert!(seen.values().all(|&n| n == 1));
+    let requests = intake.sizes().len();
+    assert!(
+        requests <= 3 * 2 * 10 + 1,
+        "{requests} requests to find 3 documents"
+    );
+}
+
+#[tokio::test]
+async fn a_429_stops_the_batch_and_asks_for_a_retry_after_the_hint() {
+    let intake = Scripted::new(|_, n| match n {
+        1 => Reply::Accepted,
+        _ => Reply::Failed(
+            HandlerError::transient("HTTP 429").with_retry_after(Duration::from_secs(2)),
+        ),
+    });
+    let out = ship(&intake, docs(2500), LIMITS, later()).await;
+    assert_eq!(intake.sizes(), [1000, 1000], "nothing sent after the 429");
+    assert!(out[..1000].iter().all(|r| matches!(r, HandleResp::Success)));
+    for r in &out[1000..] {
+        match r {
+            HandleResp::Retry(e) => assert_eq!(e.retry_after, Some(Duration::from_secs(2))),
+            other => panic!("expected a retry, got {}", other.label()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn rejected_credentials_discard_everything_after_one_request() {
+    let intake = Scripted::new(|_, _| Reply::Failed(HandlerError::permanent("HTTP 403")));
+    let out = ship(&intake, docs(1500), LIMITS, later()).await;
+    assert_eq!(intake.sizes().len(), 1);
+    assert!(out
+        .iter()
+        .all(|r| matches!(r, HandleResp::Discard(e) if e.message == "HTTP 403")));
+}
+
+#[tokio::test]
+async fn unusable_and_oversized_documents_are_discarded_unsent_in_place() {
+    let intake = Scripted::new(|_, _| Reply::Accepted);
+    let mut input = docs(4);
+    input[1] = Err(HandlerError::invalid("no payload"));
+    input[2] = Ok(vec![b'1'; 2000]);
+    let limits = Limits {
+        max_entries: 10,
+        max_body_bytes: 1024,
+    };
+    let out = ship(&intake, input, limits, later()).await;
+    assert_eq!(labels(&out), ["success", "discard", "discard", "success"]);
+    assert_eq!(intake.sizes(), [2]);
+}
+
+#[tokio::test]
+async fn a_single_document_answered_413_is_discarded() {
+    let intake = Scripted::new(|_, _| Reply::TooLarge("too large".into()));
+    let out = ship(&intake, docs(1), LIMITS, later()).await;
+    assert_eq!(labels(&out), ["discard"]);
+}
+
+#[tokio::test]
+async fn past_the_deadline_only_the_first_request_goes() {
+    let intake = Scripted::new(|_, _| Reply::Accepted);
+    let out = ship(&intake, docs(2500), LIMITS, Instant::now()).await;
+    assert_eq!(intake.sizes(), [1000]);
+    assert!(out[..1000].iter().all(|r| matches!(r, HandleResp::Success)));
+    assert!(out[1000..]
+        .iter()
+        .all(|r| matches!(r, HandleResp::Retry(_))));
+}

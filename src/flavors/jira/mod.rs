@@ -1,0 +1,163 @@
+//! jira: two-way sync between cases and Jira Cloud issues.
+//!
+//! Consumes: `case.created`, `case.title_changed`, `case.description_changed`,
+//! `case.status_changed`, `case.priority_changed`, `case.assigned`,
+//! `case.unassigned`, `case.due_date_changed`, `case.attribute_changed`,
+//! `case.custom_attribute_changed`, `case.comment_added` and
+//! `case.moved_to_project` of projects under `flavors.jira.projects`. Events
+//! whose origin channel is JIRA are skipped (they came from Jira).
+//! Effects: Jira REST v3 writes (create issue with the `case-<id>` label and a
+//! `caseLink` property, edit fields, assign, transition, comment with a
+//! `caseSync` property); rows in `jira_links` (case ↔ issue, 'creating' intent,
+//! stale flag) and `jira_field_hashes` (last-synced value per field). Inbound,
+//! `POST /webhooks/jira` turns changes of two-way fields into
+//! `external_ticket.changed` events (origin JIRA) on the produce topic.
+//! Idempotency key: the event id in the processed-events ledger, written with
+//! the link touch in one transaction after the Jira writes; a retry repeats
+//! only writes whose hash was not recorded (edits, assign, transitions are
+//! idempotent), a create or comment with an unknown outcome is looked up
+//! (label search, comment property) before it is sent again, so one case never
+//! gets two issues. Webhook deliveries dedupe on
+//! `X-Atlassian-Webhook-Identifier`.
+//! Retries: transport errors, timeouts, 408/409/425/429 (at least
+//! `Retry-After`), 5xx, database errors and a create not yet visible to search
+//! are transient; other 4xx are permanent (401/403 also alert; a 400 on a
+//! transition refreshes the transitions once first); 404 marks the link stale
+//! and skips.
+
+mod adf;
+mod changes;
+mod client;
+mod config;
+mod links;
+mod plan;
+mod sync;
+pub mod webhook;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+
+use super::{BuildCtx, BuildError, Built, FlavorSpec, Style};
+use crate::event::pb::OriginChannel;
+use crate::event::{CaseEvent, EventType};
+use crate::handler::{Ctx, HandleResp, Handler, Processor, SkipReason};
+
+pub use adf::from_markdown as markdown_to_adf;
+pub use config::{JiraConfig, ProjectConfig, SyncMode};
+pub use plan::{digest, plan, Action, LinkView, Plan};
+pub use sync::Project;
+
+/// The registry row.
+pub const SPEC: FlavorSpec = FlavorSpec {
+    name: "jira",
+    summary: "two-way sync of cases with Jira issues (REST v3 + webhook)",
+    style: Style::Single,
+    needs_store: true,
+    dependencies: &["jira"],
+    build: |ctx| build(ctx).boxed(),
+};
+
+async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
+    let config: JiraConfig = super::parse_section("jira", ctx.section)?;
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(BuildError::Config {
+            flavor: "jira",
+            message: problems.join("; "),
+        });
+    }
+    let store = ctx.store.clone().ok_or(BuildError::NeedsStore("jira"))?;
+    let timeout = Duration::from_millis(config.timeout_ms);
+    let mut projects = HashMap::new();
+    for (id, cfg) in config.projects {
+        let client =
+            client::JiraClient::new(&cfg.site_url, cfg.auth.clone(), timeout).map_err(|e| {
+                BuildError::Client {
+                    flavor: "jira",
+                    message: format!("projects.{id}: {e}"),
+                }
+            })?;
+        projects.insert(id, Arc::new(Project { cfg, client }));
+    }
+    let projects = Arc::new(projects);
+    let inbound = projects.values().any(|p| p.cfg.has_inbound());
+    let routes = match ctx.producer.clone() {
+        Some(producer) if inbound => {
+            let inbound = webhook::Inbound {
+                projects: projects.clone(),
+                store,
+                producer,
+                topic: (config.produce_topic.clone())
+                    .unwrap_or_else(|| ctx.settings.kafka.produce_topic.clone()),
+            };
+            Some(webhook::router(
+                Arc::new(inbound),
+                config.webhook_max_body_bytes,
+            ))
+        }
+        // File sources (replays) run without a producer: outbound only.
+        None if inbound => {
+            tracing::warn!("jira: no Kafka producer, so no webhook route (inbound sync off)");
+            None
+        }
+        _ => None,
+    };
+    let handler = JiraSync {
+        projects,
+        lookup_window: Duration::from_millis(config.create_lookup_window_ms),
+    };
+    Ok(Built {
+        processor: Processor::Single(Arc::new(handler)),
+        routes,
+    })
+}
+
+/// The outbound handler.
+pub struct JiraSync {
+    projects: Arc<HashMap<String, Arc<Project>>>,
+    lookup_window: Duration,
+}
+
+#[async_trait]
+impl Handler for JiraSync {
+    fn wants(&self, event_type: &str) -> bool {
+        use EventType as E;
+        matches!(
+            event_type.parse::<EventType>(),
+            Ok(E::CaseCreated
+                | E::CaseTitleChanged
+                | E::CaseDescriptionChanged
+                | E::CaseStatusChanged
+                | E::CasePriorityChanged
+                | E::CaseAssigned
+                | E::CaseUnassigned
+                | E::CaseDueDateChanged
+                | E::CaseAttributeChanged
+                | E::CaseCustomAttributeChanged
+                | E::CaseCommentAdded
+                | E::CaseMovedToProject)
+        )
+    }
+
+    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+        if event
+            .origin
+            .as_ref()
+            .is_some_and(|o| o.channel() == OriginChannel::Jira)
+        {
+            return HandleResp::Skip(SkipReason::Other("origin-jira".into()));
+        }
+        let Some(project) = self.projects.get(&event.project_id) else {
+            return HandleResp::Skip(SkipReason::Other("project-not-synced".into()));
+        };
+        match sync::sync(project, self.lookup_window, ctx, event).await {
+            Ok(sync::Outcome::Done) => HandleResp::Success,
+            Ok(sync::Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why)),
+            Err(err) => HandleResp::classify(Err(err.into())),
+        }
+    }
+}

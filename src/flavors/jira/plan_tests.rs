@@ -1,0 +1,277 @@
+//! Unit tests of the pure plan.
+
+use super::*;
+use crate::event::pb::{self, Priority};
+use crate::flavors::jira::config::JiraConfig;
+
+fn cfg() -> ProjectConfig {
+    let yaml = "
+projects:
+  p1:
+    site_url: https://acme.atlassian.net
+    auth: {kind: bearer, token: t}
+    project_key: OPS
+    account_id: acc-bot
+    webhook_secret: s
+    fields: {description: one-way, labels: one-way}
+    priorities: {P1: Highest, P2: High, P3: Medium}
+    users: {u-1: acc-1}
+    label_attributes: [teams]
+    custom_fields:
+      - {attribute: env, field_id: customfield_10050, shape: select}
+";
+    let mut c: JiraConfig = serde_yaml::from_str(yaml).unwrap();
+    c.projects.remove("p1").unwrap()
+}
+
+fn snapshot() -> pb::CaseSnapshot {
+    let mut s = pb::CaseSnapshot {
+        id: "c1".into(),
+        key: "SEC-1".into(),
+        title: "Disk full".into(),
+        description: "See **logs**".into(),
+        status_group: StatusGroup::Open as i32,
+        priority: Priority::P2 as i32,
+        assignee_id: Some("u-1".into()),
+        due_date: Some("2026-12-01".into()),
+        ..Default::default()
+    };
+    s.attributes.insert(
+        "teams".into(),
+        pb::StringList {
+            values: vec!["sre core".into()],
+        },
+    );
+    s
+}
+
+fn event(payload: Payload) -> CaseEvent {
+    CaseEvent {
+        event_id: "e1".into(),
+        case_id: "c1".into(),
+        case_after: Some(snapshot()),
+        payload: Some(payload),
+        ..CaseEvent::default()
+    }
+}
+
+fn created() -> CaseEvent {
+    event(Payload::CaseCreated(pb::CaseCreated {
+        snapshot: Some(Box::new(snapshot())),
+        ..Default::default()
+    }))
+}
+
+fn linked(hashes: &BTreeMap<String, String>) -> Option<LinkView<'_>> {
+    Some(LinkView {
+        stale: false,
+        hashes,
+    })
+}
+
+fn hashes_of(synced: &[Synced]) -> BTreeMap<String, String> {
+    synced
+        .iter()
+        .map(|s| (s.field.clone(), s.hash.clone()))
+        .collect()
+}
+
+#[test]
+fn create_carries_label_property_and_mapped_fields() {
+    let Plan::Create { body, synced, then } = plan(&created(), None, &cfg()) else {
+        panic!("create expected")
+    };
+    let f = &body["fields"];
+    assert_eq!(f["project"]["key"], "OPS");
+    assert_eq!(f["issuetype"]["name"], "Task");
+    assert_eq!(f["summary"], "Disk full");
+    assert_eq!(f["priority"]["name"], "High");
+    assert_eq!(f["assignee"]["accountId"], "acc-1");
+    assert_eq!(f["duedate"], "2026-12-01");
+    assert_eq!(f["labels"], json!(["case-c1", "teams:sre_core"]));
+    assert_eq!(f["description"]["type"], "doc");
+    assert_eq!(body["properties"][0]["key"], ISSUE_PROPERTY);
+    assert_eq!(body["properties"][0]["value"]["caseId"], "c1");
+    assert!(
+        then.is_empty(),
+        "an open case needs no transition: {then:?}"
+    );
+    let fields: Vec<&str> = synced.iter().map(|s| s.field.as_str()).collect();
+    for f in [
+        "summary", "priority", "assignee", "duedate", "labels", "status",
+    ] {
+        assert!(fields.contains(&f), "{f} not remembered: {fields:?}");
+    }
+}
+
+#[test]
+fn create_of_an_in_progress_case_transitions_after() {
+    let mut e = created();
+    if let Some(Payload::CaseCreated(c)) = e.payload.as_mut() {
+        c.snapshot.as_mut().unwrap().status_group = StatusGroup::InProgress as i32;
+    }
+    let Plan::Create { then, .. } = plan(&e, None, &cfg()) else {
+        panic!("create expected")
+    };
+    assert!(
+        matches!(&then[..], [Action::Transition { category, .. }] if category == "indeterminate")
+    );
+}
+
+#[test]
+fn no_create_without_auto_creation_or_for_closed_cases() {
+    let mut c = cfg();
+    c.auto_create = false;
+    assert!(matches!(plan(&created(), None, &c), Plan::Skip(_)));
+    let mut e = created();
+    e.payload = Some(Payload::CaseCommentAdded(pb::CaseCommentAdded::default()));
+    e.case_after.as_mut().unwrap().status_group = StatusGroup::Closed as i32;
+    assert!(matches!(plan(&e, None, &cfg()), Plan::Skip(_)));
+}
+
+#[test]
+fn a_change_already_synced_is_skipped() {
+    let Plan::Create { synced, .. } = plan(&created(), None, &cfg()) else {
+        panic!("create expected")
+    };
+    let hashes = hashes_of(&synced);
+    assert!(matches!(
+        plan(&created(), linked(&hashes), &cfg()),
+        Plan::Skip(_)
+    ));
+    let same = event(Payload::CaseTitleChanged(pb::CaseTitleChanged {
+        old: "x".into(),
+        new: "Disk full".into(),
+    }));
+    assert!(matches!(
+        plan(&same, linked(&hashes), &cfg()),
+        Plan::Skip(_)
+    ));
+    let new = event(Payload::CaseTitleChanged(pb::CaseTitleChanged {
+        old: "Disk full".into(),
+        new: "Disk full on db-1".into(),
+    }));
+    let Plan::Apply(actions) = plan(&new, linked(&hashes), &cfg()) else {
+        panic!("apply expected")
+    };
+    assert!(
+        matches!(&actions[..], [Action::Edit { fields, .. }] if fields["summary"] == "Disk full on db-1")
+    );
+}
+
+#[test]
+fn field_events_map_to_their_writes() {
+    let none = BTreeMap::new();
+    let cases = [
+        (
+            Payload::CasePriorityChanged(pb::CasePriorityChanged {
+                from: Priority::P2 as i32,
+                to: Priority::P1 as i32,
+            }),
+            "edit",
+        ),
+        (
+            Payload::CaseAssigned(pb::CaseAssigned {
+                to: "u-1".into(),
+                ..Default::default()
+            }),
+            "assign",
+        ),
+        (
+            Payload::CaseUnassigned(pb::CaseUnassigned::default()),
+            "edit",
+        ),
+        (
+            Payload::CaseStatusChanged(pb::CaseStatusChanged {
+                to_group: StatusGroup::Closed as i32,
+                ..Default::default()
+            }),
+            "transition",
+        ),
+        (
+            Payload::CaseCommentAdded(pb::CaseCommentAdded {
+                cell_id: "cm1".into(),
+                markdown: "hi".into(),
+                ..Default::default()
+            }),
+            "comment",
+        ),
+        (
+            Payload::CaseAttributeChanged(pb::CaseAttributeChanged {
+                key: "teams".into(),
+                added: vec!["db".into()],
+                removed: vec!["sre core".into()],
+            }),
+            "labels",
+        ),
+    ];
+    for (payload, want) in cases {
+        let name = payload.event_type();
+        let Plan::Apply(actions) = plan(&event(payload), linked(&none), &cfg()) else {
+            panic!("{name}: apply expected")
+        };
+        let got = match &actions[0] {
+            Action::Edit { .. } => "edit",
+            Action::Assign { .. } => "assign",
+            Action::Transition { .. } => "transition",
+            Action::Comment { .. } => "comment",
+            Action::Labels { add, remove, .. } => {
+                assert_eq!(
+                    (add[0].as_str(), remove[0].as_str()),
+                    ("teams:db", "teams:sre_core")
+                );
+                "labels"
+            }
+        };
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn once_fields_unmapped_values_and_sent_comments_are_left_alone() {
+    let none = BTreeMap::new();
+    let mut c = cfg();
+    c.fields.title = SyncMode::Once;
+    let title = event(Payload::CaseTitleChanged(pb::CaseTitleChanged::default()));
+    assert!(matches!(plan(&title, linked(&none), &c), Plan::Skip(_)));
+    let p5 = event(Payload::CasePriorityChanged(pb::CasePriorityChanged {
+        to: Priority::P5 as i32,
+        ..Default::default()
+    }));
+    assert!(matches!(plan(&p5, linked(&none), &c), Plan::Skip(_)));
+    let stranger = event(Payload::CaseAssigned(pb::CaseAssigned {
+        to: "u-unknown".into(),
+        ..Default::default()
+    }));
+    assert!(matches!(plan(&stranger, linked(&none), &c), Plan::Skip(_)));
+    let sent: BTreeMap<String, String> = [("comment:cm1".into(), "sent:100".into())].into();
+    let comment = event(Payload::CaseCommentAdded(pb::CaseCommentAdded {
+        cell_id: "cm1".into(),
+        ..Default::default()
+    }));
+    assert!(matches!(plan(&comment, linked(&sent), &c), Plan::Skip(_)));
+}
+
+#[test]
+fn stale_links_skip_and_moves_stop_sync() {
+    let none = BTreeMap::new();
+    let stale = Some(LinkView {
+        stale: true,
+        hashes: &none,
+    });
+    assert!(matches!(plan(&created(), stale, &cfg()), Plan::Skip(_)));
+    let moved = event(Payload::CaseMovedToProject(
+        pb::CaseMovedToProject::default(),
+    ));
+    assert!(matches!(
+        plan(&moved, linked(&none), &cfg()),
+        Plan::StopSync(_)
+    ));
+}
+
+#[test]
+fn digest_is_stable_and_field_scoped() {
+    assert_eq!(digest("summary", "x "), digest("summary", "x"));
+    assert_ne!(digest("summary", "x"), digest("description", "x"));
+    assert_eq!(digest("a", "b").len(), 32);
+}

@@ -1,0 +1,319 @@
+//! A fake Jira Cloud REST v3, in process on 127.0.0.1:0.
+//!
+//! Answers like the real one where the sync depends on it: 201 `{id,key,self}`
+//! on create, 204 on edit/assign/transition, a per-issue transition graph
+//! (To Do → In Progress → Done → Reopen; 400 when a transition is not
+//! available now), issue properties (201 then 200), comments with properties,
+//! `POST search/jql` with a configurable visibility lag, errors in the
+//! `{"errorMessages":[],"errors":{}}` envelope and 401 without the expected
+//! `Authorization`. Tests can inject 429 (`Retry-After`, `X-RateLimit-Reset`),
+//! a create whose answer is lost (the issue exists, the client sees 504) and
+//! 400s on transitions. Every request is recorded.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use tokio::task::JoinHandle;
+
+use issue::issue_op;
+
+mod issue;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub body: Value,
+    pub status: u16,
+}
+
+/// A comment.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: String,
+    pub body: Value,
+    pub properties: Value,
+}
+
+/// An issue.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub id: String,
+    pub key: String,
+    pub fields: Map<String, Value>,
+    pub status: String,
+    pub properties: BTreeMap<String, Value>,
+    pub comments: Vec<Comment>,
+    /// Transition ids taken, in order.
+    pub history: Vec<String>,
+    created: Instant,
+}
+
+#[derive(Default)]
+struct World {
+    project: String,
+    auth: String,
+    issues: BTreeMap<String, Issue>,
+    next: u64,
+    requests: Vec<Request>,
+    search_lag: Duration,
+    rate_limited: u32,
+    lose_create_answers: u32,
+    refuse_transitions: u32,
+}
+
+/// The running fake.
+pub struct FakeJira {
+    pub url: String,
+    world: Arc<Mutex<World>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeJira {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeJira {
+    /// Serves project `project`; requests must carry `authorization` exactly.
+    pub async fn start(project: &str, authorization: &str) -> Self {
+        let world = Arc::new(Mutex::new(World {
+            project: project.into(),
+            auth: authorization.into(),
+            next: 1,
+            ..World::default()
+        }));
+        let app = Router::new().fallback(serve).with_state(world.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, world, task }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.world.lock().unwrap())
+    }
+
+    /// New issues stay invisible to search this long.
+    pub fn set_search_lag(&self, lag: Duration) {
+        self.with(|w| w.search_lag = lag);
+    }
+
+    /// The next `n` requests get 429.
+    pub fn rate_limit_next(&self, n: u32) {
+        self.with(|w| w.rate_limited = n);
+    }
+
+    /// The next `n` creates succeed but answer 504.
+    pub fn lose_next_create_answers(&self, n: u32) {
+        self.with(|w| w.lose_create_answers = n);
+    }
+
+    /// The next `n` transition POSTs get 400 even when available.
+    pub fn refuse_next_transitions(&self, n: u32) {
+        self.with(|w| w.refuse_transitions = n);
+    }
+
+    /// Creates an issue directly, as if an earlier process had.
+    pub fn seed_issue(&self, fields: Value) -> Issue {
+        self.with(|w| create(w, fields, Value::Null))
+    }
+
+    /// Deletes an issue, as someone in Jira might.
+    pub fn delete_issue(&self, id: &str) {
+        self.with(|w| w.issues.remove(id));
+    }
+
+    pub fn issues(&self) -> Vec<Issue> {
+        self.with(|w| w.issues.values().cloned().collect())
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.with(|w| w.requests.clone())
+    }
+}
+
+fn envelope(status: StatusCode, messages: &[&str], errors: Value) -> Response {
+    let body = json!({"errorMessages": messages, "errors": errors});
+    (status, Json(body)).into_response()
+}
+
+fn create(w: &mut World, fields: Value, properties: Value) -> Issue {
+    let n = w.next;
+    w.next += 1;
+    let issue = Issue {
+        id: (10000 + n).to_string(),
+        key: format!("{}-{n}", w.project),
+        fields: fields.as_object().cloned().unwrap_or_default(),
+        status: "To Do".into(),
+        properties: (properties.as_array().into_iter().flatten())
+            .map(|p| (p["key"].as_str().unwrap_or("").into(), p["value"].clone()))
+            .collect(),
+        comments: Vec::new(),
+        history: Vec::new(),
+        created: Instant::now(),
+    };
+    w.issues.insert(issue.id.clone(), issue.clone());
+    issue
+}
+
+async fn serve(
+    State(world): State<Arc<Mutex<World>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut w = world.lock().unwrap();
+    let response = answer(&mut w, &method, &uri, &headers, &body);
+    w.requests.push(Request {
+        method: method.to_string(),
+        path: uri.to_string(),
+        body,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn answer(
+    w: &mut World,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Value,
+) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(w.auth.as_str()) {
+        return envelope(
+            StatusCode::UNAUTHORIZED,
+            &["You are not authenticated."],
+            json!({}),
+        );
+    }
+    if w.rate_limited > 0 {
+        w.rate_limited -= 1;
+        let reset = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+        let mut r = envelope(
+            StatusCode::TOO_MANY_REQUESTS,
+            &["Rate limit exceeded."],
+            json!({}),
+        );
+        r.headers_mut().insert("retry-after", "1".parse().unwrap());
+        r.headers_mut()
+            .insert("x-ratelimit-reset", reset.parse().unwrap());
+        r.headers_mut()
+            .insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
+        return r;
+    }
+    let query = uri.query().unwrap_or("");
+    let segments: Vec<&str> = uri
+        .path()
+        .trim_start_matches("/rest/api/3/")
+        .split('/')
+        .collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["issue"]) => create_issue(w, body),
+        ("POST", ["search", "jql"]) => search(w, body),
+        (m, ["issue", id, rest @ ..]) => {
+            let Some(issue) = w.issues.values_mut().find(|i| i.id == *id || i.key == *id) else {
+                return envelope(
+                    StatusCode::NOT_FOUND,
+                    &["Issue does not exist or you do not have permission to see it."],
+                    json!({}),
+                );
+            };
+            let refuse = &mut w.refuse_transitions;
+            issue_op(issue, m, rest, query, body, refuse)
+        }
+        _ => envelope(StatusCode::NOT_FOUND, &["No such resource."], json!({})),
+    }
+}
+
+fn create_issue(w: &mut World, body: &Value) -> Response {
+    let f = &body["fields"];
+    let mut errors = Map::new();
+    if f["project"]["key"] != json!(w.project) {
+        errors.insert("project".into(), json!("valid project is required"));
+    }
+    if f["issuetype"]["name"].as_str().is_none_or(str::is_empty) {
+        errors.insert("issuetype".into(), json!("valid issue type is required"));
+    }
+    if f["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+        errors.insert(
+            "summary".into(),
+            json!("You must specify a summary of the issue."),
+        );
+    }
+    let labels = f["labels"].as_array().cloned().unwrap_or_default();
+    if labels
+        .iter()
+        .any(|l| l.as_str().is_none_or(|l| l.contains(' ')))
+    {
+        errors.insert("labels".into(), json!("Labels cannot contain spaces."));
+    }
+    if !f["description"].is_null() && f["description"]["type"] != "doc" {
+        errors.insert(
+            "description".into(),
+            json!("Operation value must be an Atlassian Document."),
+        );
+    }
+    if !errors.is_empty() {
+        return envelope(StatusCode::BAD_REQUEST, &[], Value::Object(errors));
+    }
+    let issue = create(w, f.clone(), body["properties"].clone());
+    if w.lose_create_answers > 0 {
+        w.lose_create_answers -= 1;
+        return envelope(
+            StatusCode::GATEWAY_TIMEOUT,
+            &["Gateway timeout."],
+            json!({}),
+        );
+    }
+    let self_url = format!("/rest/api/3/issue/{}", issue.id);
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": issue.id, "key": issue.key, "self": self_url})),
+    )
+        .into_response()
+}
+
+fn search(w: &World, body: &Value) -> Response {
+    let jql = body["jql"].as_str().unwrap_or("");
+    let quoted = |after: &str| {
+        let rest = jql.split(after).nth(1)?;
+        let start = rest.find('"')? + 1;
+        let len = rest[start..].find('"')?;
+        Some(rest[start..start + len].to_string())
+    };
+    let (Some(project), Some(label)) = (quoted("project ="), quoted("labels =")) else {
+        return envelope(
+            StatusCode::BAD_REQUEST,
+            &["Unsupported JQL in the fake."],
+            json!({}),
+        );
+    };
+    let issues: Vec<Value> = (w.issues.values())
+        .filter(|i| i.key.starts_with(&format!("{project}-")))
+        .filter(|i| i.created.elapsed() >= w.search_lag)
+        .filter(|i| {
+            i.fields["labels"]
+                .as_array()
+                .is_some_and(|l| l.contains(&json!(label)))
+        })
+        .map(|i| json!({"id": i.id, "key": i.key, "fields": {"labels": i.fields["labels"]}}))
+        .collect();
+    Json(json!({"issues": issues, "isLast": true})).into_response()
+}

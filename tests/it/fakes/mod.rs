@@ -1,0 +1,4 @@
+//! In-process fakes of the external services integrations talk to.
+
+pub mod jira;
+pub mod logs_intake;
