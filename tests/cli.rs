@@ -49,7 +49,14 @@ fn config_check_names_the_path_of_an_unknown_key() {
 
 #[test]
 fn config_check_names_every_bad_value() {
-    let out = ceh(&["config", "check", "--set", "runtime.max_in_flight=0", "--set", "runtime.ordering=sideways"]);
+    let out = ceh(&[
+        "config",
+        "check",
+        "--set",
+        "runtime.max_in_flight=0",
+        "--set",
+        "runtime.ordering=sideways",
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("runtime.max_in_flight"), "{err}");
@@ -58,11 +65,19 @@ fn config_check_names_every_bad_value() {
 
 #[test]
 fn config_check_prints_effective_values_with_secrets_masked() {
-    let out = ceh(&["config", "check", "--set", "store.url=postgres://ceh:hunter2@db:5432/ceh"]);
+    let out = ceh(&[
+        "config",
+        "check",
+        "--set",
+        "store.url=postgres://ceh:hunter2@db:5432/ceh",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("max_in_flight"), "{text}");
-    assert!(!text.contains("hunter2") && !stderr(&out).contains("hunter2"), "secret leaked: {text}");
+    assert!(
+        !text.contains("hunter2") && !stderr(&out).contains("hunter2"),
+        "secret leaked: {text}"
+    );
 }
 
 /// The embedded default: timeline over an NDJSON file into SQLite, then show a case.
@@ -70,14 +85,28 @@ fn config_check_prints_effective_values_with_secrets_masked() {
 fn timeline_over_a_file_into_sqlite_then_show() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.ndjson");
-    let out = ceh(&["produce", "--synthetic", "--cases", "3", "--events-per-case", "8", "--stdout"]);
+    let out = ceh(&[
+        "produce",
+        "--synthetic",
+        "--cases",
+        "3",
+        "--events-per-case",
+        "8",
+        "--stdout",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     std::fs::write(&events, &out.stdout).unwrap();
-    let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     let case_key = first["caseKey"].as_str().expect("caseKey").to_string();
-    let db = format!("store.url=sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let db = format!(
+        "store.url=sqlite://{}?mode=rwc",
+        dir.path().join("t.db").display()
+    );
     let src = format!("file:{}", events.display());
-    let run = ceh(&["run", "--flavor", "timeline", "--source", &src, "--set", &db]);
+    let run = ceh(&[
+        "run", "--flavor", "timeline", "--source", &src, "--set", &db,
+    ]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(stderr(&run).contains("succeeded=24"), "{}", stderr(&run));
     let show = ceh(&["timeline", "show", &case_key, "--set", &db]);
@@ -85,7 +114,61 @@ fn timeline_over_a_file_into_sqlite_then_show() {
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.starts_with(&case_key), "{text}");
     assert!(text.contains("created"), "{text}");
-    let again = ceh(&["run", "--flavor", "timeline", "--source", &src, "--set", &db]);
-    assert!(stderr(&again).contains("skipped[duplicate]=24"), "a rerun adds nothing: {}", stderr(&again));
+    let again = ceh(&[
+        "run", "--flavor", "timeline", "--source", &src, "--set", &db,
+    ]);
+    assert!(
+        stderr(&again).contains("skipped[duplicate]=24"),
+        "a rerun adds nothing: {}",
+        stderr(&again)
+    );
     assert!(Path::new(&dir.path().join("t.db")).exists());
+}
+
+#[test]
+fn the_production_example_is_valid_and_flavor_sections_are_checked() {
+    let env = [
+        ("CEH__KAFKA__BROKERS", "kafka-0:9093"),
+        ("CEH__KAFKA__SECURITY__SASL_PASSWORD", "pw-not-printed"),
+        ("CEH__STORE__URL", "postgres://ceh:pw@db:5432/cases"),
+        ("CEH__FLAVORS__EVP-INDEXER__API_KEY", "dd-key-not-printed"),
+        (
+            "CEH__FLAVORS__JIRA__PROJECTS__0190F000-0000-7000-8000-000000000001__AUTH__API_TOKEN",
+            "jira-not-printed",
+        ),
+        (
+            "CEH__FLAVORS__JIRA__PROJECTS__0190F000-0000-7000-8000-000000000001__WEBHOOK_SECRET",
+            "hook-not-printed",
+        ),
+    ];
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_case-event-handler"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).envs(env).args([
+            "--env",
+            "production",
+            "--config",
+            "examples/production.yaml",
+        ]);
+        cmd.args(extra).args(["config", "check"]).output().unwrap()
+    };
+    let ok = run(&[]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(!text.contains("not-printed"), "a secret was printed");
+    let bad = run(&[
+        "--set",
+        "flavors.evp-indexer.max_entries=5000",
+        "--set",
+        "flavors.nope.x=1",
+    ]);
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(
+        err.contains("flavors.evp-indexer") && err.contains("max_entries"),
+        "{err}"
+    );
+    assert!(
+        err.contains("flavors.nope") && err.contains("valid flavors"),
+        "{err}"
+    );
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::flavors::{self, BuildCtx, FlavorSpec};
-use crate::runtime::live::Live;
 use crate::runtime::dlq::{DeadLetterSink, KafkaDlq};
+use crate::runtime::live::Live;
 use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
 };
@@ -144,7 +144,12 @@ pub async fn build_runtime(
     .await?;
     let mut config = runtime_config(&settings.runtime_for(spec.name));
     let clock = Arc::new(crate::resilience::maintenance::SystemClock);
-    let live = Arc::new(Live::new(spec.name, spec.dependencies.to_vec(), clock, config.retry.clone()));
+    let live = Arc::new(Live::new(
+        spec.name,
+        spec.dependencies.to_vec(),
+        clock,
+        config.retry.clone(),
+    ));
     live::apply(settings, spec.name, &live);
     config.live = Some(live);
     let dlq =
@@ -161,6 +166,35 @@ pub async fn build_runtime(
         runtime,
         routes: built.routes,
     })
+}
+
+/// Builds every configured flavor from its section (without a store or a
+/// producer) to report what its own parser rejects, and names sections of
+/// flavors that do not exist. Empty when all is well.
+pub async fn check_flavor_sections(settings: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, section) in &settings.flavors {
+        let Ok(spec) = flavors::find(name) else {
+            problems.push(format!(
+                "flavors.{name}: {}",
+                flavors::UnknownFlavor { name: name.clone() }
+            ));
+            continue;
+        };
+        let section = section_without_runtime(section);
+        let ctx = BuildCtx {
+            section: &section,
+            settings,
+            store: None,
+            producer: None,
+        };
+        match (spec.build)(ctx).await {
+            Ok(_)
+            | Err(flavors::BuildError::NeedsStore(_) | flavors::BuildError::NeedsProducer(_)) => {}
+            Err(err) => problems.push(err.to_string()),
+        }
+    }
+    problems
 }
 
 fn section_without_runtime(section: &serde_yaml::Value) -> serde_yaml::Value {
@@ -185,10 +219,20 @@ pub async fn run(
     let store = open_store(settings).await?;
     spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
     let use_kafka = source == SourceSpec::Kafka;
-    let Prepared { mut runtime, routes } = build_runtime(settings, spec, store, use_kafka).await?;
+    let Prepared {
+        mut runtime,
+        routes,
+    } = build_runtime(settings, spec, store, use_kafka).await?;
     let served = telemetry::serve(&settings.telemetry, runtime.store.clone(), routes).await;
     if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
-        live::spawn(opts, settings.clone(), spec.name, live, RELOAD_POLL, shutdown.clone());
+        live::spawn(
+            opts,
+            settings.clone(),
+            spec.name,
+            live,
+            RELOAD_POLL,
+            shutdown.clone(),
+        );
     }
     let capacity = runtime.config.max_in_flight * 2 + 1024;
     let (tx, rx) = channels(capacity);
@@ -204,7 +248,9 @@ pub async fn run(
             control
         }
         SourceSpec::File(input) => {
-            runtime.dlq = Some(Arc::new(file::FileDeadLetters::for_input(&input, spec.name)));
+            runtime.dlq = Some(Arc::new(file::FileDeadLetters::for_input(
+                &input, spec.name,
+            )));
             tokio::spawn(file::run(input, tx));
             Arc::new(FileControl::default())
         }

@@ -137,7 +137,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print_flavors();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config(ConfigCommand::Check) => config_check(&cli.config),
+        Command::Config(ConfigCommand::Check) => config_check(&cli.config).await,
         Command::Run { flavor, source } => run(&cli.config, &flavor, &source).await,
         Command::Produce(args) => produce::run(&tool_settings(&cli.config)?, args).await,
         Command::Replay(args) => replay::run(&tool_settings(&cli.config)?, args).await,
@@ -186,9 +186,17 @@ async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
-fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
+async fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
     match config.load() {
         Ok(settings) => {
+            let problems = app::check_flavor_sections(&settings).await;
+            if !problems.is_empty() {
+                eprintln!("invalid configuration ({} problems):", problems.len());
+                for p in problems {
+                    eprintln!("{p}");
+                }
+                return Ok(ExitCode::from(2));
+            }
             print!("{}", settings.render_masked());
             eprintln!(
                 "configuration is valid (environment {})",
