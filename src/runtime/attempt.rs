@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::FutureExt;
 
+use super::live::Live;
 use super::record::Record;
 use crate::event::CaseEvent;
-use super::live::Live;
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 use crate::resilience::breaker::{self, Permit};
 use crate::resilience::maintenance::Decision;
@@ -79,13 +79,21 @@ impl Env {
         let live = self.live.as_ref()?;
         match live.gate().check(event) {
             Decision::Proceed => {}
-            Decision::Skip(window) => return Some(Attempt::Resp(HandleResp::Skip(SkipReason::Maintenance(window)))),
+            Decision::Skip(window) => {
+                return Some(Attempt::Resp(HandleResp::Skip(SkipReason::Maintenance(
+                    window,
+                ))))
+            }
             Decision::Hold(after) => return Some(Attempt::Deferred(after)),
         }
-        live.dependencies().iter().find_map(|dep| match breaker::registry().permit(dep) {
-            Permit::Allowed => None,
-            Permit::Rejected(after) => Some(Attempt::Deferred(after.max(Duration::from_millis(50)))),
-        })
+        live.dependencies()
+            .iter()
+            .find_map(|dep| match breaker::registry().permit(dep) {
+                Permit::Allowed => None,
+                Permit::Rejected(after) => {
+                    Some(Attempt::Deferred(after.max(Duration::from_millis(50))))
+                }
+            })
     }
 }
 
@@ -116,52 +124,32 @@ pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Ve
     let attempt = jobs.iter().map(|j| j.attempts).max().unwrap_or(0) + 1;
     let ctx = env.ctx(attempt);
     let mut out: Vec<Option<Attempt>> = jobs.iter().map(|_| None).collect();
-    let mut todo = Vec::with_capacity(jobs.len());
+    let mut open = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
-        if let Some(held) = env.gate(&job.event) {
-            out[i] = Some(held);
-            continue;
-        }
-        match seen(&env, &job.event.event_id).await {
-            Ok(true) => out[i] = Some(Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate))),
-            Ok(false) => todo.push(i),
-            Err(err) => out[i] = Some(Attempt::Resp(HandleResp::Retry(err))),
+        match env.gate(&job.event) {
+            Some(held) => out[i] = Some(held),
+            None => open.push(i),
         }
     }
+    let todo = match unseen(&env, jobs, &open).await {
+        Ok(todo) => todo,
+        Err(err) => {
+            let msg = err.message;
+            open.iter().for_each(|&i| {
+                out[i] = Some(Attempt::Resp(HandleResp::Retry(HandlerError::transient(
+                    &msg,
+                ))))
+            });
+            Vec::new()
+        }
+    };
+    for &i in open.iter().filter(|i| !todo.contains(i)) {
+        out[i] = out[i]
+            .take()
+            .or(Some(Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate))));
+    }
     if !todo.is_empty() {
-        let events: Vec<&CaseEvent> = todo.iter().map(|&i| jobs[i].event.as_ref()).collect();
-        let call = AssertUnwindSafe(handler.handle_batch(&ctx, &events)).catch_unwind();
-        let answers = match tokio::time::timeout(env.timeout, call).await {
-            Err(_) => todo
-                .iter()
-                .map(|_| Attempt::Resp(HandleResp::Retry(timed_out(env.timeout))))
-                .collect(),
-            Ok(Err(panic)) => {
-                let msg = panic_message(panic);
-                todo.iter()
-                    .map(|_| Attempt::Panicked(msg.clone()))
-                    .collect()
-            }
-            Ok(Ok(resps)) if resps.len() != todo.len() => {
-                let msg = format!(
-                    "batch handler answered {} outcomes for {} events",
-                    resps.len(),
-                    todo.len()
-                );
-                todo.iter()
-                    .map(|_| Attempt::Panicked(msg.clone()))
-                    .collect()
-            }
-            Ok(Ok(resps)) => {
-                let mut answers = Vec::with_capacity(resps.len());
-                for (&i, resp) in todo.iter().zip(resps) {
-                    answers.push(Attempt::Resp(
-                        finish(&env, &ctx, &jobs[i].event.event_id, resp).await,
-                    ));
-                }
-                answers
-            }
-        };
+        let answers = call_batch(&env, &ctx, handler, jobs, &todo).await;
         for (&i, answer) in todo.iter().zip(answers) {
             out[i] = Some(answer);
         }
@@ -171,11 +159,85 @@ pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Ve
         .collect()
 }
 
-async fn seen(env: &Env, event_id: &str) -> Result<bool, HandlerError> {
-    match &env.store {
-        Some(store) => Ok(store.seen(env.flavor, event_id).await?),
-        None => Ok(false),
-    }
+/// The indexes among `open` whose events the ledger has not seen (one query).
+async fn unseen(env: &Env, jobs: &[Job], open: &[usize]) -> Result<Vec<usize>, HandlerError> {
+    let Some(store) = &env.store else {
+        return Ok(open.to_vec());
+    };
+    let ids: Vec<&str> = open
+        .iter()
+        .map(|&i| jobs[i].event.event_id.as_str())
+        .collect();
+    let seen = store.seen_many(env.flavor, &ids).await?;
+    Ok(open
+        .iter()
+        .copied()
+        .filter(|&i| !seen.contains(&jobs[i].event.event_id))
+        .collect())
+}
+
+/// Calls the batch handler on `todo` and records the completed events in
+/// the ledger in one statement.
+async fn call_batch(
+    env: &Env,
+    ctx: &Ctx,
+    handler: Arc<dyn BatchHandler>,
+    jobs: &[Job],
+    todo: &[usize],
+) -> Vec<Attempt> {
+    let events: Vec<&CaseEvent> = todo.iter().map(|&i| jobs[i].event.as_ref()).collect();
+    let call = AssertUnwindSafe(handler.handle_batch(ctx, &events)).catch_unwind();
+    let resps = match tokio::time::timeout(env.timeout, call).await {
+        Err(_) => {
+            return todo
+                .iter()
+                .map(|_| Attempt::Resp(HandleResp::Retry(timed_out(env.timeout))))
+                .collect()
+        }
+        Ok(Err(panic)) => {
+            let msg = panic_message(panic);
+            return todo
+                .iter()
+                .map(|_| Attempt::Panicked(msg.clone()))
+                .collect();
+        }
+        Ok(Ok(resps)) if resps.len() != todo.len() => {
+            let msg = format!(
+                "batch handler answered {} outcomes for {} events",
+                resps.len(),
+                todo.len()
+            );
+            return todo
+                .iter()
+                .map(|_| Attempt::Panicked(msg.clone()))
+                .collect();
+        }
+        Ok(Ok(resps)) => resps,
+    };
+    let done: Vec<&str> = todo
+        .iter()
+        .zip(&resps)
+        .filter(|(_, r)| matches!(r, HandleResp::Success | HandleResp::Skip(_)))
+        .map(|(&i, _)| jobs[i].event.event_id.as_str())
+        .collect();
+    let recorded = match (&env.store, done.is_empty()) {
+        (Some(store), false) => store
+            .record_many(env.flavor, &done)
+            .await
+            .map_err(HandlerError::from),
+        _ => Ok(()),
+    };
+    resps
+        .into_iter()
+        .map(|resp| match (&recorded, resp) {
+            // The effects are idempotent by event id: retrying re-sends them
+            // and writes the ledger rows this time.
+            (Err(err), HandleResp::Success | HandleResp::Skip(_)) => {
+                Attempt::Resp(HandleResp::Retry(HandlerError::transient(&err.message)))
+            }
+            (_, resp) => Attempt::Resp(resp),
+        })
+        .collect()
 }
 
 /// Writes the ledger row after a completed event, unless the handler did so in

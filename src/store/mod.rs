@@ -4,6 +4,7 @@
 //! Queries use `$N` placeholders, which both backends accept, and only the
 //! column types the `Any` driver carries (TEXT, BIGINT, DOUBLE, BOOLEAN).
 
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -124,6 +125,55 @@ impl Store {
         Ok(())
     }
 
+    /// Which of `event_ids` `flavor` already processed (one query per chunk).
+    pub async fn seen_many(
+        &self,
+        flavor: &str,
+        event_ids: &[&str],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut seen = HashSet::new();
+        for chunk in event_ids.chunks(LEDGER_CHUNK) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT event_id FROM processed_events WHERE flavor = $1 AND event_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(flavor);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            seen.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id),
+            );
+        }
+        Ok(seen)
+    }
+
+    /// Records that `flavor` processed all of `event_ids` (idempotent; one
+    /// statement per chunk).
+    pub async fn record_many(&self, flavor: &str, event_ids: &[&str]) -> Result<(), StoreError> {
+        let now = now_ms();
+        for chunk in event_ids.chunks(LEDGER_CHUNK) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("($1, ${}, $2)", i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO processed_events (flavor, event_id, processed_at) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(flavor).bind(now);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Opens a transaction and claims the event's ledger row in it.
     pub async fn begin_claim(&self, flavor: &str, event_id: &str) -> Result<LedgerTx, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -143,6 +193,9 @@ impl Store {
         Ok(done.rows_affected())
     }
 }
+
+/// Ledger rows per statement: far below both backends' parameter limits.
+const LEDGER_CHUNK: usize = 300;
 
 async fn insert_ledger_row<'e, E>(exec: E, flavor: &str, event_id: &str) -> Result<u64, sqlx::Error>
 where
