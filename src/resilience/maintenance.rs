@@ -64,8 +64,15 @@ pub struct WindowConfig {
 /// When a window is open.
 #[derive(Debug, Clone)]
 enum Schedule {
-    Absolute { start: DateTime<Utc>, end: DateTime<Utc> },
-    Recurring { cron: Box<cron::Schedule>, open_for: chrono::Duration, tz: chrono_tz::Tz },
+    Absolute {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+    Recurring {
+        cron: Box<cron::Schedule>,
+        open_for: chrono::Duration,
+        tz: chrono_tz::Tz,
+    },
 }
 
 /// A validated window.
@@ -86,23 +93,41 @@ impl TryFrom<&WindowConfig> for Window {
 
     fn try_from(c: &WindowConfig) -> Result<Self, String> {
         let schedule = match (&c.start, &c.end, &c.cron, c.duration_minutes) {
-            (Some(start), Some(end), None, None) if start < end => Schedule::Absolute { start: *start, end: *end },
+            (Some(start), Some(end), None, None) if start < end => Schedule::Absolute {
+                start: *start,
+                end: *end,
+            },
             (Some(_), Some(_), None, None) => return Err("end must be after start".into()),
             (None, None, Some(expr), Some(minutes)) if minutes > 0 => {
-                let cron = cron::Schedule::from_str(&format!("0 {expr}")).map_err(|e| format!("cron `{expr}`: {e}"))?;
+                let cron = cron::Schedule::from_str(&format!("0 {expr}"))
+                    .map_err(|e| format!("cron `{expr}`: {e}"))?;
                 let tz = match &c.timezone {
-                    Some(name) => chrono_tz::Tz::from_str(name).map_err(|_| format!("unknown time zone `{name}`"))?,
+                    Some(name) => chrono_tz::Tz::from_str(name)
+                        .map_err(|_| format!("unknown time zone `{name}`"))?,
                     None => chrono_tz::UTC,
                 };
-                Schedule::Recurring { cron: Box::new(cron), open_for: chrono::Duration::minutes(minutes as i64), tz }
+                Schedule::Recurring {
+                    cron: Box::new(cron),
+                    open_for: chrono::Duration::minutes(minutes as i64),
+                    tz,
+                }
             }
-            _ => return Err("give either start and end, or cron and duration_minutes (> 0)".into()),
+            _ => {
+                return Err("give either start and end, or cron and duration_minutes (> 0)".into())
+            }
         };
         let query = match &c.query {
             Some(q) => Some(Query::from_str(q).map_err(|e| format!("query: {e}"))?),
             None => None,
         };
-        Ok(Self { name: c.name.clone(), flavors: c.flavors.clone(), dependency: c.dependency.clone(), mode: c.mode, schedule, query })
+        Ok(Self {
+            name: c.name.clone(),
+            flavors: c.flavors.clone(),
+            dependency: c.dependency.clone(),
+            mode: c.mode,
+            schedule,
+            query,
+        })
     }
 }
 
@@ -113,7 +138,9 @@ impl Window {
             Schedule::Absolute { start, end } => *start <= t && t < *end,
             Schedule::Recurring { cron, open_for, tz } => {
                 let since = (t - *open_for).with_timezone(tz);
-                cron.after(&since).next().is_some_and(|opening| opening.with_timezone(&Utc) <= t)
+                cron.after(&since)
+                    .next()
+                    .is_some_and(|opening| opening.with_timezone(&Utc) <= t)
             }
         }
     }
@@ -127,7 +154,9 @@ impl Window {
             Schedule::Absolute { end, .. } => Some(*end),
             Schedule::Recurring { cron, open_for, tz } => {
                 let since = (t - *open_for).with_timezone(tz);
-                cron.after(&since).next().map(|o| o.with_timezone(&Utc) + *open_for)
+                cron.after(&since)
+                    .next()
+                    .map(|o| o.with_timezone(&Utc) + *open_for)
             }
         }
     }
@@ -135,7 +164,10 @@ impl Window {
     /// Whether the window concerns this flavor (by name, or through a dependency it uses).
     pub fn applies_to(&self, flavor: &str, dependencies: &[&str]) -> bool {
         let by_flavor = self.flavors.is_empty() || self.flavors.iter().any(|f| f == flavor);
-        let by_dependency = self.dependency.as_deref().is_none_or(|d| dependencies.contains(&d));
+        let by_dependency = self
+            .dependency
+            .as_deref()
+            .is_none_or(|d| dependencies.contains(&d));
         by_flavor && by_dependency
     }
 
@@ -213,13 +245,20 @@ const RECHECK: Duration = Duration::from_secs(1);
 impl Gate {
     /// The windows among `all` that concern `flavor`.
     pub fn new(all: &[Window], flavor: &str, dependencies: &[&str], clock: Arc<dyn Clock>) -> Self {
-        let windows = all.iter().filter(|w| w.applies_to(flavor, dependencies)).cloned().collect();
+        let windows = all
+            .iter()
+            .filter(|w| w.applies_to(flavor, dependencies))
+            .cloned()
+            .collect();
         Self { windows, clock }
     }
 
     /// A gate with no windows.
     pub fn open() -> Self {
-        Self { windows: Vec::new(), clock: Arc::new(SystemClock) }
+        Self {
+            windows: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The name of an open pause window without a query (the whole flavor pauses).
@@ -234,16 +273,20 @@ impl Gate {
     /// What to do with an event now.
     pub fn check(&self, event: &CaseEvent) -> Decision {
         let now = self.clock.now();
-        for w in self.windows.iter().filter(|w| w.is_open(now) && w.concerns(event, now)) {
-            match w.mode {
-                Mode::Skip => return Decision::Skip(w.name.clone()),
-                Mode::Pause => {
-                    let left = w.closes_at(now).map_or(RECHECK, |end| (end - now).to_std().unwrap_or_default());
-                    return Decision::Hold(left.clamp(Duration::from_millis(50), RECHECK));
-                }
+        let open = self
+            .windows
+            .iter()
+            .find(|w| w.is_open(now) && w.concerns(event, now));
+        match open {
+            None => Decision::Proceed,
+            Some(w) if w.mode == Mode::Skip => Decision::Skip(w.name.clone()),
+            Some(w) => {
+                let left = w
+                    .closes_at(now)
+                    .map_or(RECHECK, |end| (end - now).to_std().unwrap_or_default());
+                Decision::Hold(left.clamp(Duration::from_millis(50), RECHECK))
             }
         }
-        Decision::Proceed
     }
 }
 
@@ -262,11 +305,16 @@ mod tests {
 
     #[test]
     fn absolute_windows_are_half_open_intervals() {
-        let w = window("{name: w, mode: pause, start: 2026-12-01T02:00:00Z, end: 2026-12-01T04:00:00Z}");
+        let w = window(
+            "{name: w, mode: pause, start: 2026-12-01T02:00:00Z, end: 2026-12-01T04:00:00Z}",
+        );
         assert!(!w.is_open(at("2026-12-01T01:59:59Z")));
         assert!(w.is_open(at("2026-12-01T02:00:00Z")));
         assert!(!w.is_open(at("2026-12-01T04:00:00Z")));
-        assert_eq!(w.closes_at(at("2026-12-01T03:00:00Z")), Some(at("2026-12-01T04:00:00Z")));
+        assert_eq!(
+            w.closes_at(at("2026-12-01T03:00:00Z")),
+            Some(at("2026-12-01T04:00:00Z"))
+        );
     }
 
     #[test]
@@ -274,9 +322,15 @@ mod tests {
         // Sundays 02:00-04:00 in Berlin (UTC+1 in December).
         let w = window("{name: w, mode: skip, cron: '0 2 * * Sun', duration_minutes: 120, timezone: Europe/Berlin}");
         assert!(w.is_open(at("2026-12-06T01:30:00Z")), "Sunday 02:30 Berlin");
-        assert!(!w.is_open(at("2026-12-06T03:00:00Z")), "Sunday 04:00 Berlin: closed");
+        assert!(
+            !w.is_open(at("2026-12-06T03:00:00Z")),
+            "Sunday 04:00 Berlin: closed"
+        );
         assert!(!w.is_open(at("2026-12-07T01:30:00Z")), "Monday");
-        assert_eq!(w.closes_at(at("2026-12-06T01:30:00Z")), Some(at("2026-12-06T03:00:00Z")));
+        assert_eq!(
+            w.closes_at(at("2026-12-06T01:30:00Z")),
+            Some(at("2026-12-06T03:00:00Z"))
+        );
     }
 
     #[test]
