@@ -19,10 +19,13 @@ use bytes::Bytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
+use crate::telemetry::events;
+use crate::telemetry::Heartbeat;
 
 /// How a Kafka source reads.
 #[derive(Debug, Clone)]
@@ -48,9 +51,14 @@ struct GroupContext {
     tx: SourceTx,
     drain_timeout: Duration,
     closing: Arc<AtomicBool>,
+    group: String,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    fn stats(&self, stats: Statistics) {
+        events::KafkaStats::new(&self.group, &stats).emit();
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -80,10 +88,8 @@ impl ConsumerContext for GroupContext {
         }
     }
 
-    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
-        if let Err(err) = result {
-            tracing::warn!(error = %err, "offset commit failed");
-        }
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        events::CommitDone::new(&self.group, &result, offsets.count()).emit();
     }
 }
 
@@ -92,6 +98,14 @@ pub struct KafkaControl {
     consumer: Arc<BaseConsumer<GroupContext>>,
     stop: Arc<AtomicBool>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    heartbeat: Heartbeat,
+}
+
+impl KafkaControl {
+    /// Beaten by the poll loop on every iteration (liveness).
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.heartbeat.clone()
+    }
 }
 
 /// Starts a group consumer; records flow into `tx`.
@@ -105,7 +119,8 @@ pub fn start_group(
         .set("enable.auto.offset.store", "false")
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        .set("statistics.interval.ms", "5000");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
@@ -114,17 +129,24 @@ pub fn start_group(
         tx: tx.clone(),
         drain_timeout: config.drain_timeout,
         closing: closing.clone(),
+        group: config
+            .properties
+            .get("group.id")
+            .cloned()
+            .unwrap_or_default(),
     };
     let consumer: BaseConsumer<GroupContext> = client.create_with_context(context)?;
     let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     let consumer = Arc::new(consumer);
     let stop = closing;
-    let thread = spawn_poll_thread(consumer.clone(), tx, stop.clone());
+    let heartbeat = Heartbeat::default();
+    let thread = spawn_poll_thread(consumer.clone(), tx, stop.clone(), heartbeat.clone());
     Ok(Arc::new(KafkaControl {
         consumer,
         stop,
         thread: std::sync::Mutex::new(Some(thread)),
+        heartbeat,
     }))
 }
 
@@ -132,11 +154,13 @@ fn spawn_poll_thread(
     consumer: Arc<BaseConsumer<GroupContext>>,
     tx: SourceTx,
     stop: Arc<AtomicBool>,
+    heartbeat: Heartbeat,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("kafka-poll".into())
         .spawn(move || {
             while !stop.load(Ordering::Acquire) {
+                heartbeat.beat();
                 let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
                     continue;
                 };

@@ -1,13 +1,45 @@
-//! Logs (and, later, metrics and traces).
+//! Logs, metrics, traces and health.
+//!
+//! - [`events`]: the named events the runtime emits; each writes its log line
+//!   and its metrics together. Nothing else writes metrics.
+//! - [`metrics`]: the process-wide registry, rendered on `GET /metrics`.
+//! - [`trace`]: one span per event, parented on the producer's trace context,
+//!   propagated into outbound HTTP and produced events; [`otlp`] exports them.
+//! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
+//! - [`server`]: the HTTP server that serves all of it, plus flavor routes.
+
+pub mod events;
+pub mod health;
+pub mod metrics;
+pub mod otlp;
+pub mod server;
+pub mod trace;
+
+#[cfg(test)]
+mod tests;
 
 use std::io::IsTerminal;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::settings::{LogFormat, TelemetrySettings};
+use crate::store::Store;
+pub use health::{require_dependency, BreakerState, Health, Heartbeat};
 
-/// Installs the global log subscriber: JSON or pretty, filter from
-/// `RUST_LOG` or `telemetry.log_level`. Logs go to stderr.
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Installs the global subscriber: logs to stderr (JSON or pretty, filter
+/// from `RUST_LOG` or `telemetry.log_level`) and this crate's spans to
+/// OpenTelemetry (exported over OTLP when `telemetry.otlp` is set). Call it
+/// inside the async runtime; a second call does nothing.
 pub fn init_logs(settings: &TelemetrySettings) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log_level));
@@ -16,12 +48,100 @@ pub fn init_logs(settings: &TelemetrySettings) {
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = if json {
+        fmt.json().flatten_event(true).boxed()
     } else {
-        builder.compact().try_init()
+        fmt.compact().boxed()
     };
+    let (provider, export_error) = match otlp::provider(settings.otlp.as_ref()) {
+        Ok(provider) => (provider, None),
+        Err(err) => (otlp::provider(None).unwrap_or_default(), Some(err)),
+    };
+    let tracer = provider.tracer(otlp::SERVICE_NAME);
+    // Only this crate's spans and events: the exporter's own HTTP stack must
+    // never feed back into it.
+    let ours = Targets::new().with_target("case_event_handler", Level::INFO);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(ours);
+    let installed = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(otel)
+        .try_init()
+        .is_ok();
+    if installed {
+        let _ = PROVIDER.set(provider);
+    }
+    if let Some(err) = export_error {
+        tracing::error!(error = %err, "trace export disabled: the OTLP exporter could not be built");
+    }
+}
+
+/// Flushes and stops trace export (blocks up to a few seconds).
+pub fn shutdown() {
+    if let Some(provider) = PROVIDER.get() {
+        let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+    }
+}
+
+/// Reports a circuit breaker's state: the `ceh_breaker_state` gauge, a log
+/// line on change, and readiness (an open breaker of a required dependency
+/// makes `/readyz` fail).
+pub fn breaker_state(dependency: &str, state: BreakerState) {
+    let previous = health::set_breaker(dependency, state);
+    events::BreakerChanged {
+        dependency,
+        state,
+        previous,
+    }
+    .emit();
+}
+
+/// Reports whether a maintenance window holds `flavor`'s effects.
+pub fn maintenance_window(flavor: &'static str, active: bool) {
+    events::MaintenanceWindow { flavor, active }.emit();
+}
+
+/// The telemetry server of a running flavor, and what its probes watch.
+pub struct Served {
+    /// The probes' view of the flavor; watch the source once it runs.
+    pub health: Arc<Health>,
+    server: Option<server::Server>,
+}
+
+/// Starts the telemetry server on `telemetry.http_addr`, with the flavor's
+/// routes mounted beside `/metrics`, `/healthz` and `/readyz`. An address
+/// that cannot be bound is logged, and the flavor runs without the server
+/// (its probes then fail, which is what an orchestrator acts on).
+pub async fn serve(
+    settings: &TelemetrySettings,
+    store: Option<Store>,
+    routes: Option<axum::Router>,
+) -> Served {
+    let timeout = Duration::from_secs(u64::from(settings.liveness_timeout_secs));
+    let health = Arc::new(Health::new(timeout, store));
+    let addr = settings.http_addr;
+    let server = match server::start(addr, health.clone(), routes).await {
+        Ok(server) => Some(server),
+        Err(err) => {
+            tracing::error!(%addr, error = %err, "telemetry.http_addr cannot be bound; running without /metrics, /healthz and /readyz");
+            None
+        }
+    };
+    Served { health, server }
+}
+
+impl Served {
+    /// The address the server listens on, if it runs.
+    pub fn addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(server::Server::addr)
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        if let Some(server) = self.server {
+            server.stop().await;
+        }
+    }
 }

@@ -29,24 +29,34 @@ fn ceh(topic: &str, group: &str, db: &str) -> Command {
 }
 
 fn run_timeline(topic: &str, group: &str, db: &str) -> Child {
-    ceh(topic, group, db).args(["run", "--flavor", "timeline"]).spawn().expect("spawn the service")
+    ceh(topic, group, db)
+        .args(["run", "--flavor", "timeline"])
+        .spawn()
+        .expect("spawn the service")
 }
 
 async fn ledger_ids(store: &Store) -> Vec<String> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT event_id FROM processed_events WHERE flavor = 'timeline'")
-        .fetch_all(store.pool())
-        .await
-        .expect("ledger");
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT event_id FROM processed_events WHERE flavor = 'timeline'")
+            .fetch_all(store.pool())
+            .await
+            .expect("ledger");
     rows.into_iter().map(|r| r.0).collect()
 }
 
 async fn count(store: &Store, sql: &str) -> i64 {
-    let row: (i64,) = sqlx::query_as(sql).fetch_one(store.pool()).await.expect(sql);
+    let row: (i64,) = sqlx::query_as(sql)
+        .fetch_one(store.pool())
+        .await
+        .expect(sql);
     row.0
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
 }
 
@@ -69,7 +79,12 @@ fn wait_exit(child: &mut Child, within: Duration) -> i32 {
 fn expected_cells(events: &[case_event_handler::event::CaseEvent]) -> i64 {
     events
         .iter()
-        .filter(|e| !matches!(e.payload_kind(), Some(EventType::CaseCommentEdited | EventType::CaseCommentDeleted)))
+        .filter(|e| {
+            !matches!(
+                e.payload_kind(),
+                Some(EventType::CaseCommentEdited | EventType::CaseCommentDeleted)
+            )
+        })
         .count() as i64
 }
 
@@ -92,7 +107,12 @@ async fn kill_9_at_random_points_loses_nothing_and_duplicates_nothing() {
         if before == events.len() || kills >= 5 {
             let deadline = Instant::now() + Duration::from_secs(300);
             while ledger_ids(&store).await.len() < events.len() {
-                assert!(Instant::now() < deadline, "not done after 300 s: {} of {}", ledger_ids(&store).await.len(), events.len());
+                assert!(
+                    Instant::now() < deadline,
+                    "not done after 300 s: {} of {}",
+                    ledger_ids(&store).await.len(),
+                    events.len()
+                );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             sigterm(&child);
@@ -110,15 +130,32 @@ async fn kill_9_at_random_points_loses_nothing_and_duplicates_nothing() {
         child.kill().expect("kill -9");
         let _ = child.wait();
         kills += 1;
-        eprintln!("kill {kills} after {:?}: {} events recorded", started.elapsed(), ledger_ids(&store).await.len());
+        eprintln!(
+            "kill {kills} after {:?}: {} events recorded",
+            started.elapsed(),
+            ledger_ids(&store).await.len()
+        );
     }
     let ids = ledger_ids(&store).await;
     let unique_ids: HashSet<&String> = ids.iter().collect();
     let produced: HashSet<&String> = events.iter().map(|e| &e.event_id).collect();
     assert_eq!(ids.len(), unique_ids.len(), "an event id recorded twice");
-    assert_eq!(unique_ids, produced, "recorded ids differ from produced ids");
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM timeline_cells").await, expected_cells(&events));
-    assert_eq!(count(&store, "SELECT COUNT(DISTINCT event_id) FROM timeline_cells").await, expected_cells(&events));
+    assert_eq!(
+        unique_ids, produced,
+        "recorded ids differ from produced ids"
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM timeline_cells").await,
+        expected_cells(&events)
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(DISTINCT event_id) FROM timeline_cells"
+        )
+        .await,
+        expected_cells(&events)
+    );
     assert!(kills >= 1, "the process was never killed");
 }
 
@@ -131,20 +168,39 @@ async fn sigterm_under_load_exits_0_within_the_grace_period_and_the_restart_lose
     let db = fresh_pg().await;
     let store = Store::connect(&db, 2).await.expect("store");
     let mut child = run_timeline(&topic, &group, &db);
-    eventually_async(Duration::from_secs(60), || async { !ledger_ids(&store).await.is_empty() }).await;
+    eventually_async(Duration::from_secs(60), || async {
+        !ledger_ids(&store).await.is_empty()
+    })
+    .await;
     let t = Instant::now();
     sigterm(&child);
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0, "graceful stop exits 0");
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(15)),
+        0,
+        "graceful stop exits 0"
+    );
     eprintln!("stopped {:?} after SIGTERM", t.elapsed());
     let first_run = ledger_ids(&store).await.len();
-    let committed_first: i64 = committed(&group, &topic, 2).values().map(|o| (*o).max(0)).sum();
-    assert!(committed_first <= first_run as i64, "committed past what was handled");
+    let committed_first: i64 = committed(&group, &topic, 2)
+        .values()
+        .map(|o| (*o).max(0))
+        .sum();
+    assert!(
+        committed_first <= first_run as i64,
+        "committed past what was handled"
+    );
     let mut child = run_timeline(&topic, &group, &db);
-    eventually_async(Duration::from_secs(120), || async { ledger_ids(&store).await.len() == events.len() }).await;
+    eventually_async(Duration::from_secs(120), || async {
+        ledger_ids(&store).await.len() == events.len()
+    })
+    .await;
     sigterm(&child);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
     assert_eq!(committed(&group, &topic, 2), end_offsets(&topic, 2));
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM timeline_cells").await, expected_cells(&events));
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM timeline_cells").await,
+        expected_cells(&events)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,16 +211,40 @@ async fn replay_handles_exactly_the_range_and_commits_nothing() {
     publish(&topic, &events).await;
     let db = fresh_pg().await;
     let out = ceh(&topic, &group, &db)
-        .args(["replay", "--flavor", "timeline", "--topic", &topic, "--partition", "0", "--from-offset", "10", "--to-offset", "29"])
+        .args([
+            "replay",
+            "--flavor",
+            "timeline",
+            "--topic",
+            &topic,
+            "--partition",
+            "0",
+            "--from-offset",
+            "10",
+            "--to-offset",
+            "29",
+        ])
         .output()
         .expect("replay");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = Store::connect(&db, 2).await.expect("store");
     let got: HashSet<String> = ledger_ids(&store).await.into_iter().collect();
     let want: HashSet<String> = events[10..30].iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(got, want);
-    assert_eq!(committed(&group, &topic, 1)[&0], -1, "the group has no committed offset");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("replay done: succeeded="), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        committed(&group, &topic, 1)[&0],
+        -1,
+        "the group has no committed offset"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("replay done: succeeded="),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,16 +259,45 @@ async fn replay_from_time_finds_the_first_record_at_or_after_it() {
     publish(&topic, &events[20..]).await;
     let db = fresh_pg().await;
     let dry = ceh(&topic, &group, &db)
-        .args(["replay", "--flavor", "timeline", "--topic", &topic, "--from-time", &from, "--dry-run"])
+        .args([
+            "replay",
+            "--flavor",
+            "timeline",
+            "--topic",
+            &topic,
+            "--from-time",
+            &from,
+            "--dry-run",
+        ])
         .output()
         .expect("dry run");
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
-    assert!(String::from_utf8_lossy(&dry.stderr).contains("offsets 20..40"), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&dry.stderr).contains("offsets 20..40"),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     let out = ceh(&topic, &group, &db)
-        .args(["replay", "--flavor", "timeline", "--topic", &topic, "--from-time", &from])
+        .args([
+            "replay",
+            "--flavor",
+            "timeline",
+            "--topic",
+            &topic,
+            "--from-time",
+            &from,
+        ])
         .output()
         .expect("replay");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = Store::connect(&db, 2).await.expect("store");
     let got: HashSet<String> = ledger_ids(&store).await.into_iter().collect();
     let want: HashSet<String> = events[20..].iter().map(|e| e.event_id.clone()).collect();
@@ -203,7 +312,43 @@ where
 {
     let deadline = Instant::now() + within;
     while !check().await {
-        assert!(Instant::now() < deadline, "condition not met within {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_inspected_and_redriven_after_the_fix() {
+    let (topic, group) = (unique("it-redrive"), unique("g"));
+    create_topic(&topic, 1).await;
+    let events = synth(25, 4, 5);
+    publish(&topic, &events).await;
+    let db = fresh_pg().await;
+    let store = Store::connect(&db, 2).await.expect("store");
+    // Break the flavor: its table is gone, so every write is a permanent error.
+    sqlx::query("DROP TABLE timeline_cells").execute(store.pool()).await.unwrap();
+    let mut child = ceh(&topic, &group, &db).args(["--set", "runtime.dlq.max_ratio=1.0", "run", "--flavor", "timeline"]).spawn().unwrap();
+    eventually("all dead-lettered and committed", Duration::from_secs(60), || committed(&group, &topic, 1)[&0] == 20).await;
+    sigterm(&child);
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
+
+    let inspect = ceh(&topic, &group, &db).args(["dlq", "inspect", "--flavor", "timeline", "--topic", &topic]).stdout(Stdio::piped()).output().unwrap();
+    assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));
+    let report = String::from_utf8_lossy(&inspect.stdout);
+    assert!(report.contains(&format!("{topic}.dlq.timeline")), "{report}");
+    assert!(report.lines().any(|l| l.trim_start().starts_with("discarded") && l.trim_end().ends_with(" 20")), "{report}");
+
+    // Fix it, then redrive: every dead letter is handled, once.
+    let ddl = include_str!("../../migrations/postgres/0002_timeline.sql");
+    sqlx::raw_sql(ddl).execute(store.pool()).await.unwrap();
+    let redrive = ceh(&topic, &group, &db).args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic]).output().unwrap();
+    let err = String::from_utf8_lossy(&redrive.stderr);
+    assert!(redrive.status.success(), "{err}");
+    assert!(err.contains("redrive done: succeeded=20"), "{err}");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM timeline_cells").await, expected_cells(&events));
+    let again = ceh(&topic, &group, &db).args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("redriving 0 events"), "{}", String::from_utf8_lossy(&again.stderr));
 }

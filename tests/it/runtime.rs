@@ -479,3 +479,23 @@ async fn a_backoff_three_times_max_poll_interval_does_not_rebalance() {
         "one retry in the same membership, no redelivery: {attempts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dlq_circuit_stops_the_consumer_instead_of_emptying_the_topic() {
+    let (topic, group) = (unique("it-circuit"), unique("g"));
+    create_topic(&topic, 1).await;
+    for i in 0..80 {
+        publish_raw(&topic, &format!("k{i}"), b"not an event").await;
+    }
+    let mut config = test_config();
+    config.dlq.window = 50;
+    config.dlq.min_events = 20;
+    config.dlq.max_ratio = 0.5;
+    let (handler, _) = Scripted::new(|_, _| HandleResp::Success);
+    let p = spawn_pipeline("circuit", Processor::Single(Arc::new(handler)), Some(pg_store().await), &topic, config, group_props(&group));
+    let err = tokio::time::timeout(Duration::from_secs(60), p.task).await.expect("stops by itself").unwrap().unwrap_err();
+    assert!(matches!(err, RunError::DlqCircuitOpen { .. }), "{err}");
+    let dead = read_all(&format!("{topic}.dlq.circuit")).await.len();
+    assert!((20..80).contains(&dead), "stopped after {dead} dead letters, not all 80");
+    assert!(committed(&group, &topic, 1)[&0] < 80);
+}

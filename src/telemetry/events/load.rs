@@ -1,0 +1,140 @@
+//! Events of the runtime's load: handler calls, batches, in-flight events,
+//! paused partitions.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::telemetry::metrics::{metrics, FlavorLabels, ModeLabels};
+
+/// How a handler was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One event.
+    Single,
+    /// A batch.
+    Batch,
+}
+
+impl Mode {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Single => "single",
+            Mode::Batch => "batch",
+        }
+    }
+}
+
+/// One handler call finished.
+pub struct HandlerLatency {
+    /// The flavor.
+    pub flavor: &'static str,
+    /// Single event or batch.
+    pub mode: Mode,
+    /// How long the call took (ledger check and write included).
+    pub elapsed: Duration,
+}
+
+impl HandlerLatency {
+    /// Observes the duration.
+    pub fn emit(self) {
+        let labels = ModeLabels {
+            flavor: self.flavor,
+            mode: self.mode.as_str(),
+        };
+        let histogram = metrics().handler_seconds.get_or_create(&labels);
+        histogram.observe(self.elapsed.as_secs_f64());
+    }
+}
+
+/// Awaits one handler call and emits its [`HandlerLatency`].
+pub async fn timed<F: Future>(flavor: &'static str, mode: Mode, call: F) -> F::Output {
+    let started = Instant::now();
+    let out = call.await;
+    let elapsed = started.elapsed();
+    HandlerLatency {
+        flavor,
+        mode,
+        elapsed,
+    }
+    .emit();
+    out
+}
+
+/// A batch handler call starts.
+pub struct BatchStarted {
+    /// The flavor.
+    pub flavor: &'static str,
+    /// Events in the batch.
+    pub size: usize,
+}
+
+impl BatchStarted {
+    /// The event.
+    pub fn new(flavor: &'static str, size: usize) -> Self {
+        Self { flavor, size }
+    }
+
+    /// Logs and observes the batch size.
+    pub fn emit(self) {
+        tracing::debug!(flavor = self.flavor, events = self.size, "batch started");
+        let labels = FlavorLabels {
+            flavor: self.flavor,
+        };
+        let histogram = metrics().batch_size.get_or_create(&labels);
+        histogram.observe(self.size as f64);
+    }
+}
+
+/// Events read and not yet complete, after a change.
+pub struct InFlight {
+    /// The flavor.
+    pub flavor: &'static str,
+    /// How many.
+    pub events: usize,
+}
+
+impl InFlight {
+    /// The event.
+    pub fn new(flavor: &'static str, events: usize) -> Self {
+        Self { flavor, events }
+    }
+
+    /// Sets the gauge.
+    pub fn emit(self) {
+        let labels = FlavorLabels {
+            flavor: self.flavor,
+        };
+        let value = i64::try_from(self.events).unwrap_or(i64::MAX);
+        metrics().in_flight.get_or_create(&labels).set(value);
+    }
+}
+
+/// Partitions paused at the source, after a change.
+pub struct PausedPartitions {
+    /// The flavor.
+    pub flavor: &'static str,
+    /// How many.
+    pub partitions: usize,
+}
+
+impl PausedPartitions {
+    /// The event.
+    pub fn new(flavor: &'static str, partitions: usize) -> Self {
+        Self { flavor, partitions }
+    }
+
+    /// Logs and sets the gauge.
+    pub fn emit(self) {
+        tracing::debug!(
+            flavor = self.flavor,
+            partitions = self.partitions,
+            "paused partitions"
+        );
+        let labels = FlavorLabels {
+            flavor: self.flavor,
+        };
+        let value = i64::try_from(self.partitions).unwrap_or(i64::MAX);
+        metrics().paused.get_or_create(&labels).set(value);
+    }
+}
