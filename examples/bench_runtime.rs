@@ -124,6 +124,13 @@ struct ConsumeArgs {
     /// With --latency: stop after this many offsets were stored.
     #[arg(long)]
     expect: Option<u64>,
+    /// With --latency: write "record timestamp ms<TAB>latency ms" per stored offset here.
+    #[arg(long)]
+    latency_out: Option<PathBuf>,
+    /// Stop this many seconds after the partitions were assigned, done or not
+    /// (with --latency: offsets not stored by then are reported as missing).
+    #[arg(long)]
+    max_secs: Option<u64>,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 900)]
     timeout_secs: u64,
@@ -329,8 +336,8 @@ struct WatchState {
     expect: Option<u64>,
     /// Record timestamps (offset, ms) not yet passed by the watermark.
     pending: HashMap<i32, VecDeque<(i64, i64)>>,
-    /// Per-record latency, ms.
-    latencies: Vec<f64>,
+    /// Per-record (Kafka timestamp ms, latency ms).
+    latencies: Vec<(i64, f64)>,
     stores: u64,
     first_store: Option<Instant>,
     done_at: Option<Instant>,
@@ -349,11 +356,12 @@ impl SourceControl for Watch {
             if let Some(q) = s.pending.get_mut(&tp.partition) {
                 while q.front().is_some_and(|(o, _)| *o < next_offset) {
                     let (_, ts) = q.pop_front().expect("front");
-                    passed.push((now_us - ts * 1000) as f64 / 1000.0);
+                    passed.push((ts, (now_us - ts * 1000) as f64 / 1000.0));
                 }
             }
             s.latencies.extend(passed);
-            if s.done_at.is_none() && s.latencies.len() as u64 >= s.expect.unwrap_or(u64::MAX) {
+            let expected = s.expect.unwrap_or(u64::MAX);
+            if s.done_at.is_none() && s.latencies.len() as u64 >= expected {
                 s.done_at = Some(now);
                 self.done.cancel();
             }
@@ -533,6 +541,18 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     } else {
         tx.clone()
     };
+    if std::env::var_os("BENCH_TRACE_CHANNEL").is_some() {
+        // Diagnostics: how full the source → runtime channel is, every 5 ms.
+        let probe = tx.data.clone();
+        tokio::spawn(async move {
+            let t0 = Instant::now();
+            loop {
+                let queued = probe.max_capacity() - probe.capacity();
+                eprintln!("channel {:>8.3} s {queued}", t0.elapsed().as_secs_f64());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
     drop(tx);
     let config = KafkaSourceConfig {
         properties: app::kafka::consumer_properties(settings, flavor)
@@ -551,13 +571,19 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     });
     let ready: Arc<OnceLock<(Instant, f64)>> = Arc::new(OnceLock::new());
     {
-        let (w, ready) = (watch.clone(), ready.clone());
+        let (w, ready, stop) = (watch.clone(), ready.clone(), shutdown.clone());
+        let max_secs = args.max_secs;
         tokio::spawn(async move {
             while w.assigned().is_empty() {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let _ = ready.set((Instant::now(), cpu_secs()));
             println!("READY");
+            if let Some(secs) = max_secs {
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                eprintln!("--max-secs {secs} reached");
+                stop.cancel();
+            }
         });
     }
     {
@@ -593,8 +619,16 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
         _ => f64::NAN,
     };
     let (ready_at, cpu_ready) = ready.get().copied().unwrap_or((started, 0.0));
-    s.latencies.sort_by(f64::total_cmp);
-    let lat = &s.latencies;
+    if let Some(path) = &args.latency_out {
+        let mut text = String::with_capacity(s.latencies.len() * 24);
+        for (ts, ms) in &s.latencies {
+            text.push_str(&format!("{ts}\t{ms:.3}\n"));
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut lat: Vec<f64> = s.latencies.iter().map(|(_, ms)| *ms).collect();
+    lat.sort_by(f64::total_cmp);
+    let lat = &lat;
     let order = sleepy.order.lock().expect("order lock");
     let out = serde_json::json!({
         "handler": format!("{:?}", args.handler).to_lowercase(),
@@ -630,6 +664,9 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     });
     println!("{out}");
     telemetry::shutdown();
-    anyhow::ensure!(completed, "the run ended before every offset was stored");
+    anyhow::ensure!(
+        completed || args.max_secs.is_some(),
+        "the run ended before every offset was stored"
+    );
     Ok(())
 }

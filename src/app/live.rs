@@ -1,6 +1,6 @@
 //! Live configuration: the config files are watched (polled for changes) and
 //! SIGHUP reloads them. A valid new configuration updates flags, maintenance
-//! windows, breaker limits and retry budgets in place; an invalid one is
+//! windows, breaker and rate limits and retry budgets in place; an invalid one is
 //! rejected with a log line naming every bad key, and the old one stays.
 //! Settings that cannot change live (Kafka, store, telemetry address, flavor
 //! sections) are reported as needing a restart.
@@ -17,7 +17,14 @@ use crate::runtime::live::Live;
 use crate::settings::{self, LoadOptions, Settings};
 
 /// Watches the files behind `opts` and applies reloads to `live`.
-pub fn spawn(opts: LoadOptions, current: Settings, flavor: &'static str, live: Arc<Live>, every: Duration, shutdown: CancellationToken) {
+pub fn spawn(
+    opts: LoadOptions,
+    current: Settings,
+    flavor: &'static str,
+    live: Arc<Live>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
     tokio::spawn(async move {
         let mut current = current;
         let files = watched_files(&opts);
@@ -62,6 +69,7 @@ pub fn apply(settings: &Settings, flavor: &'static str, live: &Live) {
     for (dependency, config) in &settings.breakers {
         breaker::registry().configure(dependency, config.clone());
     }
+    crate::resilience::rate_limit::registry().configure(&settings.rate_limits);
     let retry = runtime_config(&settings.runtime_for(flavor)).retry;
     live.apply(settings.flags(), &settings.windows(), retry);
 }
@@ -93,7 +101,10 @@ fn needs_restart(old: &Settings, new: &Settings) -> Vec<&'static str> {
 }
 
 fn watched_files(opts: &LoadOptions) -> Vec<PathBuf> {
-    let mut files = vec![opts.config_dir.join("base.yaml"), opts.config_dir.join(format!("{}.yaml", opts.env))];
+    let mut files = vec![
+        opts.config_dir.join("base.yaml"),
+        opts.config_dir.join(format!("{}.yaml", opts.env)),
+    ];
     files.extend(opts.extra_file.clone());
     files
 }
@@ -107,7 +118,11 @@ fn stamps(files: &[PathBuf]) -> Stamps {
 fn stamps_of(files: &[PathBuf]) -> Stamps {
     files
         .iter()
-        .map(|f| std::fs::metadata(f).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
+        .map(|f| {
+            std::fs::metadata(f)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())))
+        })
         .collect()
 }
 

@@ -170,7 +170,9 @@ async fn redrive(settings: &Settings, target: &DlqTarget) -> anyhow::Result<Exit
     let total: i64 = ranges.iter().map(Range::len).sum();
     eprintln!("redriving {total} events from {topic} (group {group})");
     let store = app::open_store(settings).await?;
-    let mut runtime = app::build_runtime(settings, spec, store, true).await?.runtime;
+    let mut runtime = app::build_runtime(settings, spec, store, true)
+        .await?
+        .runtime;
     runtime.config.dlq.topic_template = "{topic}".into();
     let (tx, rx) = channels(runtime.config.max_in_flight * 2 + 1024);
     let control = range::start(&props, ranges, Some(&group), tx)?;

@@ -67,7 +67,9 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
         );
     }
     let store = app::open_store(settings).await?;
-    let runtime = app::build_runtime(settings, spec, store, true).await?.runtime;
+    let runtime = app::build_runtime(settings, spec, store, true)
+        .await?
+        .runtime;
     let (tx, mut rx) = channels(runtime.config.max_in_flight * 2 + 1024);
     let control = range::start(&props, ranges, None, tx).context("starting the range reader")?;
     if args.dry_run {

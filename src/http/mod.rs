@@ -165,6 +165,9 @@ impl Dependency {
         traceparent: Option<&str>,
     ) -> Result<Response, HttpError> {
         let request = telemetry::trace::propagate_http(request, traceparent);
+        crate::resilience::rate_limit::registry()
+            .acquire(self.name)
+            .await;
         let (dependency, started) = (self.name, std::time::Instant::now());
         let sent = request.send().await;
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());

@@ -27,7 +27,12 @@ pub struct BreakerConfig {
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        Self { window: 50, min_volume: 10, failure_ratio: 0.5, cool_down_ms: 5_000 }
+        Self {
+            window: 50,
+            min_volume: 10,
+            failure_ratio: 0.5,
+            cool_down_ms: 5_000,
+        }
     }
 }
 
@@ -57,7 +62,14 @@ pub struct Breaker {
 impl Breaker {
     /// A closed breaker.
     pub fn new(config: BreakerConfig) -> Self {
-        Self { config, recent: VecDeque::new(), failures: 0, state: State::Closed, opened_at: None, probing: false }
+        Self {
+            config,
+            recent: VecDeque::new(),
+            failures: 0,
+            state: State::Closed,
+            opened_at: None,
+            probing: false,
+        }
     }
 
     /// The current state (an open breaker past its cool-down reads half-open).
@@ -76,8 +88,12 @@ impl Breaker {
     pub fn permit(&mut self, now: Instant) -> Permit {
         match self.state(now) {
             State::Closed => Permit::Allowed,
-            State::Open => Permit::Rejected((self.opened_at.unwrap_or(now) + self.cool_down()).saturating_duration_since(now)),
-            State::HalfOpen if self.probing => Permit::Rejected(self.cool_down().min(Duration::from_secs(1))),
+            State::Open => Permit::Rejected(
+                (self.opened_at.unwrap_or(now) + self.cool_down()).saturating_duration_since(now),
+            ),
+            State::HalfOpen if self.probing => {
+                Permit::Rejected(self.cool_down().min(Duration::from_secs(1)))
+            }
             State::HalfOpen => {
                 self.state = State::HalfOpen;
                 self.probing = true;
@@ -92,13 +108,19 @@ impl Breaker {
         match before {
             State::HalfOpen => {
                 self.probing = false;
-                if ok { self.close() } else { self.open(now) }
+                if ok {
+                    self.close()
+                } else {
+                    self.open(now)
+                }
             }
             State::Open => {}
             State::Closed => {
                 self.push(ok);
                 let n = self.recent.len();
-                if n >= self.config.min_volume && self.failures as f64 / n as f64 > self.config.failure_ratio {
+                if n >= self.config.min_volume
+                    && self.failures as f64 / n as f64 > self.config.failure_ratio
+                {
                     self.open(now);
                 }
             }
@@ -108,7 +130,8 @@ impl Breaker {
     }
 
     fn push(&mut self, ok: bool) {
-        if self.recent.len() >= self.config.window.max(1) && self.recent.pop_front() == Some(false) {
+        if self.recent.len() >= self.config.window.max(1) && self.recent.pop_front() == Some(false)
+        {
             self.failures -= 1;
         }
         self.recent.push_back(ok);
@@ -155,15 +178,24 @@ impl Breakers {
     }
 
     fn with<T>(&self, dependency: &str, f: impl FnOnce(&mut Breaker) -> T) -> Option<T> {
-        let config = self.configs.lock().ok()?.get(dependency).cloned().unwrap_or_default();
+        let config = self
+            .configs
+            .lock()
+            .ok()?
+            .get(dependency)
+            .cloned()
+            .unwrap_or_default();
         let mut map = self.inner.lock().ok()?;
-        let breaker = map.entry(dependency.to_string()).or_insert_with(|| Breaker::new(config));
+        let breaker = map
+            .entry(dependency.to_string())
+            .or_insert_with(|| Breaker::new(config));
         Some(f(breaker))
     }
 
     /// Whether a call to `dependency` may go now.
     pub fn permit(&self, dependency: &str) -> Permit {
-        self.with(dependency, |b| b.permit(Instant::now())).unwrap_or(Permit::Allowed)
+        self.with(dependency, |b| b.permit(Instant::now()))
+            .unwrap_or(Permit::Allowed)
     }
 
     /// Records a call to `dependency`; logs and reports transitions.
@@ -188,7 +220,12 @@ mod tests {
     use super::*;
 
     fn cfg() -> BreakerConfig {
-        BreakerConfig { window: 10, min_volume: 4, failure_ratio: 0.5, cool_down_ms: 1_000 }
+        BreakerConfig {
+            window: 10,
+            min_volume: 4,
+            failure_ratio: 0.5,
+            cool_down_ms: 1_000,
+        }
     }
 
     #[test]
@@ -222,7 +259,10 @@ mod tests {
         let later = t + Duration::from_millis(1_001);
         assert_eq!(b.state(later), State::HalfOpen);
         assert_eq!(b.permit(later), Permit::Allowed);
-        assert!(matches!(b.permit(later), Permit::Rejected(_)), "only one probe at a time");
+        assert!(
+            matches!(b.permit(later), Permit::Rejected(_)),
+            "only one probe at a time"
+        );
         assert_eq!(b.record(true, later), Some(State::Closed));
         assert_eq!(b.permit(later), Permit::Allowed);
     }

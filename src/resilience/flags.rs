@@ -48,7 +48,12 @@ pub struct FlagRule {
 
 impl Default for FlagRule {
     fn default() -> Self {
-        Self { enabled: true, percentage: None, flavors: BTreeMap::new(), projects: BTreeMap::new() }
+        Self {
+            enabled: true,
+            percentage: None,
+            flavors: BTreeMap::new(),
+            projects: BTreeMap::new(),
+        }
     }
 }
 
@@ -56,7 +61,10 @@ impl FlagConfig {
     /// A problem with the value, if any.
     pub fn problem(&self) -> Option<String> {
         match self {
-            FlagConfig::Rule(FlagRule { percentage: Some(p), .. }) if !(0.0..=100.0).contains(p) => {
+            FlagConfig::Rule(FlagRule {
+                percentage: Some(p),
+                ..
+            }) if !(0.0..=100.0).contains(p) => {
                 Some(format!("percentage must be within 0..=100, got {p}"))
             }
             _ => None,
@@ -88,7 +96,11 @@ impl Flags {
                 if let Some(on) = rule.flavors.get(flavor) {
                     return *on;
                 }
-                let subject = if event.case_id.is_empty() { &event.project_id } else { &event.case_id };
+                let subject = if event.case_id.is_empty() {
+                    &event.project_id
+                } else {
+                    &event.case_id
+                };
                 rule.enabled && rule.percentage.is_none_or(|p| bucket(name, subject) < p)
             }
         }
@@ -138,7 +150,11 @@ mod tests {
     }
 
     fn event(project: &str, case: &str) -> CaseEvent {
-        CaseEvent { project_id: project.into(), case_id: case.into(), ..CaseEvent::default() }
+        CaseEvent {
+            project_id: project.into(),
+            case_id: case.into(),
+            ..CaseEvent::default()
+        }
     }
 
     #[test]
@@ -151,8 +167,12 @@ mod tests {
 
     #[test]
     fn project_beats_flavor_beats_default() {
-        let f = flags("{x: {enabled: false, flavors: {jira: true}, projects: {p1: false, p2: true}}}");
-        assert!(!f.enabled("x", "jira", &event("p1", "c")), "project override wins");
+        let f =
+            flags("{x: {enabled: false, flavors: {jira: true}, projects: {p1: false, p2: true}}}");
+        assert!(
+            !f.enabled("x", "jira", &event("p1", "c")),
+            "project override wins"
+        );
         assert!(f.enabled("x", "timeline", &event("p2", "c")));
         assert!(f.enabled("x", "jira", &event("p3", "c")), "flavor override");
         assert!(!f.enabled("x", "timeline", &event("p3", "c")), "default");
@@ -161,7 +181,9 @@ mod tests {
     #[test]
     fn percentage_is_stable_per_case_and_roughly_right() {
         let f = flags("{x: {percentage: 25}}");
-        let on = (0..4000).filter(|i| f.enabled("x", "t", &event("p", &format!("case-{i}")))).count();
+        let on = (0..4000)
+            .filter(|i| f.enabled("x", "t", &event("p", &format!("case-{i}"))))
+            .count();
         assert!((800..1200).contains(&on), "{on} of 4000 for 25%");
         let e = event("p", "case-7");
         let first = f.enabled("x", "t", &e);

@@ -163,11 +163,18 @@ impl Dispatcher {
 
     /// Pauses everything while a flavor-wide pause window is open.
     fn check_maintenance(&mut self) {
-        let Some(live) = &self.rt.config.live else { return };
+        let Some(live) = &self.rt.config.live else {
+            return;
+        };
         let window = live.gate().paused().map(str::to_string);
         let on = window.is_some();
         if on != self.flow.stopped_for_maintenance() {
-            tracing::info!(flavor = self.rt.flavor, window = window.as_deref().unwrap_or(""), active = on, "maintenance pause");
+            tracing::info!(
+                flavor = self.rt.flavor,
+                window = window.as_deref().unwrap_or(""),
+                active = on,
+                "maintenance pause"
+            );
             crate::telemetry::maintenance_window(self.rt.flavor, on);
         }
         self.flow.set_maintenance(on, &*self.control);
@@ -344,7 +351,11 @@ impl Dispatcher {
             HandleResp::Discard(err) => self.give_up(job, DlqReason::Discarded, err.message),
             HandleResp::Retry(err) => {
                 let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                match self.rt.config.retry_now().next_delay(job.attempts, elapsed, err.retry_after)
+                match self
+                    .rt
+                    .config
+                    .retry_now()
+                    .next_delay(job.attempts, elapsed, err.retry_after)
                 {
                     Some(delay) => self.schedule_retry(job, delay, &err.message),
                     None => self.exhausted(job, err.message),

@@ -24,7 +24,12 @@ pub struct Live {
 
 impl Live {
     /// Live settings for `flavor`, which uses `dependencies`, judged by `clock`.
-    pub fn new(flavor: &'static str, dependencies: Vec<&'static str>, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Self {
+    pub fn new(
+        flavor: &'static str,
+        dependencies: Vec<&'static str>,
+        clock: Arc<dyn Clock>,
+        retry: RetryPolicy,
+    ) -> Self {
         let gate = Gate::new(&[], flavor, &dependencies, clock.clone());
         Self {
             flavor,
@@ -55,7 +60,10 @@ impl Live {
 
     /// The maintenance gate in force now.
     pub fn gate(&self) -> Arc<Gate> {
-        self.gate.read().map(|g| g.clone()).unwrap_or_else(|_| Arc::new(Gate::open()))
+        self.gate
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|_| Arc::new(Gate::open()))
     }
 
     /// The retry budget in force now.
@@ -83,6 +91,9 @@ impl Live {
 
     /// Reloads applied and rejected so far.
     pub fn reloads(&self) -> (u64, u64) {
-        (self.applied.load(Ordering::Relaxed), self.rejected.load(Ordering::Relaxed))
+        (
+            self.applied.load(Ordering::Relaxed),
+            self.rejected.load(Ordering::Relaxed),
+        )
     }
 }

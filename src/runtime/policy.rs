@@ -155,7 +155,9 @@ pub struct RuntimeConfig {
 impl RuntimeConfig {
     /// The retry budget in force now (live when reloadable).
     pub fn retry_now(&self) -> RetryPolicy {
-        self.live.as_ref().map_or_else(|| self.retry.clone(), |l| l.retry())
+        self.live
+            .as_ref()
+            .map_or_else(|| self.retry.clone(), |l| l.retry())
     }
 }
 

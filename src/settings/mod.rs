@@ -124,6 +124,7 @@ impl fmt::Debug for Settings {
             .field("features", &self.features)
             .field("maintenance", &self.maintenance)
             .field("breakers", &self.breakers)
+            .field("rate_limits", &self.rate_limits)
             .field("flavors", &flavors)
             .finish()
     }

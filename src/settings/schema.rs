@@ -39,6 +39,8 @@ pub struct Settings {
     /// Circuit-breaker limits per dependency name (e.g. `jira`); others use
     /// the defaults. Live.
     pub breakers: BTreeMap<String, crate::resilience::breaker::BreakerConfig>,
+    /// Outbound calls per second per dependency name (token bucket). Live.
+    pub rate_limits: BTreeMap<String, crate::resilience::rate_limit::RateLimitConfig>,
     /// Per-flavor sections. Only their `runtime` sub-map is interpreted here;
     /// the rest is read by the flavor via [`Settings::flavor_config`].
     pub flavors: BTreeMap<String, serde_yaml::Value>,
@@ -55,6 +57,7 @@ impl Default for Settings {
             features: BTreeMap::new(),
             maintenance: Vec::new(),
             breakers: BTreeMap::new(),
+            rate_limits: BTreeMap::new(),
             flavors: BTreeMap::new(),
         }
     }
@@ -68,7 +71,10 @@ impl Settings {
 
     /// The validated maintenance windows (invalid ones are reported by `validate`).
     pub fn windows(&self) -> Vec<crate::resilience::maintenance::Window> {
-        self.maintenance.iter().filter_map(|c| c.try_into().ok()).collect()
+        self.maintenance
+            .iter()
+            .filter_map(|c| c.try_into().ok())
+            .collect()
     }
 }
 

@@ -58,6 +58,11 @@ impl Settings {
                 p.0.push(Problem::new(format!("features.{name}"), problem));
             }
         }
+        for (name, limit) in &self.rate_limits {
+            if let Some(problem) = limit.problem() {
+                p.0.push(Problem::new(format!("rate_limits.{name}"), problem));
+            }
+        }
         for (i, window) in self.maintenance.iter().enumerate() {
             let check: Result<crate::resilience::maintenance::Window, String> = window.try_into();
             if let Err(problem) = check {

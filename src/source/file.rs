@@ -193,7 +193,10 @@ impl FileDeadLetters {
             FileInput::Path(p) => p.display().to_string(),
             FileInput::Stdin => "stdin".into(),
         };
-        Self { path: PathBuf::from(format!("{base}.dlq.{flavor}.ndjson")), lock: tokio::sync::Mutex::new(()) }
+        Self {
+            path: PathBuf::from(format!("{base}.dlq.{flavor}.ndjson")),
+            lock: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// Where the dead letters go.
@@ -204,7 +207,11 @@ impl FileDeadLetters {
 
 #[async_trait::async_trait]
 impl crate::runtime::dlq::DeadLetterSink for FileDeadLetters {
-    async fn send(&self, record: &Record, entry: &crate::runtime::dlq::DlqEntry) -> Result<(), String> {
+    async fn send(
+        &self,
+        record: &Record,
+        entry: &crate::runtime::dlq::DlqEntry,
+    ) -> Result<(), String> {
         use base64::Engine as _;
         use tokio::io::AsyncWriteExt as _;
         let line = serde_json::json!({
@@ -223,7 +230,9 @@ impl crate::runtime::dlq::DeadLetterSink for FileDeadLetters {
             .open(&self.path)
             .await
             .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        f.write_all(format!("{line}\n").as_bytes()).await.map_err(|e| e.to_string())?;
+        f.write_all(format!("{line}\n").as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         f.sync_data().await.map_err(|e| e.to_string())
     }
 }

@@ -130,7 +130,18 @@ fn describe(c: &CellView) -> String {
             )
         }
         "case.attribute_changed" => {
-            let list = |k: &str| c.content.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            let list = |k: &str| {
+                c.content
+                    .get(k)
+                    .and_then(|v| v.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            };
             format!("{}: +[{}] -[{}]", s("key"), list("added"), list("removed"))
         }
         other => format!("{other} {}", compact(&c.content)),

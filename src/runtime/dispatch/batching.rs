@@ -161,8 +161,11 @@ impl Dispatcher {
                 }
                 Attempt::Resp(HandleResp::Retry(err)) => {
                     let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                    match self.rt.config.retry_now().next_delay(job.attempts, elapsed, err.retry_after)
-                    {
+                    match self.rt.config.retry_now().next_delay(
+                        job.attempts,
+                        elapsed,
+                        err.retry_after,
+                    ) {
                         Some(d) => {
                             delay = delay.max(d);
                             let retry =

@@ -65,7 +65,10 @@ impl Flow {
             control.pause(&assigned);
             self.paused_all = assigned.len();
         } else if !self.full {
-            let resume: Vec<Tp> = assigned.into_iter().filter(|tp| !self.backoffs.contains_key(tp)).collect();
+            let resume: Vec<Tp> = assigned
+                .into_iter()
+                .filter(|tp| !self.backoffs.contains_key(tp))
+                .collect();
             control.resume(&resume);
         }
         self.report_paused();
