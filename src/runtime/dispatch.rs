@@ -136,7 +136,12 @@ impl Dispatcher {
                     Ok((generation, tp, done)) => self.on_done(generation, tp, done),
                     Err(err) => self.fail(RunError::Internal(format!("task failed: {err}"))),
                 },
-                Some(msg) = rx.ctrl.recv() => self.on_source(msg),
+                Some(msg) = rx.ctrl.recv() => {
+                    if let SourceMsg::Revoke { tps, .. } = &msg {
+                        self.drop_stale(&mut rx.data, tps);
+                    }
+                    self.on_source(msg)
+                }
                 _ = shutdown.cancelled(), if self.stop.is_none() => self.begin_stop(),
                 _ = sleep_until(stop_at.unwrap_or_else(far)), if stop_at.is_some() => {
                     events::GraceExpired::new(self.rt.flavor, self.tasks.len()).emit();
@@ -158,6 +163,27 @@ impl Dispatcher {
         match self.fatal {
             Some(err) => Err(err),
             None => Ok(self.summary),
+        }
+    }
+
+    /// Before a revoke: the poll thread is blocked in the rebalance callback,
+    /// so the data channel holds exactly the records fetched before it. Those
+    /// of the revoked partitions are dropped (their new owner reads them from
+    /// the committed offset); the others are taken in as usual.
+    fn drop_stale(&mut self, data: &mut tokio::sync::mpsc::Receiver<SourceMsg>, revoked: &[Tp]) {
+        let mut dropped = 0usize;
+        while let Ok(msg) = data.try_recv() {
+            match msg {
+                SourceMsg::Record(r) if revoked.contains(&r.tp) => dropped += 1,
+                other => self.on_source(other),
+            }
+        }
+        if dropped > 0 {
+            tracing::debug!(
+                flavor = self.rt.flavor,
+                dropped,
+                "dropped fetched records of revoked partitions"
+            );
         }
     }
 

@@ -237,8 +237,11 @@ fn store_and_commit<C: ConsumerContext>(consumer: &BaseConsumer<C>, marks: &[(Tp
             tracing::debug!(error = %err, "storing offsets of revoked partitions");
         }
     }
-    if let Err(err) = consumer.commit_consumer_state(CommitMode::Sync) {
-        tracing::debug!(error = %err, "synchronous commit (nothing stored is fine)");
+    if tpl.count() == 0 {
+        return;
+    }
+    if let Err(err) = consumer.commit(&tpl, CommitMode::Sync) {
+        tracing::warn!(error = %err, "committing revoked partitions failed; their new owner may redo some events");
     }
 }
 
