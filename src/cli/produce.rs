@@ -11,15 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use futures::stream::{FuturesUnordered, StreamExt};
-use prost::Message;
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::io::AsyncBufReadExt;
 
 use crate::app::kafka;
 use crate::event::synth::{Synth, SynthSpec};
 use crate::event::{self, CaseEvent};
-use crate::runtime::record::{CONTENT_TYPE, PROTOBUF};
 use crate::settings::Settings;
 
 /// Deliveries awaited at once; more wait for the oldest to be acknowledged.
@@ -117,7 +114,7 @@ pub async fn publish(
     for ev in events {
         let ev = ev?;
         pace(started, queued, rate).await;
-        let (key, value, headers) = record_parts(&ev);
+        let (key, value, headers) = kafka::record_parts(&ev);
         let record = FutureRecord::to(topic)
             .key(&key)
             .payload(&value)
@@ -172,29 +169,4 @@ fn report(sent: u64, started: Instant) {
         "produced {sent} events in {secs:.1}s ({:.0}/s)",
         sent as f64 / secs
     );
-}
-
-/// Key, value and headers of an event's Kafka record.
-pub fn record_parts(ev: &CaseEvent) -> (String, Vec<u8>, OwnedHeaders) {
-    let key = if ev.case_id.is_empty() {
-        ev.project_id.clone()
-    } else {
-        ev.case_id.clone()
-    };
-    let mut headers = OwnedHeaders::new()
-        .insert(Header {
-            key: "event-type",
-            value: Some(ev.event_type.as_str()),
-        })
-        .insert(Header {
-            key: CONTENT_TYPE,
-            value: Some(PROTOBUF),
-        });
-    if let Some(trace) = ev.trace.as_ref().filter(|t| !t.traceparent.is_empty()) {
-        headers = headers.insert(Header {
-            key: "traceparent",
-            value: Some(trace.traceparent.as_str()),
-        });
-    }
-    (key, ev.encode_to_vec(), headers)
 }

@@ -321,7 +321,7 @@ fn changed_event(
 async fn produce(s: &Inbound, events: &[CaseEvent], issue_key: &str) -> Result<(), WebhookError> {
     let origin = format!("jira:{issue_key}");
     let sends = events.iter().map(|ev| {
-        let (key, value, headers) = crate::cli::produce::record_parts(ev);
+        let (key, value, headers) = crate::app::kafka::record_parts(ev);
         let headers: OwnedHeaders = headers.insert(Header {
             key: "origin",
             value: Some(origin.as_str()),
