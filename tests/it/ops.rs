@@ -35,29 +35,57 @@ async fn a_pause_window_stops_consumption_until_its_end_and_a_skip_window_skips_
     create_topic(&topic, 1).await;
     let clock = ManualClock::new(at("2026-12-01T01:00:00Z"));
     let mut config = test_config();
-    let live = Arc::new(Live::new("maint", vec![], clock.clone(), config.retry.clone()));
+    let live = Arc::new(Live::new(
+        "maint",
+        vec![],
+        clock.clone(),
+        config.retry.clone(),
+    ));
     let windows = [
-        window("{name: upgrade, mode: pause, start: 2026-12-01T02:00:00Z, end: 2026-12-01T03:00:00Z}"),
+        window(
+            "{name: upgrade, mode: pause, start: 2026-12-01T02:00:00Z, end: 2026-12-01T03:00:00Z}",
+        ),
         window("{name: quiet, mode: skip, start: 2026-12-01T05:00:00Z, end: 2026-12-01T06:00:00Z}"),
     ];
     live.apply(Flags::default(), &windows, config.retry.clone());
     config.live = Some(live);
     let seen = Recorded::default();
-    let handler = Recorder { seen: seen.clone(), delay: no_delay };
-    let p = spawn_pipeline("maint", Processor::Single(Arc::new(handler)), Some(pg_store().await), &topic, config, group_props(&group));
+    let handler = Recorder {
+        seen: seen.clone(),
+        delay: no_delay,
+    };
+    let p = spawn_pipeline(
+        "maint",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        config,
+        group_props(&group),
+    );
     let events = synth(31, 3, 5);
     clock.set(at("2026-12-01T02:30:00Z"));
     publish(&topic, &events[..10]).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(seen.total(), 0, "nothing handled while the pause window is open");
+    assert_eq!(
+        seen.total(),
+        0,
+        "nothing handled while the pause window is open"
+    );
     assert!(committed(&group, &topic, 1)[&0] <= 0);
     clock.set(at("2026-12-01T03:00:01Z"));
     seen.wait_for(10, Duration::from_secs(30)).await;
     clock.set(at("2026-12-01T05:30:00Z"));
     publish(&topic, &events[10..]).await;
-    eventually("skips committed", Duration::from_secs(30), || committed(&group, &topic, 1)[&0] == 15).await;
+    eventually("skips committed", Duration::from_secs(30), || {
+        committed(&group, &topic, 1)[&0] == 15
+    })
+    .await;
     let summary = p.stop().await.expect("clean stop");
-    assert_eq!(seen.total(), 10, "events inside the skip window were not handled");
+    assert_eq!(
+        seen.total(),
+        10,
+        "events inside the skip window were not handled"
+    );
     assert_eq!(summary.skipped("maintenance:quiet"), 5, "{summary}");
     assert_eq!(summary.succeeded, 10, "{summary}");
 }
@@ -74,13 +102,27 @@ impl Handler for CallsDependency {
         true
     }
     async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
-        let req = self.dep.client().post(&self.url).body(event.event_id.clone());
-        HandleResp::classify(self.dep.send(req, None).await.map(|_| ()).map_err(HandlerError::from))
+        let req = self
+            .dep
+            .client()
+            .post(&self.url)
+            .body(event.event_id.clone());
+        HandleResp::classify(
+            self.dep
+                .send(req, None)
+                .await
+                .map(|_| ())
+                .map_err(HandlerError::from),
+        )
     }
 }
 
 /// A dependency that answers 503 while `failing`, 200 after; records the ids it accepted.
-async fn flaky_server(failing: Arc<AtomicBool>, accepted: Arc<Mutex<Vec<String>>>, refused: Arc<AtomicUsize>) -> String {
+async fn flaky_server(
+    failing: Arc<AtomicBool>,
+    accepted: Arc<Mutex<Vec<String>>>,
+    refused: Arc<AtomicUsize>,
+) -> String {
     use axum::http::StatusCode;
     let app = axum::Router::new().route(
         "/call",
@@ -108,15 +150,42 @@ async fn a_dependency_returning_503_opens_its_breaker_and_everything_is_handled_
     let (topic, group) = (unique("it-breaker"), unique("g"));
     create_topic(&topic, 2).await;
     let name: &'static str = Box::leak(unique("flaky").into_boxed_str());
-    breaker::registry().configure(name, BreakerConfig { window: 10, min_volume: 5, failure_ratio: 0.5, cool_down_ms: 300 });
-    let (failing, accepted, refused) = (Arc::new(AtomicBool::new(true)), Arc::default(), Arc::new(AtomicUsize::new(0)));
+    breaker::registry().configure(
+        name,
+        BreakerConfig {
+            window: 10,
+            min_volume: 5,
+            failure_ratio: 0.5,
+            cool_down_ms: 300,
+        },
+    );
+    let (failing, accepted, refused) = (
+        Arc::new(AtomicBool::new(true)),
+        Arc::default(),
+        Arc::new(AtomicUsize::new(0)),
+    );
     let url = flaky_server(failing.clone(), Arc::clone(&accepted), refused.clone()).await;
     let mut config = test_config();
     config.retry.max_attempts = 1_000;
     config.retry.max = Duration::from_millis(100);
-    config.live = Some(Arc::new(Live::new("breaker", vec![name], Arc::new(case_event_handler::resilience::maintenance::SystemClock), config.retry.clone())));
-    let handler = CallsDependency { dep: Dependency::new(name, &HttpConfig::default()).unwrap(), url };
-    let p = spawn_pipeline("breaker", Processor::Single(Arc::new(handler)), Some(pg_store().await), &topic, config, group_props(&group));
+    config.live = Some(Arc::new(Live::new(
+        "breaker",
+        vec![name],
+        Arc::new(case_event_handler::resilience::maintenance::SystemClock),
+        config.retry.clone(),
+    )));
+    let handler = CallsDependency {
+        dep: Dependency::new(name, &HttpConfig::default()).unwrap(),
+        url,
+    };
+    let p = spawn_pipeline(
+        "breaker",
+        Processor::Single(Arc::new(handler)),
+        Some(pg_store().await),
+        &topic,
+        config,
+        group_props(&group),
+    );
     let events = synth(32, 10, 3);
     publish(&topic, &events).await;
     let saw_open = Arc::new(AtomicBool::new(false));
@@ -124,7 +193,11 @@ async fn a_dependency_returning_503_opens_its_breaker_and_everything_is_handled_
         let saw_open = saw_open.clone();
         tokio::spawn(async move {
             loop {
-                if breaker::registry().states().iter().any(|(d, s)| d == name && *s == State::Open) {
+                if breaker::registry()
+                    .states()
+                    .iter()
+                    .any(|(d, s)| d == name && *s == State::Open)
+                {
                     saw_open.store(true, AtomicOrdering::SeqCst);
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -134,18 +207,31 @@ async fn a_dependency_returning_503_opens_its_breaker_and_everything_is_handled_
     tokio::time::sleep(Duration::from_secs(4)).await;
     let refused_while_down = refused.load(AtomicOrdering::SeqCst);
     failing.store(false, AtomicOrdering::SeqCst);
-    eventually("all committed", Duration::from_secs(60), || committed(&group, &topic, 2) == end_offsets(&topic, 2)).await;
+    eventually("all committed", Duration::from_secs(60), || {
+        committed(&group, &topic, 2) == end_offsets(&topic, 2)
+    })
+    .await;
     watch.abort();
     let summary = p.stop().await.expect("clean stop");
-    assert!(saw_open.load(AtomicOrdering::SeqCst), "the breaker never opened");
+    assert!(
+        saw_open.load(AtomicOrdering::SeqCst),
+        "the breaker never opened"
+    );
     assert_eq!(summary.succeeded, 30, "{summary}");
     let mut ids = accepted.lock().unwrap().clone();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 30, "every event reached the dependency after recovery");
+    assert_eq!(
+        ids.len(),
+        30,
+        "every event reached the dependency after recovery"
+    );
     // Without a breaker, 30 events retrying every ≤100 ms for 4 s would send
     // over a thousand calls; the open breaker lets only probes through.
-    assert!(refused_while_down < 300, "{refused_while_down} calls reached the failing dependency");
+    assert!(
+        refused_while_down < 300,
+        "{refused_while_down} calls reached the failing dependency"
+    );
 }
 
 /// Records the value of one flag per event.
@@ -168,7 +254,11 @@ async fn editing_the_config_file_turns_a_flag_off_and_an_invalid_edit_is_rejecte
     create_topic(&topic, 1).await;
     let dir = tempfile::tempdir().unwrap();
     for f in ["base.yaml", "ci.yaml"] {
-        std::fs::copy(format!("{}/config/{f}", env!("CARGO_MANIFEST_DIR")), dir.path().join(f)).unwrap();
+        std::fs::copy(
+            format!("{}/config/{f}", env!("CARGO_MANIFEST_DIR")),
+            dir.path().join(f),
+        )
+        .unwrap();
     }
     let extra = dir.path().join("live.yaml");
     std::fs::write(&extra, "features:\n  ops.flag: true\n").unwrap();
@@ -185,23 +275,55 @@ async fn editing_the_config_file_turns_a_flag_off_and_an_invalid_edit_is_rejecte
     reloader::apply(&settings, "live", &live);
     config.live = Some(live.clone());
     let stop = CancellationToken::new();
-    reloader::spawn(opts, settings, "live", live.clone(), Duration::from_millis(100), stop.clone());
+    reloader::spawn(
+        opts,
+        settings,
+        "live",
+        live.clone(),
+        Duration::from_millis(100),
+        stop.clone(),
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let p = spawn_pipeline("live", Processor::Single(Arc::new(FlagProbe(seen.clone()))), Some(pg_store().await), &topic, config, group_props(&group));
+    let p = spawn_pipeline(
+        "live",
+        Processor::Single(Arc::new(FlagProbe(seen.clone()))),
+        Some(pg_store().await),
+        &topic,
+        config,
+        group_props(&group),
+    );
     let events = synth(33, 3, 5);
     publish(&topic, &events[..5]).await;
-    eventually("first five", Duration::from_secs(30), || seen.lock().unwrap().len() == 5).await;
+    eventually("first five", Duration::from_secs(30), || {
+        seen.lock().unwrap().len() == 5
+    })
+    .await;
     std::fs::write(&extra, "features:\n  ops.flag: false\n").unwrap();
-    eventually("reload applied", Duration::from_secs(10), || live.reloads().0 >= 2).await;
+    eventually("reload applied", Duration::from_secs(10), || {
+        live.reloads().0 >= 2
+    })
+    .await;
     publish(&topic, &events[5..10]).await;
-    eventually("next five", Duration::from_secs(30), || seen.lock().unwrap().len() == 10).await;
+    eventually("next five", Duration::from_secs(30), || {
+        seen.lock().unwrap().len() == 10
+    })
+    .await;
     std::fs::write(&extra, "features:\n  ops.flag: {percentage: 500}\n").unwrap();
-    eventually("invalid reload rejected", Duration::from_secs(10), || live.reloads().1 >= 1).await;
+    eventually("invalid reload rejected", Duration::from_secs(10), || {
+        live.reloads().1 >= 1
+    })
+    .await;
     publish(&topic, &events[10..]).await;
-    eventually("last five", Duration::from_secs(30), || seen.lock().unwrap().len() == 15).await;
+    eventually("last five", Duration::from_secs(30), || {
+        seen.lock().unwrap().len() == 15
+    })
+    .await;
     stop.cancel();
     p.stop().await.expect("clean stop");
     let seen = seen.lock().unwrap().clone();
     assert!(seen[..5].iter().all(|on| *on), "flag on at first: {seen:?}");
-    assert!(seen[5..].iter().all(|on| !on), "flag off after the edit, and the invalid edit changed nothing: {seen:?}");
+    assert!(
+        seen[5..].iter().all(|on| !on),
+        "flag off after the edit, and the invalid edit changed nothing: {seen:?}"
+    );
 }

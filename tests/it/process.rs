@@ -329,26 +329,72 @@ async fn dead_letters_are_inspected_and_redriven_after_the_fix() {
     let db = fresh_pg().await;
     let store = Store::connect(&db, 2).await.expect("store");
     // Break the flavor: its table is gone, so every write is a permanent error.
-    sqlx::query("DROP TABLE timeline_cells").execute(store.pool()).await.unwrap();
-    let mut child = ceh(&topic, &group, &db).args(["--set", "runtime.dlq.max_ratio=1.0", "run", "--flavor", "timeline"]).spawn().unwrap();
-    eventually("all dead-lettered and committed", Duration::from_secs(60), || committed(&group, &topic, 1)[&0] == 20).await;
+    sqlx::query("DROP TABLE timeline_cells")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut child = ceh(&topic, &group, &db)
+        .args([
+            "--set",
+            "runtime.dlq.max_ratio=1.0",
+            "run",
+            "--flavor",
+            "timeline",
+        ])
+        .spawn()
+        .unwrap();
+    eventually(
+        "all dead-lettered and committed",
+        Duration::from_secs(60),
+        || committed(&group, &topic, 1)[&0] == 20,
+    )
+    .await;
     sigterm(&child);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
 
-    let inspect = ceh(&topic, &group, &db).args(["dlq", "inspect", "--flavor", "timeline", "--topic", &topic]).stdout(Stdio::piped()).output().unwrap();
-    assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));
+    let inspect = ceh(&topic, &group, &db)
+        .args(["dlq", "inspect", "--flavor", "timeline", "--topic", &topic])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
     let report = String::from_utf8_lossy(&inspect.stdout);
-    assert!(report.contains(&format!("{topic}.dlq.timeline")), "{report}");
-    assert!(report.lines().any(|l| l.trim_start().starts_with("discarded") && l.trim_end().ends_with(" 20")), "{report}");
+    assert!(
+        report.contains(&format!("{topic}.dlq.timeline")),
+        "{report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.trim_start().starts_with("discarded") && l.trim_end().ends_with(" 20")),
+        "{report}"
+    );
 
     // Fix it, then redrive: every dead letter is handled, once.
     let ddl = include_str!("../../migrations/postgres/0002_timeline.sql");
     sqlx::raw_sql(ddl).execute(store.pool()).await.unwrap();
-    let redrive = ceh(&topic, &group, &db).args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic]).output().unwrap();
+    let redrive = ceh(&topic, &group, &db)
+        .args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&redrive.stderr);
     assert!(redrive.status.success(), "{err}");
     assert!(err.contains("redrive done: succeeded=20"), "{err}");
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM timeline_cells").await, expected_cells(&events));
-    let again = ceh(&topic, &group, &db).args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic]).output().unwrap();
-    assert!(String::from_utf8_lossy(&again.stderr).contains("redriving 0 events"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM timeline_cells").await,
+        expected_cells(&events)
+    );
+    let again = ceh(&topic, &group, &db)
+        .args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("redriving 0 events"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
