@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEST_THREADS ?= 4
 
-.PHONY: build test services helm services-down lint demo
+.PHONY: build test services helm services-down lint demo bench
 
 build:
 	$(CARGO) build --release
@@ -23,11 +23,12 @@ demo:
 
 # The services' addresses come from .devinfra/env, which `scripts/services.sh up` writes;
 # `set -a` exports KAFKA_BROKERS, DATABASE_URL and OPENSEARCH_URL to the tests.
-# --all-targets leaves out doc tests, so they run in a second step.
+# Benches (Criterion, harness = false) are left out: they take no test flags. Doc tests
+# run in a second step.
 test: services helm
 	set -a; if [ -f .devinfra/env ]; then . ./.devinfra/env; fi; set +a; \
 	echo "KAFKA_BROKERS=$${KAFKA_BROKERS-} DATABASE_URL=$${DATABASE_URL-} OPENSEARCH_URL=$${OPENSEARCH_URL-}"; \
-	$(CARGO) test --all-targets -- --test-threads=$(TEST_THREADS); \
+	$(CARGO) test --lib --bins --tests --examples -- --test-threads=$(TEST_THREADS); \
 	$(CARGO) test --doc -- --test-threads=$(TEST_THREADS)
 
 services:
@@ -43,3 +44,8 @@ services-down:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# Every benchmark scenario, 3 trials each, into BENCHMARKS.md (bench/run.py; sizes and
+# trials are environment variables, see its docstring). Starts Kafka and PostgreSQL.
+bench:
+	python3 bench/run.py
