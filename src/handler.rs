@@ -251,6 +251,13 @@ pub trait Handler: Send + Sync + 'static {
 
     /// Handles one event.
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp;
+
+    /// Whether the handler claims the event's ledger row in its own
+    /// transaction (`Ctx::begin`), which already rejects duplicates; the
+    /// runtime then skips its own look-up, saving a round trip per event.
+    fn claims_ledger(&self) -> bool {
+        false
+    }
 }
 
 /// A batch in, one outcome per event out (same length, same order).

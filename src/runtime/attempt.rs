@@ -103,7 +103,7 @@ pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
         return held;
     }
     let ctx = env.ctx(job.attempts + 1);
-    if let Some(store) = &env.store {
+    if let Some(store) = env.store.as_ref().filter(|_| !handler.claims_ledger()) {
         match store.seen(env.flavor, &job.event.event_id).await {
             Ok(true) => return Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate)),
             Ok(false) => {}

@@ -60,6 +60,10 @@ impl Handler for Timeline {
             .is_ok_and(|t| t.scope() == Scope::Case)
     }
 
+    fn claims_ledger(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         match apply(ctx, event).await {
             Ok(true) => HandleResp::Success,
