@@ -1,5 +1,7 @@
-//! Flow control at the source: pause when too much is in flight, and pause a
-//! partition while one of its events waits out a backoff. Polling goes on.
+//! Flow control: stop reading when too much is in flight (the source's
+//! bounded channel then fills and the source holds back by itself), pause a
+//! partition while one of its events waits out a backoff, and pause everything
+//! while a maintenance window says so. Polling goes on throughout.
 
 use std::collections::HashMap;
 
@@ -34,7 +36,7 @@ impl Flow {
 
     /// Sets the paused-partitions gauge.
     fn report_paused(&self) {
-        let partitions = if self.full || self.maintenance {
+        let partitions = if self.maintenance {
             self.paused_all
         } else {
             self.backoffs.len()
@@ -54,7 +56,7 @@ impl Flow {
     }
 
     /// Opens or closes a flavor-wide pause window: all partitions pause, and
-    /// resume at its end (unless the in-flight limit still holds them).
+    /// resume at its end (except those an event's backoff still holds).
     pub(super) fn set_maintenance(&mut self, on: bool, control: &dyn SourceControl) {
         if on == self.maintenance {
             return;
@@ -64,7 +66,7 @@ impl Flow {
         if on {
             control.pause(&assigned);
             self.paused_all = assigned.len();
-        } else if !self.full {
+        } else {
             let resume: Vec<Tp> = assigned
                 .into_iter()
                 .filter(|tp| !self.backoffs.contains_key(tp))
@@ -74,33 +76,20 @@ impl Flow {
         self.report_paused();
     }
 
-    /// An event was taken in; pauses everything at the limit.
-    pub(super) fn taken(&mut self, pending: usize, control: &dyn SourceControl) {
+    /// An event was taken in; at the limit the runtime stops reading. (The
+    /// source then holds back: its channel fills and it pauses by itself.)
+    pub(super) fn taken(&mut self, pending: usize, _control: &dyn SourceControl) {
         InFlight::new(self.flavor, pending).emit();
         if !self.full && pending >= self.max_in_flight {
             self.full = true;
-            let assigned = control.assigned();
-            control.pause(&assigned);
-            self.paused_all = assigned.len();
-            self.report_paused();
         }
     }
 
-    /// An event completed; resumes at half the limit (hysteresis).
-    pub(super) fn released(&mut self, pending: usize, control: &dyn SourceControl) {
+    /// An event completed; reading resumes at half the limit (hysteresis).
+    pub(super) fn released(&mut self, pending: usize, _control: &dyn SourceControl) {
         InFlight::new(self.flavor, pending).emit();
         if self.full && pending <= self.max_in_flight / 2 {
             self.full = false;
-            if self.maintenance {
-                return;
-            }
-            let resume: Vec<Tp> = control
-                .assigned()
-                .into_iter()
-                .filter(|tp| !self.backoffs.contains_key(tp))
-                .collect();
-            control.resume(&resume);
-            self.report_paused();
         }
     }
 
@@ -122,7 +111,7 @@ impl Flow {
         *n -= 1;
         if *n == 0 {
             self.backoffs.remove(tp);
-            if !self.full && !self.maintenance {
+            if !self.maintenance {
                 control.resume(std::slice::from_ref(tp));
             }
             self.report_paused();

@@ -7,6 +7,14 @@
 //! and close commit synchronously. Assignment is cooperative-sticky; on revoke
 //! the poll thread blocks in the rebalance callback until the runtime has drained
 //! the partitions (bounded by the drain timeout).
+//!
+//! Backpressure never blocks the poll thread either: when the runtime's
+//! channel is full, the thread keeps the record, pauses its partitions and
+//! goes on polling (serving rebalances and heartbeats) until there is room.
+//! The channel holds thousands of records, so pausing (which makes librdkafka
+//! drop and refetch what it had prefetched) is rare.
+
+mod flow;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +30,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
+use self::flow::{Held, Pauses};
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
 use crate::telemetry::events;
@@ -52,6 +61,8 @@ struct GroupContext {
     drain_timeout: Duration,
     closing: Arc<AtomicBool>,
     group: String,
+    held: Arc<Held>,
+    pauses: Arc<Pauses>,
 }
 
 impl ClientContext for GroupContext {
@@ -67,6 +78,8 @@ impl ConsumerContext for GroupContext {
         };
         let tps = tps_of(tpl);
         tracing::info!(partitions = ?tps, "partitions revoked; draining");
+        self.held.drop_partitions(&tps);
+        self.pauses.forget(&tps);
         if self.closing.load(Ordering::Acquire) || tps.is_empty() {
             return;
         }
@@ -96,6 +109,7 @@ impl ConsumerContext for GroupContext {
 /// The handle the runtime uses; the poll thread shares the consumer.
 pub struct KafkaControl {
     consumer: Arc<BaseConsumer<GroupContext>>,
+    pauses: Arc<Pauses>,
     stop: Arc<AtomicBool>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     heartbeat: Heartbeat,
@@ -125,10 +139,13 @@ pub fn start_group(
         client.set(k, v);
     }
     let closing = Arc::new(AtomicBool::new(false));
+    let (held, pauses) = (Arc::new(Held::default()), Arc::new(Pauses::default()));
     let context = GroupContext {
         tx: tx.clone(),
         drain_timeout: config.drain_timeout,
         closing: closing.clone(),
+        held: held.clone(),
+        pauses: pauses.clone(),
         group: config
             .properties
             .get("group.id")
@@ -141,42 +158,74 @@ pub fn start_group(
     let consumer = Arc::new(consumer);
     let stop = closing;
     let heartbeat = Heartbeat::default();
-    let thread = spawn_poll_thread(consumer.clone(), tx, stop.clone(), heartbeat.clone());
+    let poller = Poller {
+        consumer: consumer.clone(),
+        tx,
+        stop: stop.clone(),
+        heartbeat: heartbeat.clone(),
+        held,
+        pauses: pauses.clone(),
+    };
+    let thread = poller.spawn();
     Ok(Arc::new(KafkaControl {
         consumer,
+        pauses,
         stop,
         thread: std::sync::Mutex::new(Some(thread)),
         heartbeat,
     }))
 }
 
-fn spawn_poll_thread(
+/// The poll thread's state.
+struct Poller {
     consumer: Arc<BaseConsumer<GroupContext>>,
     tx: SourceTx,
     stop: Arc<AtomicBool>,
     heartbeat: Heartbeat,
-) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("kafka-poll".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                heartbeat.beat();
-                let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
-                    continue;
-                };
-                let msg = match polled {
-                    Ok(m) => SourceMsg::Record(to_record(&m)),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "kafka poll error");
-                        continue;
-                    }
-                };
-                if tx.data.blocking_send(msg).is_err() {
-                    break;
+    held: Arc<Held>,
+    pauses: Arc<Pauses>,
+}
+
+impl Poller {
+    fn spawn(self) -> JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("kafka-poll".into())
+            .spawn(move || self.run())
+            .expect("spawning the poll thread")
+    }
+
+    fn run(self) {
+        let mut holding = false;
+        while !self.stop.load(Ordering::Acquire) {
+            self.heartbeat.beat();
+            let mut closed = false;
+            let all_sent = self.held.drain(|msg| match self.tx.data.try_send(msg) {
+                Ok(()) => Ok(()),
+                Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) => Err(msg),
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(msg)) => {
+                    closed = true;
+                    Err(msg)
                 }
+            });
+            if closed {
+                return;
             }
-        })
-        .expect("spawning the poll thread")
+            match (all_sent, holding) {
+                (true, true) => self.pauses.release(&self.consumer),
+                (false, false) => self.pauses.hold(&self.consumer),
+                _ => {}
+            }
+            holding = !all_sent;
+            // While holding, poll briefly: to serve callbacks, and to offer
+            // the held records again soon.
+            let wait = if holding { 10 } else { 100 };
+            match self.consumer.poll(Duration::from_millis(wait)) {
+                Some(Ok(m)) => self.held.push(SourceMsg::Record(to_record(&m))),
+                Some(Err(err)) => tracing::warn!(error = %err, "kafka poll error"),
+                None => {}
+            }
+        }
+    }
 }
 
 /// Copies a fetched message into an owned record.
@@ -258,15 +307,11 @@ impl SourceControl for KafkaControl {
     }
 
     fn pause(&self, tps: &[Tp]) {
-        if let Err(err) = self.consumer.pause(&tpl_of(tps)) {
-            tracing::debug!(error = %err, "pause");
-        }
+        self.pauses.runtime_pause(&self.consumer, tps);
     }
 
     fn resume(&self, tps: &[Tp]) {
-        if let Err(err) = self.consumer.resume(&tpl_of(tps)) {
-            tracing::debug!(error = %err, "resume");
-        }
+        self.pauses.runtime_resume(&self.consumer, tps);
     }
 
     fn assigned(&self) -> Vec<Tp> {
