@@ -1,6 +1,7 @@
-//! Micro-benchmarks of the per-event hot path: decode, route, and outcome
-//! bookkeeping (offset watermark, per-key lanes). They catch regressions in
-//! the CPU the runtime spends per event; they assert nothing.
+//! Micro-benchmarks of the per-event hot path: decode, route, outcome
+//! bookkeeping (offset watermark, per-key lanes), and the per-event telemetry
+//! (span + completion). They catch regressions in the CPU the runtime spends
+//! per event; they assert nothing.
 //!
 //! `cargo bench --bench hot_path` (part of `make bench`; figures in
 //! BENCHMARKS.md). Inputs are realistic synthetic events (`event::synth`),
@@ -21,6 +22,8 @@ use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::offsets::OffsetTracker;
 use case_event_handler::runtime::record::{Record, Tp, CONTENT_TYPE, PROTOBUF};
 use case_event_handler::runtime::scheduler::KeyQueues;
+use case_event_handler::settings::{LogFormat, TelemetrySettings};
+use case_event_handler::telemetry::{self, events::EventCompleted, trace};
 
 /// Distinct sample events, cycled through so that caches see variety.
 const SAMPLES: usize = 1024;
@@ -173,6 +176,26 @@ fn hot_path(c: &mut Criterion) {
             },
             BatchSize::SmallInput,
         )
+    });
+
+    // Last, because it installs the process-wide subscriber: the per-event span
+    // and completion telemetry as the service runs them (JSON logs at info plus
+    // the OpenTelemetry layer, `telemetry::init_logs` with production-like
+    // defaults). Nothing is printed at info; the cost is in the span's fields.
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let _entered = rt.enter();
+    telemetry::init_logs(&TelemetrySettings {
+        log_format: LogFormat::Json,
+        ..TelemetrySettings::default()
+    });
+    let mut i = 0usize;
+    g.bench_function("event span + completion telemetry", |b| {
+        b.iter(|| {
+            i = (i + 1) % SAMPLES;
+            let span = trace::event_span("bench", &records[i], Some(&evs[i]));
+            EventCompleted::new("bench", &tp, i as i64, None, &span).emit();
+            black_box(span)
+        })
     });
     g.finish();
 }

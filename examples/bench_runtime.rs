@@ -98,6 +98,22 @@ enum Cmd {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Publishes `produce --synthetic`'s stream with more cases open at once
+    /// (`produce` keeps 16 open: at most 16 keys can run concurrently).
+    ProduceSynth {
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        events: usize,
+        /// Cases with events still to come at any time (SynthSpec::max_open_cases).
+        #[arg(long)]
+        open_cases: usize,
+        /// Events per second (0 = as fast as the broker takes them).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Runs the runtime over a topic with a benchmark handler; prints JSON.
     Consume(ConsumeArgs),
 }
@@ -156,6 +172,26 @@ async fn main() -> anyhow::Result<()> {
             keys,
             seed,
         } => produce_keyed(&settings, &topic, events, keys, seed).await,
+        Cmd::ProduceSynth {
+            topic,
+            events,
+            open_cases,
+            rate,
+            seed,
+        } => {
+            let spec = SynthSpec {
+                cases: events / 20,
+                events_per_case: 20,
+                max_open_cases: open_cases,
+                ..SynthSpec::default()
+            };
+            let stream = Synth::new(seed, spec).map(Ok);
+            let producer = app::kafka::producer(&settings.kafka)?;
+            let sent =
+                case_event_handler::cli::produce::publish(&producer, &topic, stream, rate).await?;
+            eprintln!("published {sent} events to {topic}");
+            Ok(())
+        }
         Cmd::Consume(args) => consume(&settings, args, started).await,
     }
 }
@@ -542,13 +578,20 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
         tx.clone()
     };
     if std::env::var_os("BENCH_TRACE_CHANNEL").is_some() {
-        // Diagnostics: how full the source → runtime channel is, every 5 ms.
-        let probe = tx.data.clone();
+        // Diagnostics: how full the source → runtime channel is, and how many
+        // offset stores happened so far, every 5 ms.
+        let (probe, st) = (tx.data.clone(), state.clone());
+        let progress = runtime.progress.clone();
         tokio::spawn(async move {
             let t0 = Instant::now();
             loop {
                 let queued = probe.max_capacity() - probe.capacity();
-                eprintln!("channel {:>8.3} s {queued}", t0.elapsed().as_secs_f64());
+                let stores = st.lock().map_or(0, |s| s.stores);
+                eprintln!(
+                    "channel {:>8.3} s {queued} stores {stores} completed {}",
+                    t0.elapsed().as_secs_f64(),
+                    progress.completed()
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         });
@@ -600,7 +643,7 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     let (peak_kib, rss_kib_now) = rss_kib();
     let summary = summary.map_err(|e| anyhow::anyhow!("run failed: {e}"))?;
 
-    let mut s = watch.state.lock().expect("watch lock");
+    let s = watch.state.lock().expect("watch lock");
     let first = match args.handler {
         HandlerKind::Noop => noop.first.get().copied(),
         HandlerKind::Sleep => sleepy.first.get().copied(),
