@@ -91,14 +91,14 @@ impl Held {
         }
     }
 
-    /// Offers held records in order until `send` refuses one; returns whether
+    /// Offers held records in order until `send` hands one back (refused); returns whether
     /// everything went.
-    pub(super) fn drain(&self, mut send: impl FnMut(SourceMsg) -> Result<(), SourceMsg>) -> bool {
+    pub(super) fn drain(&self, mut send: impl FnMut(SourceMsg) -> Option<SourceMsg>) -> bool {
         let Ok(mut q) = self.0.lock() else {
             return false;
         };
         while let Some(msg) = q.pop_front() {
-            if let Err(back) = send(msg) {
+            if let Some(back) = send(msg) {
                 q.push_front(back);
                 return false;
             }

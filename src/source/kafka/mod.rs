@@ -200,11 +200,11 @@ impl Poller {
             self.heartbeat.beat();
             let mut closed = false;
             let all_sent = self.held.drain(|msg| match self.tx.data.try_send(msg) {
-                Ok(()) => Ok(()),
-                Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) => Err(msg),
+                Ok(()) => None,
+                Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) => Some(msg),
                 Err(tokio::sync::mpsc::error::TrySendError::Closed(msg)) => {
                     closed = true;
-                    Err(msg)
+                    Some(msg)
                 }
             });
             if closed {
