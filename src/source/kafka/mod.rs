@@ -210,12 +210,21 @@ impl Poller {
             if closed {
                 return;
             }
+            // Hysteresis: hold as soon as the channel refuses a record, release
+            // only once it is half empty, so pausing (which drops librdkafka's
+            // prefetch) does not flap at the channel's edge.
+            let roomy = self.tx.data.capacity() * 2 >= self.tx.data.max_capacity();
             match (all_sent, holding) {
-                (true, true) => self.pauses.release(&self.consumer),
-                (false, false) => self.pauses.hold(&self.consumer),
+                (false, false) => {
+                    self.pauses.hold(&self.consumer);
+                    holding = true;
+                }
+                (true, true) if roomy => {
+                    self.pauses.release(&self.consumer);
+                    holding = false;
+                }
                 _ => {}
             }
-            holding = !all_sent;
             // While holding, poll briefly: to serve callbacks, and to offer
             // the held records again soon.
             let wait = if holding { 10 } else { 100 };
