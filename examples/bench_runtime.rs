@@ -637,6 +637,16 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
             stop.cancel();
         });
     }
+    let progress = runtime.progress.clone();
+    let stopped_at: Arc<OnceLock<(Instant, u64)>> = Arc::new(OnceLock::new());
+    {
+        // When --max-secs cuts a run short: when, and how many events were complete.
+        let (stop, at, progress) = (shutdown.clone(), stopped_at.clone(), progress.clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            let _ = at.set((Instant::now(), progress.completed()));
+        });
+    }
     let summary = runtime.run(rx, watch.clone(), shutdown).await;
     let ended = Instant::now();
     let cpu_end = cpu_secs();
@@ -653,11 +663,16 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     let since = |t: Option<Instant>| t.map(|t| t.duration_since(started).as_secs_f64());
     let done_at = s.done_at;
     let completed = done_at.is_some();
-    let events = match expect {
-        Some(_) => s.latencies.len() as u64,
-        None => records as u64,
+    // A run cut short by --max-secs is measured up to the cut, over the
+    // events complete by then.
+    let (end_at, events) = match (done_at, expect, stopped_at.get()) {
+        (Some(at), Some(_), _) => (Some(at), s.latencies.len() as u64),
+        (Some(at), None, _) => (Some(at), records as u64),
+        (None, Some(_), _) => (None, s.latencies.len() as u64),
+        (None, None, Some(&(at, n))) => (Some(at), n),
+        (None, None, None) => (None, progress.completed()),
     };
-    let processing = match (first, done_at) {
+    let processing = match (first, end_at) {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
         _ => f64::NAN,
     };
