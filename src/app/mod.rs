@@ -234,7 +234,9 @@ pub async fn run(
             shutdown.clone(),
         );
     }
-    let capacity = runtime.config.max_in_flight * 2 + 1024;
+    // Room for several fetches beyond the in-flight limit, so the source
+    // rarely has to pause (a pause drops librdkafka's prefetch).
+    let capacity = runtime.config.max_in_flight * 4 + 8192;
     let (tx, rx) = channels(capacity);
     let control: Arc<dyn SourceControl> = match source {
         SourceSpec::Kafka => {

@@ -71,6 +71,9 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A broken connection shows up as a failed query, which retries;
+            // pinging on every acquire cost a round trip per event.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| Box::pin(async move { tune(conn, backend).await }))
             .connect_with(options)
             .await?;

@@ -134,7 +134,10 @@ pub fn start_group(
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        .set("statistics.interval.ms", "5000");
+        .set("statistics.interval.ms", "5000")
+        // librdkafka prefetches up to 64 MiB per consumer by default; 16 MiB
+        // keeps the footprint target and still covers seconds of traffic.
+        .set("queued.max.messages.kbytes", "16384");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
