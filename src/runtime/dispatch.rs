@@ -192,15 +192,9 @@ impl Dispatcher {
         let Some(live) = &self.rt.config.live else {
             return;
         };
-        let window = live.gate().paused().map(str::to_string);
-        let on = window.is_some();
+        let on = live.gate().paused().is_some();
         if on != self.flow.stopped_for_maintenance() {
-            tracing::info!(
-                flavor = self.rt.flavor,
-                window = window.as_deref().unwrap_or(""),
-                active = on,
-                "maintenance pause"
-            );
+            // One named telemetry event: its log line and its gauge together.
             crate::telemetry::maintenance_window(self.rt.flavor, on);
         }
         self.flow.set_maintenance(on, &*self.control);

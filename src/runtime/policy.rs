@@ -101,10 +101,17 @@ impl Default for DlqPolicy {
 impl DlqPolicy {
     /// The dead-letter topic for a source topic.
     pub fn topic_for(&self, topic: &str, flavor: &str) -> String {
-        self.topic_template
-            .replace("{topic}", topic)
-            .replace("{flavor}", flavor)
+        dlq_topic(&self.topic_template, topic, flavor)
     }
+}
+
+/// Fills a dead-letter topic template: `{topic}` and `{flavor}` are
+/// substituted. The one place the template is read (settings validation and
+/// `dlq` tools use it too).
+pub fn dlq_topic(template: &str, topic: &str, flavor: &str) -> String {
+    template
+        .replace("{topic}", topic)
+        .replace("{flavor}", flavor)
 }
 
 /// When a batch closes.

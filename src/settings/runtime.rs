@@ -184,9 +184,7 @@ impl Default for DlqSettings {
 impl DlqSettings {
     /// The dead-letter topic for events from `topic` handled by `flavor`.
     pub fn topic_for(&self, topic: &str, flavor: &str) -> String {
-        self.topic
-            .replace("{topic}", topic)
-            .replace("{flavor}", flavor)
+        crate::runtime::policy::dlq_topic(&self.topic, topic, flavor)
     }
 }
 
