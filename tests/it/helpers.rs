@@ -22,6 +22,7 @@ use case_event_handler::{app, handler::Processor};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaResult;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
@@ -115,7 +116,24 @@ pub async fn pg_store() -> Store {
     Store::connect(&fresh_pg().await, 16).await.expect("store")
 }
 
-/// The committed offsets of a group for every partition of a topic.
+/// Calls `query` until it succeeds, retrying the broker's transient answers
+/// (`NotCoordinator`, `CoordinatorLoadInProgress`, timeouts right after start …)
+/// for up to 30 s; then fails the test with the last error.
+fn with_broker_retry<T>(what: &str, mut query: impl FnMut() -> KafkaResult<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match query() {
+            Ok(v) => return v,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("{what}: transient broker answer, retrying: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("{what}: broker kept failing for 30 s: {e}"),
+        }
+    }
+}
+
+/// The committed offsets of a group for every partition of a topic (-1: none).
 pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -126,9 +144,9 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let got = consumer
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
+    let got = with_broker_retry("committed offsets", || {
+        consumer.committed_offsets(tpl.clone(), Duration::from_secs(10))
+    });
     got.elements()
         .iter()
         .map(|e| {
@@ -151,13 +169,10 @@ pub fn end_offsets(topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
         .expect("consumer");
     (0..partitions)
         .map(|p| {
-            (
-                p,
-                consumer
-                    .fetch_watermarks(topic, p, Duration::from_secs(10))
-                    .expect("watermarks")
-                    .1,
-            )
+            let (_, high) = with_broker_retry("watermarks", || {
+                consumer.fetch_watermarks(topic, p, Duration::from_secs(10))
+            });
+            (p, high)
         })
         .collect()
 }
