@@ -99,7 +99,7 @@ fn hot_path(c: &mut Criterion) {
     let mut o = 0i64;
     g.bench_function("OffsetTracker begin+complete (in order)", |b| {
         b.iter(|| {
-            tracker.begin(&tp, o);
+            tracker.begin(&tp, o, 1000);
             let mark = tracker.complete(&tp, o);
             o += 1;
             black_box(mark)
@@ -109,12 +109,12 @@ fn hot_path(c: &mut Criterion) {
     // 256 in flight: each new offset completes the one taken 256 earlier.
     let mut tracker = OffsetTracker::default();
     for o in 0..256 {
-        tracker.begin(&tp, o);
+        tracker.begin(&tp, o, 1000);
     }
     let mut o = 256i64;
     g.bench_function("OffsetTracker begin+complete (256 in flight)", |b| {
         b.iter(|| {
-            tracker.begin(&tp, o);
+            tracker.begin(&tp, o, 1000);
             let mark = tracker.complete(&tp, o - 256);
             o += 1;
             black_box(mark)
@@ -165,7 +165,7 @@ fn hot_path(c: &mut Criterion) {
                 r
             },
             |record| {
-                tracker.begin(&record.tp, record.offset);
+                tracker.begin(&record.tp, record.offset, record.size());
                 let event = decode_record(&record).expect("valid sample");
                 if timeline.wants(&event.event_type) {
                     let lane = (record.tp.clone(), record.key.clone().unwrap_or_default());

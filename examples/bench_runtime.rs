@@ -45,7 +45,7 @@ use case_event_handler::runtime::record::Tp;
 use case_event_handler::runtime::Runtime;
 use case_event_handler::settings::{self, LoadOptions, Settings};
 use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
-use case_event_handler::source::{channels, SourceControl, SourceMsg, SourceTx};
+use case_event_handler::source::{SourceControl, SourceMsg};
 use case_event_handler::telemetry;
 
 #[derive(Debug, Parser)]
@@ -379,9 +379,10 @@ struct WatchState {
     done_at: Option<Instant>,
 }
 
-impl SourceControl for Watch {
-    fn store(&self, tp: &Tp, next_offset: i64) {
-        self.inner.store(tp, next_offset);
+impl Watch {
+    /// Notes one stored watermark: latencies of the records it passed, and
+    /// whether the run's target is reached.
+    fn stored(&self, tp: &Tp, next_offset: i64) {
         let now = Instant::now();
         let mut s = self.state.lock().expect("watch lock");
         s.stores += 1;
@@ -407,6 +408,15 @@ impl SourceControl for Watch {
                 s.done_at = Some(now);
                 self.done.cancel();
             }
+        }
+    }
+}
+
+impl SourceControl for Watch {
+    fn store(&self, marks: &[(Tp, i64)]) {
+        self.inner.store(marks);
+        for (tp, next_offset) in marks {
+            self.stored(tp, *next_offset);
         }
     }
 
@@ -540,8 +550,7 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
         None
     };
 
-    let capacity = runtime.config.max_in_flight * 2 + 1024;
-    let (tx, rx) = channels(capacity);
+    let (tx, rx) = runtime.config.channels();
     let first_record: Arc<OnceLock<Instant>> = Arc::new(OnceLock::new());
     let state = Arc::new(Mutex::new(WatchState {
         targets: targets.clone(),
@@ -551,41 +560,40 @@ async fn consume(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
     let source_tx = if args.latency {
         // A forwarding hop that notes each record's Kafka timestamp before the
         // dispatcher sees the record (so before its offset can be stored).
-        let (mid_tx, mut mid_rx) = channels(capacity);
+        let (mid_tx, mut mid_rx) = tx.relay();
         let out = tx.clone();
         let (first, notes) = (first_record.clone(), state.clone());
         tokio::spawn(async move {
-            while let Some(msg) = mid_rx.data.recv().await {
-                if let SourceMsg::Record(r) = &msg {
+            while let Some(msg) = mid_rx.recv().await {
+                if let SourceMsg::Records(chunk) = &msg {
                     first.get_or_init(Instant::now);
-                    let ts = r.timestamp_ms.unwrap_or(0);
                     let mut s = notes.lock().expect("watch lock");
-                    s.pending
-                        .entry(r.tp.partition)
-                        .or_default()
-                        .push_back((r.offset, ts));
+                    for r in chunk {
+                        let ts = r.timestamp_ms.unwrap_or(0);
+                        s.pending
+                            .entry(r.tp.partition)
+                            .or_default()
+                            .push_back((r.offset, ts));
+                    }
                 }
-                if out.data.send(msg).await.is_err() {
+                if out.send(msg).is_err() {
                     break;
                 }
             }
         });
-        SourceTx {
-            data: mid_tx.data,
-            ctrl: tx.ctrl.clone(),
-        }
+        mid_tx
     } else {
         tx.clone()
     };
     if std::env::var_os("BENCH_TRACE_CHANNEL").is_some() {
         // Diagnostics: how full the source → runtime channel is, and how many
         // offset stores happened so far, every 5 ms.
-        let (probe, st) = (tx.data.clone(), state.clone());
+        let (probe, st) = (tx.credit.clone(), state.clone());
         let progress = runtime.progress.clone();
         tokio::spawn(async move {
             let t0 = Instant::now();
             loop {
-                let queued = probe.max_capacity() - probe.capacity();
+                let queued = probe.taken();
                 let stores = st.lock().map_or(0, |s| s.stores);
                 eprintln!(
                     "channel {:>8.3} s {queued} stores {stores} completed {}",

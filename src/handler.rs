@@ -57,7 +57,7 @@ impl HandleResp {
 }
 
 /// Why an event was skipped. Every skip names its reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SkipReason {
     /// The flavor does not consume this event type.
     NotInterested,

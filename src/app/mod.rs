@@ -18,7 +18,7 @@ use crate::runtime::{RunSummary, Runtime};
 use crate::settings::{self, RuntimeSettings, Settings};
 use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
-use crate::source::{channels, SourceControl};
+use crate::source::SourceControl;
 use crate::store::Store;
 use crate::telemetry;
 
@@ -51,6 +51,8 @@ pub fn runtime_config(rt: &RuntimeSettings) -> RuntimeConfig {
             settings::OrderingMode::Partition => Ordering::Partition,
         },
         max_in_flight: rt.max_in_flight as usize,
+        buffer_records: rt.buffer.max_records as usize,
+        buffer_bytes: usize::try_from(rt.buffer.max_bytes).unwrap_or(usize::MAX),
         handler_timeout: rt.handler_timeout(),
         shutdown_grace: rt.shutdown_grace(),
         drain_timeout: rt.drain_timeout(),
@@ -234,10 +236,7 @@ pub async fn run(
             shutdown.clone(),
         );
     }
-    // Room for several fetches beyond the in-flight limit, so the source
-    // rarely has to pause (a pause drops librdkafka's prefetch).
-    let capacity = runtime.config.max_in_flight * 4 + 8192;
-    let (tx, rx) = channels(capacity);
+    let (tx, rx) = runtime.config.channels();
     let control: Arc<dyn SourceControl> = match source {
         SourceSpec::Kafka => {
             let config = KafkaSourceConfig {

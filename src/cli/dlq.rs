@@ -13,8 +13,8 @@ use crate::flavors;
 use crate::runtime::dlq::headers;
 use crate::runtime::record::{Record, Tp};
 use crate::settings::Settings;
+use crate::source::channels;
 use crate::source::range::{self, Lookup, Range};
-use crate::source::{channels, SourceMsg};
 
 /// `dlq` subcommands.
 #[derive(Debug, Subcommand)]
@@ -110,11 +110,13 @@ async fn inspect(
     let _control = range::start(&props, ranges, None, tx)?;
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     let mut shown = Vec::new();
-    while let Some(SourceMsg::Record(record)) = rx.data.recv().await {
-        let reason = header(&record, headers::REASON);
-        *by_reason.entry(reason).or_default() += 1;
-        if shown.len() < samples {
-            shown.push(sample(&record));
+    while let Some(chunk) = rx.next_chunk().await {
+        for record in chunk {
+            let reason = header(&record, headers::REASON);
+            *by_reason.entry(reason).or_default() += 1;
+            if shown.len() < samples {
+                shown.push(sample(&record));
+            }
         }
     }
     println!("dead-letter topic {topic}");
@@ -174,7 +176,7 @@ async fn redrive(settings: &Settings, target: &DlqTarget) -> anyhow::Result<Exit
         .await?
         .runtime;
     runtime.config.dlq.topic_template = "{topic}".into();
-    let (tx, rx) = channels(runtime.config.max_in_flight * 2 + 1024);
+    let (tx, rx) = runtime.config.channels();
     let control = range::start(&props, ranges, Some(&group), tx)?;
     let reporter = progress::spawn(runtime.progress.clone(), total as u64);
     let result = runtime

@@ -14,7 +14,6 @@ use crate::runtime::decode_record;
 use crate::runtime::record::Tp;
 use crate::settings::Settings;
 use crate::source::range::{self, Lookup, Range};
-use crate::source::{channels, SourceMsg};
 
 /// `replay` options.
 #[derive(Debug, Args)]
@@ -70,7 +69,7 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
     let runtime = app::build_runtime(settings, spec, store, true)
         .await?
         .runtime;
-    let (tx, mut rx) = channels(runtime.config.max_in_flight * 2 + 1024);
+    let (tx, mut rx) = runtime.config.channels();
     let control = range::start(&props, ranges, None, tx).context("starting the range reader")?;
     if args.dry_run {
         drop(control);
@@ -142,23 +141,9 @@ async fn dry_run(
 ) -> anyhow::Result<ExitCode> {
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut invalid = 0u64;
-    while let Some(msg) = rx.data.recv().await {
-        let SourceMsg::Record(record) = msg else {
-            break;
-        };
-        match decode_record(&record) {
-            Ok(event) => {
-                let entry = counts.entry(event.event_type.clone()).or_default();
-                if processor.wants(&event.event_type) {
-                    entry.0 += 1;
-                } else {
-                    entry.1 += 1;
-                }
-            }
-            Err(err) => {
-                invalid += 1;
-                eprintln!("{}@{}: invalid: {err}", record.tp, record.offset);
-            }
+    while let Some(chunk) = rx.next_chunk().await {
+        for record in chunk {
+            count_one(&record, processor, &mut counts, &mut invalid);
         }
     }
     println!(
@@ -170,4 +155,27 @@ async fn dry_run(
     }
     println!("invalid (would be dead-lettered): {invalid}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts one record of a dry run: handled or not interested per type, or invalid.
+fn count_one(
+    record: &crate::runtime::record::Record,
+    processor: &crate::handler::Processor,
+    counts: &mut BTreeMap<String, (u64, u64)>,
+    invalid: &mut u64,
+) {
+    match decode_record(record) {
+        Ok(event) => {
+            let entry = counts.entry(event.event_type.clone()).or_default();
+            if processor.wants(&event.event_type) {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+        Err(err) => {
+            *invalid += 1;
+            eprintln!("{}@{}: invalid: {err}", record.tp, record.offset);
+        }
+    }
 }

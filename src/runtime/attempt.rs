@@ -9,12 +9,14 @@ use bytes::Bytes;
 use futures::FutureExt;
 
 use super::live::Live;
+use super::policy::Ordering;
 use super::record::Record;
 use crate::event::CaseEvent;
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 use crate::resilience::breaker::{self, Permit};
 use crate::resilience::maintenance::Decision;
 use crate::store::Store;
+use crate::telemetry::events::HandlerTimer;
 
 /// An event on its way through the runtime.
 #[derive(Debug)]
@@ -34,6 +36,35 @@ pub struct Job {
     pub waiting: bool,
     /// The event's span, from read to final outcome.
     pub span: tracing::Span,
+}
+
+impl Job {
+    /// A job for a decoded event; its ordering key is the record key (the
+    /// case id when the record has none), or nothing under partition ordering.
+    pub fn new(
+        record: Record,
+        event: Arc<CaseEvent>,
+        ordering: Ordering,
+        span: tracing::Span,
+    ) -> Self {
+        let key = match ordering {
+            Ordering::Partition => Bytes::new(),
+            Ordering::Key => record
+                .key
+                .clone()
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(|| Bytes::from(event.case_id.clone())),
+        };
+        Self {
+            record,
+            event,
+            key,
+            attempts: 0,
+            first_try: None,
+            waiting: false,
+            span,
+        }
+    }
 }
 
 /// What one attempt came to.
@@ -61,6 +92,8 @@ pub struct Env {
     pub timeout: Duration,
     /// Flags, maintenance windows and dependencies in force.
     pub live: Option<Arc<Live>>,
+    /// The handler-latency histogram, resolved once per run.
+    pub timer: HandlerTimer,
 }
 
 impl Env {
@@ -102,6 +135,13 @@ pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
     if let Some(held) = env.gate(&job.event) {
         return held;
     }
+    let started = Instant::now();
+    let attempt = single_call(&env, handler, job).await;
+    env.timer.observe(started.elapsed());
+    attempt
+}
+
+async fn single_call(env: &Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
     let ctx = env.ctx(job.attempts + 1);
     if let Some(store) = env.store.as_ref().filter(|_| !handler.claims_ledger()) {
         match store.seen(env.flavor, &job.event.event_id).await {
@@ -116,7 +156,7 @@ pub async fn single(env: Env, handler: Arc<dyn Handler>, job: &Job) -> Attempt {
         Ok(Err(panic)) => return Attempt::Panicked(panic_message(panic)),
         Ok(Ok(resp)) => resp,
     };
-    Attempt::Resp(finish(&env, &ctx, &job.event.event_id, resp).await)
+    Attempt::Resp(finish(env, &ctx, &job.event.event_id, resp).await)
 }
 
 /// Runs one attempt of a batch handler; one answer per job, in order.
@@ -149,7 +189,9 @@ pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Ve
             .or(Some(Attempt::Resp(HandleResp::Skip(SkipReason::Duplicate))));
     }
     if !todo.is_empty() {
+        let started = Instant::now();
         let answers = call_batch(&env, &ctx, handler, jobs, &todo).await;
+        env.timer.observe(started.elapsed());
         for (&i, answer) in todo.iter().zip(answers) {
             out[i] = Some(answer);
         }

@@ -1,36 +1,42 @@
 //! The dispatcher: one task that owns all scheduling state.
 //!
-//! It takes records from the source, starts attempts as tasks, and reacts to
-//! their completions. Nothing here blocks: backoffs are sleeping tasks, and the
-//! partitions they belong to are paused at the source meanwhile.
+//! It takes prepared chunks from the intake stage, runs attempts as futures
+//! it polls itself (no task per event; batch attempts, which do CPU work, get
+//! a task each), and reacts to their completions. Nothing here blocks:
+//! backoffs are sleeping futures, and the partitions they belong to are
+//! paused at the source meanwhile. Offsets are stored, credit given back and
+//! metrics flushed once per turn of the loop, not per event.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::task::JoinSet;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, Span};
 
-use super::attempt::{self, Attempt, Env, Job};
-use super::dlq::{DlqCircuit, DlqEntry, DlqReason};
+use super::attempt::{Attempt, Env, Job};
+use super::dlq::{DlqCircuit, DlqReason};
+use super::intake::{self, Input, Prepared, Taken};
 use super::offsets::OffsetTracker;
-use super::policy::{OnExhausted, Ordering};
-use super::record::{Record, Tp};
-use super::scheduler::{KeyQueues, Lane};
+use super::record::Tp;
+use super::scheduler::KeyQueues;
 use super::summary::{RunError, RunSummary};
-use super::{decode_record, Runtime};
-use crate::handler::{HandleResp, Processor, SkipReason};
-use crate::source::{SourceControl, SourceMsg, SourceRx};
-use crate::telemetry::events::{self, Mode};
+use super::Runtime;
+use crate::handler::{Processor, SkipReason};
+use crate::source::{Credit, SourceControl, SourceMsg, SourceRx};
+use crate::telemetry::events::{self, Mode, Tally};
 use crate::telemetry::trace;
 
 mod batching;
 mod flow;
+mod single;
 
-/// A finished task.
+use single::DeadJob;
+
+/// A finished future.
 enum Done {
     /// One attempt of one event.
     Single(Job, Attempt),
@@ -38,15 +44,13 @@ enum Done {
     Batch(Vec<Job>, Vec<Attempt>),
     /// A dead-letter write.
     DeadLetter(DeadJob, DlqReason, Result<(), String>),
+    /// A batch task died outside the handler's panic guard.
+    Lost(String),
 }
 
-/// A record on its way to the DLQ.
-struct DeadJob {
-    record: Record,
-    lane: Option<Lane>,
-    event_id: String,
-    span: Span,
-}
+/// A running attempt or dead-letter write: its partition's generation, the
+/// partition, and what came of it.
+type Task = BoxFuture<'static, (u64, Tp, Done)>;
 
 /// A revoke waiting for its partitions' running tasks.
 struct PendingRevoke {
@@ -59,9 +63,14 @@ pub(super) struct Dispatcher {
     rt: Runtime,
     env: Env,
     control: Arc<dyn SourceControl>,
+    credit: Arc<Credit>,
     tracker: OffsetTracker,
     lanes: KeyQueues<Job>,
-    tasks: JoinSet<(u64, Tp, Done)>,
+    /// Jobs free to start (their lane is theirs) waiting for a running slot.
+    ready: VecDeque<Job>,
+    /// Single-event attempts running (bounded by `max_in_flight`).
+    running: usize,
+    tasks: FuturesUnordered<Task>,
     per_tp: HashMap<Tp, PartitionState>,
     generation: u64,
     flow: flow::Flow,
@@ -72,6 +81,17 @@ pub(super) struct Dispatcher {
     stop: Option<TokioInstant>,
     input_ended: bool,
     fatal: Option<RunError>,
+    tick: TickState,
+    tally: Tally,
+    spans: bool,
+}
+
+/// What one turn of the loop owes the source and the registry.
+#[derive(Default)]
+struct TickState {
+    marks: HashMap<Tp, i64>,
+    records: usize,
+    bytes: usize,
 }
 
 /// What the dispatcher knows of one partition.
@@ -82,25 +102,33 @@ struct PartitionState {
 }
 
 impl Dispatcher {
-    pub(super) fn new(rt: Runtime, control: Arc<dyn SourceControl>) -> Self {
+    pub(super) fn new(rt: Runtime, control: Arc<dyn SourceControl>, credit: Arc<Credit>) -> Self {
+        let mode = match rt.processor {
+            Processor::Single(_) => Mode::Single,
+            Processor::Batch(_) => Mode::Batch,
+        };
+        let tally = Tally::new(rt.flavor, mode);
         let env = Env {
             flavor: rt.flavor,
             store: rt.store.clone(),
             timeout: rt.config.handler_timeout,
             live: rt.config.live.clone(),
+            timer: tally.handler_timer(),
         };
         let dlq = &rt.config.dlq;
         let circuit = DlqCircuit::new(dlq.window, dlq.min_events, dlq.max_ratio);
-        let flow = flow::Flow::new(rt.config.max_in_flight, rt.flavor);
         Self {
             env,
             control,
+            credit,
             tracker: OffsetTracker::default(),
             lanes: KeyQueues::default(),
-            tasks: JoinSet::new(),
+            ready: VecDeque::new(),
+            running: 0,
+            tasks: FuturesUnordered::new(),
             per_tp: HashMap::new(),
             generation: 0,
-            flow,
+            flow: flow::Flow::new(rt.flavor),
             batch: batching::OpenBatch::default(),
             circuit,
             summary: RunSummary::default(),
@@ -108,56 +136,53 @@ impl Dispatcher {
             stop: None,
             input_ended: false,
             fatal: None,
+            tick: TickState::default(),
+            tally,
+            spans: crate::telemetry::exporting(),
             rt,
         }
     }
 
     pub(super) async fn run(
         mut self,
-        mut rx: SourceRx,
+        rx: SourceRx,
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
+        let mut input = intake::spawn(rx.data, self.rt.processor.clone());
         let mut maintenance = tokio::time::interval(MAINTENANCE_CHECK);
         maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.finished() {
                 break;
             }
-            let accepting = self.stop.is_none()
-                && !self.input_ended
-                && !self.flow.stopped()
-                && !self.batch.blocked();
+            let reading = self.stop.is_none() && !self.input_ended;
             let stop_at = self.stop;
             let revoke_at = self.revoke.as_ref().map(|r| r.deadline);
             let batch_at = self.batch.deadline();
             tokio::select! {
                 biased;
-                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => match done {
-                    Ok((generation, tp, done)) => self.on_done(generation, tp, done),
-                    Err(err) => self.fail(RunError::Internal(format!("task failed: {err}"))),
-                },
-                Some(msg) = rx.ctrl.recv() => {
-                    if let SourceMsg::Revoke { tps, .. } = &msg {
-                        self.drop_stale(&mut rx.data, tps);
-                    }
-                    self.on_source(msg)
+                Some((generation, tp, done)) = self.tasks.next(), if !self.tasks.is_empty() => {
+                    self.on_done(generation, tp, done)
                 }
                 _ = shutdown.cancelled(), if self.stop.is_none() => self.begin_stop(),
                 _ = sleep_until(stop_at.unwrap_or_else(far)), if stop_at.is_some() => {
                     events::GraceExpired::new(self.rt.flavor, self.tasks.len()).emit();
-                    self.tasks.abort_all();
                     break;
                 }
                 _ = sleep_until(revoke_at.unwrap_or_else(far)), if revoke_at.is_some() => self.answer_revoke(true),
                 _ = sleep_until(batch_at.unwrap_or_else(far)), if batch_at.is_some() => self.flush_batch(),
                 _ = maintenance.tick(), if self.rt.config.live.is_some() => self.check_maintenance(),
-                msg = rx.data.recv(), if accepting => match msg {
-                    Some(msg) => self.on_source(msg),
-                    None => self.on_source(SourceMsg::End),
+                msg = input.recv(), if reading => match msg {
+                    Some(Input::Records(chunk)) => self.on_records(chunk),
+                    Some(Input::Control(msg)) => self.on_control(msg),
+                    None => self.on_control(SourceMsg::End),
                 },
             }
+            self.drain_done();
+            self.end_turn();
         }
-        rx.data.close();
+        input.close();
+        self.end_turn();
         let control = self.control.clone();
         let _ = tokio::task::spawn_blocking(move || control.close()).await;
         match self.fatal {
@@ -166,24 +191,30 @@ impl Dispatcher {
         }
     }
 
-    /// Before a revoke: the poll thread is blocked in the rebalance callback,
-    /// so the data channel holds exactly the records fetched before it. Those
-    /// of the revoked partitions are dropped (their new owner reads them from
-    /// the committed offset); the others are taken in as usual.
-    fn drop_stale(&mut self, data: &mut tokio::sync::mpsc::Receiver<SourceMsg>, revoked: &[Tp]) {
-        let mut dropped = 0usize;
-        while let Ok(msg) = data.try_recv() {
-            match msg {
-                SourceMsg::Record(r) if revoked.contains(&r.tp) => dropped += 1,
-                other => self.on_source(other),
+    /// Handles every completion that is ready now, without waiting.
+    fn drain_done(&mut self) {
+        for _ in 0..MAX_DONE_PER_TURN {
+            match self.tasks.next().now_or_never() {
+                Some(Some((generation, tp, done))) => self.on_done(generation, tp, done),
+                _ => return,
             }
         }
-        if dropped > 0 {
-            tracing::debug!(
-                flavor = self.rt.flavor,
-                dropped,
-                "dropped fetched records of revoked partitions"
-            );
+    }
+
+    /// Once per turn: store the moved watermarks, give credit back, flush metrics.
+    fn end_turn(&mut self) {
+        if !self.tick.marks.is_empty() {
+            let marks: Vec<(Tp, i64)> = self.tick.marks.drain().collect();
+            self.control.store(&marks);
+        }
+        let (records, bytes) = (
+            std::mem::take(&mut self.tick.records),
+            std::mem::take(&mut self.tick.bytes),
+        );
+        if records > 0 || bytes > 0 {
+            self.credit.give_back(records, bytes);
+            self.tally.in_flight(self.tracker.total_pending());
+            self.tally.flush();
         }
     }
 
@@ -210,9 +241,9 @@ impl Dispatcher {
                 && self.tracker.total_pending() == 0)
     }
 
-    fn on_source(&mut self, msg: SourceMsg) {
+    fn on_control(&mut self, msg: SourceMsg) {
         match msg {
-            SourceMsg::Record(record) => self.on_record(record),
+            SourceMsg::Records(_) => {}
             SourceMsg::Revoke { tps, reply } => self.on_revoke(tps, reply),
             SourceMsg::End => {
                 self.input_ended = true;
@@ -222,9 +253,23 @@ impl Dispatcher {
         }
     }
 
-    fn on_record(&mut self, record: Record) {
+    fn on_records(&mut self, chunk: Vec<Taken>) {
+        if let Some(first) = chunk.first() {
+            let topic = first.record.tp.topic.clone();
+            self.tally.received(&topic, chunk.len());
+        }
+        for taken in chunk {
+            self.on_record(taken);
+        }
+        self.fill_slots();
+    }
+
+    fn on_record(&mut self, Taken { record, event }: Taken) {
+        if self.stop.is_some() {
+            // Stopping: nothing new starts; the record stays uncommitted.
+            return;
+        }
         let tp = record.tp.clone();
-        events::RecordReceived::new(self.rt.flavor, &tp).emit();
         if !self.per_tp.contains_key(&tp) {
             self.generation += 1;
             let state = PartitionState {
@@ -234,14 +279,25 @@ impl Dispatcher {
             };
             self.per_tp.insert(tp.clone(), state);
         }
-        self.tracker.begin(&tp, record.offset);
-        self.flow
-            .taken(self.tracker.total_pending(), &*self.control);
-        let decoded = decode_record(&record);
-        let span = trace::event_span(self.rt.flavor, &record, decoded.as_ref().ok());
-        let event = match decoded {
-            Ok(event) => event,
-            Err(err) => {
+        if !self.tracker.begin(&tp, record.offset, record.size()) {
+            // Taken in twice (a redelivery while the first is in flight):
+            // the first copy settles the offset.
+            self.tick.records += 1;
+            self.tick.bytes += record.size();
+            return;
+        }
+        let span = match (&event, self.spans) {
+            (Prepared::Event(ev), true) => trace::event_span(self.rt.flavor, &record, Some(ev)),
+            (_, true) => trace::event_span(self.rt.flavor, &record, None),
+            (_, false) => tracing::Span::none(),
+        };
+        let event = match event {
+            Prepared::Event(event) => event,
+            Prepared::NotInterested => {
+                let skip = SkipReason::NotInterested;
+                return self.complete(&tp, record.offset, Some(skip), &span);
+            }
+            Prepared::Invalid(err) => {
                 events::RecordInvalid::new(self.rt.flavor, &record, &err).emit();
                 let dead = DeadJob {
                     record,
@@ -252,63 +308,20 @@ impl Dispatcher {
                 return self.dead_letter(dead, DlqReason::Invalid, err, 0);
             }
         };
-        if !self.rt.processor.wants(&event.event_type) {
-            return self.complete(&tp, record.offset, Some(SkipReason::NotInterested), &span);
-        }
-        let key = match self.rt.config.ordering {
-            Ordering::Partition => Bytes::new(),
-            Ordering::Key => record
-                .key
-                .clone()
-                .filter(|k| !k.is_empty())
-                .unwrap_or_else(|| Bytes::from(event.case_id.clone())),
-        };
-        let job = Job {
-            record,
-            event: Arc::new(event),
-            key,
-            attempts: 0,
-            first_try: None,
-            waiting: false,
-            span,
-        };
+        let job = Job::new(record, event, self.rt.config.ordering, span);
         match &self.rt.processor {
             Processor::Single(_) => {
                 let lane = (tp, job.key.clone());
                 if let Some(job) = self.lanes.offer(lane, job) {
-                    self.start(job, None);
+                    self.ready.push_back(job);
                 }
             }
             Processor::Batch(_) => {
                 if self.batch.push(job, &self.rt.config.batch) {
-                    self.flush_batch();
+                    self.flush_full();
                 }
             }
         }
-    }
-
-    /// Starts an attempt, after `delay` when it is a retry.
-    fn start(&mut self, mut job: Job, delay: Option<Duration>) {
-        let Processor::Single(handler) = self.rt.processor.clone() else {
-            return;
-        };
-        job.first_try.get_or_insert_with(Instant::now);
-        let (generation, cancel) = self.enter(&job.record.tp);
-        let (env, tp) = (self.env.clone(), job.record.tp.clone());
-        let span = job.span.clone();
-        let task = async move {
-            if let Some(delay) = delay {
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = cancel.cancelled() => return (generation, tp, Done::Single(job, Attempt::Cancelled)),
-                }
-            }
-            let flavor = env.flavor;
-            let call = attempt::single(env, handler, &job);
-            let result = events::timed(flavor, Mode::Single, call).await;
-            (generation, tp, Done::Single(job, result))
-        };
-        self.tasks.spawn(task.instrument(span));
     }
 
     /// Counts a task of `tp` as running; returns its generation and cancel token.
@@ -323,8 +336,10 @@ impl Dispatcher {
     }
 
     fn on_done(&mut self, generation: u64, tp: Tp, done: Done) {
-        if matches!(done, Done::Batch(..)) {
-            self.batch.finished_one();
+        match &done {
+            Done::Batch(..) | Done::Lost(_) => self.batch.finished_one(),
+            Done::Single(..) => self.running -= 1,
+            Done::DeadLetter(..) => {}
         }
         let current = match self.per_tp.get_mut(&tp) {
             Some(state) if state.generation == generation => {
@@ -333,166 +348,28 @@ impl Dispatcher {
             }
             _ => false,
         };
-        if !current {
-            // The partition was revoked while this ran; its new owner redoes it.
-            return;
+        if let Done::Lost(why) = done {
+            return self.fail(RunError::Internal(why));
         }
-        match done {
-            Done::Single(job, result) => self.on_attempt(job, result),
-            Done::Batch(jobs, results) => self.on_batch(jobs, results),
-            Done::DeadLetter(dead, reason, result) => self.on_dead_lettered(dead, reason, result),
-        }
-        self.answer_revoke(false);
-    }
-
-    fn on_attempt(&mut self, mut job: Job, result: Attempt) {
-        if std::mem::take(&mut job.waiting) {
-            self.flow.backoff_ended(&job.record.tp, &*self.control);
-        }
-        if let Attempt::Deferred(after) = result {
-            return self.wait_then_start(job, after);
-        }
-        job.attempts += 1;
-        let resp = match result {
-            Attempt::Cancelled | Attempt::Deferred(_) => return,
-            Attempt::Panicked(message) => {
-                return self.fail(RunError::HandlerPanicked {
-                    tp: job.record.tp.clone(),
-                    offset: job.record.offset,
-                    event_id: job.event.event_id.clone(),
-                    message,
-                })
-            }
-            Attempt::Resp(resp) => resp,
-        };
-        match resp {
-            HandleResp::Success => self.finish_job(job, None),
-            HandleResp::Skip(reason) => self.finish_job(job, Some(reason)),
-            HandleResp::Discard(err) => self.give_up(job, DlqReason::Discarded, err.message),
-            HandleResp::Retry(err) => {
-                let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                match self
-                    .rt
-                    .config
-                    .retry_now()
-                    .next_delay(job.attempts, elapsed, err.retry_after)
-                {
-                    Some(delay) => self.schedule_retry(job, delay, &err.message),
-                    None => self.exhausted(job, err.message),
+        if current {
+            match done {
+                Done::Single(job, result) => self.on_attempt(job, result),
+                Done::Batch(jobs, results) => self.on_batch(jobs, results),
+                Done::DeadLetter(dead, reason, result) => {
+                    self.on_dead_lettered(dead, reason, result)
                 }
+                Done::Lost(_) => {}
             }
+            self.answer_revoke(false);
         }
+        // Otherwise the partition was revoked while this ran; its new owner redoes it.
+        self.fill_slots();
     }
 
-    fn schedule_retry(&mut self, job: Job, delay: Duration, error: &str) {
-        events::RetryScheduled::new(self.rt.flavor, &job, delay, error).emit();
-        self.summary.retries += 1;
-        self.wait_then_start(job, delay);
-    }
-
-    /// Pauses the job's partition and starts the job again after `delay`.
-    fn wait_then_start(&mut self, mut job: Job, delay: Duration) {
-        self.flow.backoff_started(&job.record.tp, &*self.control);
-        job.waiting = true;
-        self.start(job, Some(delay));
-    }
-
-    fn exhausted(&mut self, job: Job, error: String) {
-        match self.rt.config.retry_now().on_exhausted {
-            OnExhausted::DeadLetter => self.give_up(job, DlqReason::RetriesExhausted, error),
-            OnExhausted::Crash => self.fail(RunError::RetriesExhausted {
-                tp: job.record.tp.clone(),
-                offset: job.record.offset,
-                event_id: job.event.event_id.clone(),
-                error,
-            }),
-        }
-    }
-
-    /// A final outcome without a dead letter (`None` = success): complete the
-    /// offset, free the lane.
-    fn finish_job(&mut self, job: Job, skip: Option<SkipReason>) {
-        let lane = (job.record.tp.clone(), job.key.clone());
-        events::EndToEndLatency::new(self.rt.flavor, &job.event).emit();
-        self.complete(&job.record.tp, job.record.offset, skip, &job.span);
-        self.next_in_lane(&lane);
-    }
-
-    fn next_in_lane(&mut self, lane: &Lane) {
-        if matches!(self.rt.processor, Processor::Single(_)) && self.stop.is_none() {
-            if let Some(next) = self.lanes.finish(lane) {
-                self.start(next, None);
-            }
-        }
-    }
-
-    fn give_up(&mut self, job: Job, reason: DlqReason, error: String) {
-        let lane = matches!(self.rt.processor, Processor::Single(_))
-            .then(|| (job.record.tp.clone(), job.key.clone()));
-        let event_id = job.event.event_id.clone();
-        let attempts = job.attempts;
-        let dead = DeadJob {
-            record: job.record,
-            lane,
-            event_id,
-            span: job.span,
-        };
-        self.dead_letter(dead, reason, error, attempts);
-    }
-
-    fn dead_letter(&mut self, dead: DeadJob, reason: DlqReason, error: String, attempts: u32) {
-        let Some(sink) = self.rt.dlq.clone().filter(|_| self.rt.config.dlq.enabled) else {
-            let err = format!("{reason}: {error} (no dead-letter topic configured)");
-            return self.fail(RunError::DeadLetterFailed {
-                tp: dead.record.tp.clone(),
-                offset: dead.record.offset,
-                error: err,
-            });
-        };
-        let entry = DlqEntry {
-            flavor: self.rt.flavor,
-            reason,
-            error,
-            attempts,
-        };
-        events::DeadLettering::new(&dead.record, &dead.event_id, &entry).emit();
-        let (generation, _) = self.enter(&dead.record.tp);
-        let tp = dead.record.tp.clone();
-        let span = dead.span.clone();
-        let task = async move {
-            let result = sink.send(&dead.record, &entry).await;
-            (generation, tp, Done::DeadLetter(dead, reason, result))
-        };
-        self.tasks.spawn(task.instrument(span));
-    }
-
-    fn on_dead_lettered(&mut self, dead: DeadJob, reason: DlqReason, result: Result<(), String>) {
-        if let Err(error) = result {
-            events::DeadLetterFailed::new(self.rt.flavor, &dead.record, reason, &error).emit();
-            return self.fail(RunError::DeadLetterFailed {
-                tp: dead.record.tp.clone(),
-                offset: dead.record.offset,
-                error,
-            });
-        }
-        *self
-            .summary
-            .dead_lettered
-            .entry(reason.as_str().to_string())
-            .or_default() += 1;
-        events::DeadLettered::new(self.rt.flavor, &dead.record, reason, &dead.span).emit();
-        self.complete_offset(&dead.record.tp, dead.record.offset);
-        if let Some(ratio) = self.circuit.note(true) {
-            return self.fail(RunError::DlqCircuitOpen { ratio });
-        }
-        if let Some(lane) = dead.lane {
-            self.next_in_lane(&lane);
-        }
-    }
-
-    /// Counts a success (`None`) or a skip, and completes the offset.
-    fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>, span: &Span) {
+    /// A final outcome without a dead letter: success (`None`) or a skip.
+    fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>, span: &tracing::Span) {
         events::EventCompleted::new(self.rt.flavor, tp, offset, skip.as_ref(), span).emit();
+        self.tally.completed(skip.as_ref());
         match skip {
             Some(reason) => *self.summary.skipped.entry(reason.to_string()).or_default() += 1,
             None => self.summary.succeeded += 1,
@@ -503,15 +380,18 @@ impl Dispatcher {
     }
 
     fn complete_offset(&mut self, tp: &Tp, offset: i64) {
-        if let Some(mark) = self.tracker.complete(tp, offset) {
-            self.control.store(tp, mark);
+        let done = self.tracker.complete(tp, offset);
+        if let Some(mark) = done.mark {
+            self.tick.marks.insert(tp.clone(), mark);
         }
-        self.flow
-            .released(self.tracker.total_pending(), &*self.control);
+        self.tick.records += done.records;
+        self.tick.bytes += done.bytes;
     }
 
     fn on_revoke(&mut self, tps: Vec<Tp>, reply: std::sync::mpsc::SyncSender<Vec<(Tp, i64)>>) {
-        let dropped = self.lanes.drop_partitions(&tps) + self.batch.drop_partitions(&tps);
+        let dropped = self.lanes.drop_partitions(&tps)
+            + self.batch.drop_partitions(&tps)
+            + drop_ready(&mut self.ready, &tps);
         for tp in &tps {
             if let Some(state) = self.per_tp.get(tp) {
                 state.cancel.cancel();
@@ -537,13 +417,14 @@ impl Dispatcher {
         let Some(revoke) = self.revoke.take_if(|r| deadline_passed || idle(r)) else {
             return;
         };
-        let marks = self.tracker.remove(&revoke.tps);
+        let (marks, records, bytes) = self.tracker.remove(&revoke.tps);
+        self.tick.records += records;
+        self.tick.bytes += bytes;
         for tp in &revoke.tps {
             self.per_tp.remove(tp);
+            self.tick.marks.remove(tp);
             self.flow.forget(tp);
         }
-        self.flow
-            .released(self.tracker.total_pending(), &*self.control);
         let _ = revoke.reply.send(marks);
     }
 
@@ -551,7 +432,8 @@ impl Dispatcher {
         if self.stop.is_some() {
             return;
         }
-        let dropped = self.lanes.clear_waiting() + self.batch.clear();
+        let dropped = self.lanes.clear_waiting() + self.batch.clear() + self.ready.len();
+        self.ready.clear();
         for state in self.per_tp.values() {
             state.cancel.cancel();
         }
@@ -568,8 +450,17 @@ impl Dispatcher {
     }
 }
 
+/// Drops the ready jobs of revoked partitions.
+fn drop_ready(ready: &mut VecDeque<Job>, tps: &[Tp]) -> usize {
+    let before = ready.len();
+    ready.retain(|j| !tps.contains(&j.record.tp));
+    before - ready.len()
+}
+
 /// How often open maintenance windows are looked at.
 const MAINTENANCE_CHECK: Duration = Duration::from_millis(250);
+/// Completions handled in one turn before offsets are stored.
+const MAX_DONE_PER_TURN: usize = 4096;
 
 fn far() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86_400 * 365)

@@ -1,8 +1,10 @@
 //! The runtime: everything between a source and a flavor's handler.
 //!
-//! Per record: decode → wanted? → per-key scheduling → dedup (ledger) → handler
+//! Per chunk of records: intake (route on the `event-type` header, decode) →
+//! per-key scheduling under the running limit → dedup (ledger) → handler
 //! under a timeout → outcome → retry with backoff (partition paused, polling
-//! goes on) or dead-letter → ledger → contiguous watermark → offset store.
+//! goes on) or dead-letter → ledger → contiguous watermark → offset store
+//! once per turn, credit back to the source.
 //! Flavors never see offsets, never sleep and never loop on retries: all of
 //! that happens here, once.
 
@@ -10,6 +12,7 @@ pub mod attempt;
 mod decode;
 mod dispatch;
 pub mod dlq;
+pub mod intake;
 pub mod live;
 pub mod offsets;
 pub mod policy;
@@ -58,7 +61,8 @@ impl Runtime {
         control: Arc<dyn SourceControl>,
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
-        dispatch::Dispatcher::new(self, control.clone())
+        let credit = rx.credit.clone();
+        dispatch::Dispatcher::new(self, control, credit)
             .run(rx, shutdown)
             .await
     }

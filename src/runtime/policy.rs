@@ -140,8 +140,12 @@ impl Default for BatchLimits {
 pub struct RuntimeConfig {
     /// Ordering guarantee inside a partition.
     pub ordering: Ordering,
-    /// Most events taken in and not yet complete; past it, fetching pauses.
+    /// Most handler calls running at once (single-event flavors).
     pub max_in_flight: usize,
+    /// Most records taken in and not yet complete (read, waiting, running).
+    pub buffer_records: usize,
+    /// Most bytes of those records.
+    pub buffer_bytes: usize,
     /// Longest one handler call may take; past it the attempt is a transient failure.
     pub handler_timeout: Duration,
     /// Longest an orderly stop may take.
@@ -160,6 +164,11 @@ pub struct RuntimeConfig {
 }
 
 impl RuntimeConfig {
+    /// A source channel whose credit is this config's buffer.
+    pub fn channels(&self) -> (crate::source::SourceTx, crate::source::SourceRx) {
+        crate::source::channels_with(self.buffer_records, self.buffer_bytes)
+    }
+
     /// The retry budget in force now (live when reloadable).
     pub fn retry_now(&self) -> RetryPolicy {
         self.live
@@ -173,6 +182,8 @@ impl Default for RuntimeConfig {
         Self {
             ordering: Ordering::Key,
             max_in_flight: 256,
+            buffer_records: 20_000,
+            buffer_bytes: 16 << 20,
             handler_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
             drain_timeout: Duration::from_secs(5),

@@ -36,7 +36,8 @@ use serde_yaml::{Mapping, Value};
 pub use error::{ConfigError, Problem};
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
 pub use runtime::{
-    BatchSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings, RuntimeSettings,
+    BatchSettings, BufferSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings,
+    RuntimeSettings,
 };
 pub use schema::{
     KafkaSecurity, KafkaSettings, LogFormat, OtlpProtocol, OtlpSettings, SecurityProtocol,

@@ -16,8 +16,10 @@ use super::tree::{self, KeyPath, Provenance};
 pub struct RuntimeSettings {
     /// Which events must be processed one after another.
     pub ordering: OrderingMode,
-    /// Maximum number of events being handled concurrently (1..=10000).
+    /// Maximum number of handler calls running at once (1..=10000).
     pub max_in_flight: u32,
+    /// Events taken in (read, waiting behind a busy key, running) at most.
+    pub buffer: BufferSettings,
     /// Time limit for one handler invocation.
     pub handler_timeout_ms: u64,
     /// Total time allowed for a graceful shutdown.
@@ -37,6 +39,7 @@ impl Default for RuntimeSettings {
         Self {
             ordering: OrderingMode::Key,
             max_in_flight: 256,
+            buffer: BufferSettings::default(),
             handler_timeout_ms: 30_000,
             shutdown_grace_ms: 20_000,
             drain_timeout_ms: 5_000,
@@ -83,6 +86,26 @@ impl RuntimeSettings {
             &mut provenance,
         );
         deserialize_collecting(merged, prefix)
+    }
+}
+
+/// What the runtime takes in before it stops reading (the source reads only
+/// while there is room; nothing is paused for it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BufferSettings {
+    /// Records taken in and not yet complete (1..=1000000).
+    pub max_records: u32,
+    /// Their bytes (key + value), at least 64 KiB.
+    pub max_bytes: u64,
+}
+
+impl Default for BufferSettings {
+    fn default() -> Self {
+        Self {
+            max_records: 20_000,
+            max_bytes: 16 << 20,
+        }
     }
 }
 

@@ -283,6 +283,13 @@ fn telemetry(t: &TelemetrySettings, p: &mut Problems) {
 fn runtime(r: &RuntimeSettings) -> Vec<Problem> {
     let mut p = Problems::default();
     p.result("max_in_flight", in_range(r.max_in_flight, 1, 10_000));
+    p.result(
+        "buffer.max_records",
+        in_range(r.buffer.max_records, 1, 1_000_000),
+    );
+    p.check(r.buffer.max_bytes >= 64 << 10, "buffer.max_bytes", || {
+        "must be at least 65536".into()
+    });
     p.check(r.handler_timeout_ms >= 1, "handler_timeout_ms", || {
         "must be at least 1".into()
     });

@@ -7,9 +7,8 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::sync::mpsc::Sender;
 
-use super::{SourceControl, SourceMsg};
+use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
 use crate::runtime::record::{CONTENT_TYPE, JSON};
 
@@ -65,9 +64,9 @@ impl FileControl {
 }
 
 impl SourceControl for FileControl {
-    fn store(&self, _: &Tp, next_offset: i64) {
-        if let Ok(mut s) = self.stored.lock() {
-            *s = Some(next_offset);
+    fn store(&self, marks: &[(Tp, i64)]) {
+        if let (Ok(mut s), Some((_, next))) = (self.stored.lock(), marks.last()) {
+            *s = Some(*next);
         }
     }
     fn pause(&self, _: &[Tp]) {}
@@ -79,8 +78,7 @@ impl SourceControl for FileControl {
 }
 
 /// Reads the input to the end, then sends [`SourceMsg::End`].
-pub async fn run(input: FileInput, tx: super::SourceTx) {
-    let tx = tx.data;
+pub async fn run(input: FileInput, tx: SourceTx) {
     let topic = input.topic();
     let result = match &input {
         FileInput::Stdin => read_ndjson(tokio::io::stdin(), &topic, &tx).await,
@@ -94,14 +92,10 @@ pub async fn run(input: FileInput, tx: super::SourceTx) {
         Ok(()) => SourceMsg::End,
         Err(why) => SourceMsg::Failed(why),
     };
-    let _ = tx.send(last).await;
+    let _ = tx.send(last);
 }
 
-async fn read_ndjson<R: AsyncRead + Unpin>(
-    r: R,
-    topic: &str,
-    tx: &Sender<SourceMsg>,
-) -> Result<(), String> {
+async fn read_ndjson<R: AsyncRead + Unpin>(r: R, topic: &str, tx: &SourceTx) -> Result<(), String> {
     let mut lines = BufReader::new(r).lines();
     let mut offset = 0;
     while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
@@ -119,7 +113,7 @@ async fn read_ndjson<R: AsyncRead + Unpin>(
 async fn read_delimited<R: AsyncRead + Unpin>(
     r: R,
     topic: &str,
-    tx: &Sender<SourceMsg>,
+    tx: &SourceTx,
 ) -> Result<(), String> {
     let mut r = BufReader::new(r);
     let mut offset = 0;
@@ -155,7 +149,7 @@ async fn read_varint<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<usize>, S
 }
 
 async fn send(
-    tx: &Sender<SourceMsg>,
+    tx: &SourceTx,
     topic: &str,
     offset: i64,
     content_type: Option<&str>,
@@ -172,9 +166,8 @@ async fn send(
         headers,
         timestamp_ms: None,
     };
-    tx.send(SourceMsg::Record(record))
-        .await
-        .map_err(|_| "runtime stopped".to_string())
+    tx.credit.wait_room().await;
+    tx.send_records(vec![record]).map_err(|e| e.to_string())
 }
 
 /// Dead letters of a file run: NDJSON lines next to the input, each with the

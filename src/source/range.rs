@@ -10,9 +10,9 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, DefaultConsumerContext};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::kafka::{next_offset_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
+use super::kafka::{marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError, MAX_CHUNK};
 use super::{SourceControl, SourceMsg, SourceTx};
-use crate::runtime::record::Tp;
+use crate::runtime::record::{Record, Tp};
 
 /// One partition's range: `start` inclusive, `end` exclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,51 +173,77 @@ fn spawn_reader(
     std::thread::Builder::new()
         .name("kafka-range".into())
         .spawn(move || {
-            let mut ends: HashMap<Tp, i64> = ranges.into_iter().map(|r| (r.tp, r.end)).collect();
-            while !ends.is_empty() && !stop.load(Ordering::Acquire) {
-                let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
-                    continue;
-                };
-                let record = match polled {
-                    Ok(m) => to_record(&m),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "kafka poll error");
-                        continue;
-                    }
-                };
-                let Some(&end) = ends.get(&record.tp) else {
-                    continue;
-                };
-                if record.offset >= end {
+            let ends: HashMap<Tp, i64> = ranges.into_iter().map(|r| (r.tp, r.end)).collect();
+            let mut reader = RangeReader { consumer, ends };
+            let bell = tx.credit.bell();
+            while !reader.ends.is_empty() && !stop.load(Ordering::Acquire) {
+                let room = tx.credit.room().min(MAX_CHUNK);
+                if room == 0 {
+                    bell.wait(Duration::from_millis(50));
                     continue;
                 }
-                if record.offset + 1 >= end {
-                    ends.remove(&record.tp);
-                    let _ = consumer.pause(&tpl_of(std::slice::from_ref(&record.tp)));
-                }
-                if tx.data.blocking_send(SourceMsg::Record(record)).is_err() {
+                let chunk = reader.read(room);
+                if tx.send_records(chunk).is_err() {
                     return;
                 }
             }
-            let _ = tx.data.blocking_send(SourceMsg::End);
+            let _ = tx.send(SourceMsg::End);
         })
         .expect("spawning the range reader")
 }
 
+/// Reads the assigned ranges up to their ends.
+struct RangeReader {
+    consumer: Arc<BaseConsumer>,
+    ends: HashMap<Tp, i64>,
+}
+
+impl RangeReader {
+    /// Up to `budget` records of the ranges (waits briefly for the first one).
+    fn read(&mut self, budget: usize) -> Vec<Record> {
+        let mut chunk = Vec::new();
+        let mut wait = Duration::from_millis(100);
+        while chunk.len() < budget && !self.ends.is_empty() {
+            let Some(polled) = self.consumer.poll(wait) else {
+                break;
+            };
+            wait = Duration::ZERO;
+            let record = match polled {
+                Ok(m) => to_record(&m),
+                Err(err) => {
+                    tracing::warn!(error = %err, "kafka poll error");
+                    continue;
+                }
+            };
+            let Some(&end) = self.ends.get(&record.tp) else {
+                continue;
+            };
+            if record.offset >= end {
+                continue;
+            }
+            if record.offset + 1 >= end {
+                self.ends.remove(&record.tp);
+                let _ = self
+                    .consumer
+                    .pause(&tpl_of(std::slice::from_ref(&record.tp)));
+            }
+            chunk.push(record);
+        }
+        chunk
+    }
+}
+
 impl SourceControl for RangeControl {
-    fn store(&self, tp: &Tp, next_offset: i64) {
-        if self.commit {
-            if let Err(err) = self
-                .consumer
-                .store_offsets(&next_offset_tpl(tp, next_offset))
-            {
-                tracing::debug!(%tp, error = %err, "offset not stored");
+    fn store(&self, marks: &[(Tp, i64)]) {
+        if self.commit && !marks.is_empty() {
+            if let Err(err) = self.consumer.store_offsets(&marks_tpl(marks)) {
+                tracing::debug!(error = %err, "offsets not stored");
             }
         }
     }
 
     fn pause(&self, _: &[Tp]) {
-        // Flow control comes from the bounded channel: the reader blocks.
+        // Flow control comes from the credit: the reader reads only with room.
     }
 
     fn resume(&self, _: &[Tp]) {}

@@ -12,15 +12,15 @@ mod kafka;
 mod lifecycle;
 mod load;
 mod outbound;
+mod tally;
 
 use std::fmt::Display;
 use std::time::Duration;
 
 use tracing::Span;
 
-use super::metrics::{metrics, FlavorLabels, OutcomeLabels, TopicLabels};
+use super::metrics::{metrics, OutcomeLabels};
 use super::trace;
-use crate::event::CaseEvent;
 use crate::handler::SkipReason;
 use crate::runtime::attempt::Job;
 use crate::runtime::record::{Record, Tp};
@@ -28,35 +28,12 @@ use crate::runtime::record::{Record, Tp};
 pub use dead_letter::{DeadLetterFailed, DeadLettered, DeadLettering};
 pub use kafka::{CommitDone, KafkaStats};
 pub use lifecycle::{GraceExpired, RevokeDraining, RunFailed, Stopping};
-pub use load::{timed, BatchStarted, HandlerLatency, InFlight, Mode, PausedPartitions};
+pub use load::{BatchStarted, HandlerLatency, InFlight, Mode, PausedPartitions};
 pub use outbound::{BreakerChanged, MaintenanceWindow, OutboundHttp};
+pub use tally::{HandlerTimer, Tally};
 
 /// Label values are bounded: a free-text skip reason is cut to this length.
 const MAX_REASON: usize = 64;
-
-/// A record was read from the source.
-pub struct RecordReceived<'a> {
-    /// The flavor.
-    pub flavor: &'static str,
-    /// Where it came from.
-    pub tp: &'a Tp,
-}
-
-impl<'a> RecordReceived<'a> {
-    /// The event.
-    pub fn new(flavor: &'static str, tp: &'a Tp) -> Self {
-        Self { flavor, tp }
-    }
-
-    /// Counts the record.
-    pub fn emit(self) {
-        let labels = TopicLabels {
-            flavor: self.flavor,
-            topic: self.tp.topic.to_string(),
-        };
-        metrics().records.get_or_create(&labels).inc();
-    }
-}
 
 /// A record could not be decoded; it goes to the dead-letter topic.
 pub struct RecordInvalid<'a> {
@@ -118,8 +95,12 @@ impl<'a> EventCompleted<'a> {
         }
     }
 
-    /// Logs and counts the outcome, and records it on the span.
+    /// Logs the outcome and records it on the span; the count goes to the
+    /// dispatcher's [`Tally`].
     pub fn emit(self) {
+        if self.span.is_none() && !tracing::enabled!(tracing::Level::DEBUG) {
+            return;
+        }
         let (outcome, reason) = match self.skip {
             None => ("success", String::new()),
             Some(reason) => ("skip", skip_label(reason)),
@@ -128,12 +109,6 @@ impl<'a> EventCompleted<'a> {
         let span = self.span;
         tracing::debug!(parent: span, flavor, %tp, offset, outcome, reason, "event completed");
         trace::record_outcome(span, outcome, &reason);
-        let labels = OutcomeLabels {
-            flavor,
-            outcome,
-            reason,
-        };
-        metrics().events.get_or_create(&labels).inc();
     }
 }
 
@@ -144,35 +119,6 @@ pub fn skip_label(reason: &SkipReason) -> String {
         label.truncate(cut);
     }
     label
-}
-
-/// An event was handled: how long after it occurred.
-pub struct EndToEndLatency<'a> {
-    /// The flavor.
-    pub flavor: &'static str,
-    /// The event.
-    pub event: &'a CaseEvent,
-}
-
-impl<'a> EndToEndLatency<'a> {
-    /// The event.
-    pub fn new(flavor: &'static str, event: &'a CaseEvent) -> Self {
-        Self { flavor, event }
-    }
-
-    /// Observes now − `occurred_at` (events without one are not observed).
-    pub fn emit(self) {
-        let Some(at) = self.event.occurred_at.as_ref() else {
-            return;
-        };
-        let occurred = at.seconds as f64 + f64::from(at.nanos) / 1e9;
-        let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
-        let labels = FlavorLabels {
-            flavor: self.flavor,
-        };
-        let histogram = metrics().end_to_end_seconds.get_or_create(&labels);
-        histogram.observe((now - occurred).max(0.0));
-    }
 }
 
 /// A failed attempt will be retried after a backoff.

@@ -35,6 +35,14 @@ use crate::store::Store;
 pub use health::{require_dependency, BreakerState, Health, Heartbeat};
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether traces are exported (OTLP configured and its exporter built). The
+/// runtime builds per-event spans only then: without an exporter they would
+/// cost CPU on every event and go nowhere.
+pub fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Installs the global subscriber: logs to stderr (JSON or pretty, filter
 /// from `RUST_LOG` or `telemetry.log_level`) and this crate's spans to
@@ -78,6 +86,8 @@ pub fn init_logs(settings: &TelemetrySettings) {
         .is_ok();
     if installed {
         let _ = PROVIDER.set(provider);
+        let exports = settings.otlp.is_some() && export_error.is_none();
+        EXPORTING.store(exports, std::sync::atomic::Ordering::Relaxed);
     }
     if let Some(err) = export_error {
         tracing::error!(error = %err, "trace export disabled: the OTLP exporter could not be built");

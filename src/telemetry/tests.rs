@@ -42,14 +42,18 @@ fn record(headers: &[(&str, &str)]) -> Record {
 fn outcomes_render_as_counters_by_flavor_outcome_and_reason() {
     let (flavor, tp, span) = ("unit-outcomes", Tp::new("t-unit", 0), Span::none());
     let stale = SkipReason::Stale;
+    let mut tally = events::Tally::new(flavor, Mode::Single);
     for _ in 0..3 {
         events::EventCompleted::new(flavor, &tp, 1, None, &span).emit();
+        tally.completed(None);
     }
     events::EventCompleted::new(flavor, &tp, 2, Some(&stale), &span).emit();
+    tally.completed(Some(&stale));
     let r = record(&[]);
     events::DeadLettered::new(flavor, &r, DlqReason::Discarded, &span).emit();
     events::DeadLettered::new(flavor, &r, DlqReason::Invalid, &span).emit();
-    events::RecordReceived::new(flavor, &tp).emit();
+    tally.received(&tp.topic, 1);
+    tally.flush();
     let text = render();
     let events_of = |outcome: &str, reason: &str| {
         let labels = [("flavor", flavor), ("outcome", outcome), ("reason", reason)];
@@ -80,8 +84,8 @@ async fn latencies_and_sizes_render_as_histograms() {
         elapsed: Duration::from_millis(3),
     }
     .emit();
-    let out = events::timed(flavor, Mode::Batch, async { 7 }).await;
-    assert_eq!(out, 7);
+    let tally = events::Tally::new(flavor, Mode::Batch);
+    tally.handler_timer().observe(Duration::from_millis(1));
     events::BatchStarted::new(flavor, 5).emit();
     let event = CaseEvent {
         occurred_at: Some(pbjson_types::Timestamp {
@@ -90,7 +94,7 @@ async fn latencies_and_sizes_render_as_histograms() {
         }),
         ..CaseEvent::default()
     };
-    events::EndToEndLatency::new(flavor, &event).emit();
+    tally.end_to_end(&event);
     let text = render();
     let single = [("flavor", flavor), ("mode", "single")];
     assert_eq!(
@@ -168,7 +172,7 @@ fn skip_labels_are_bounded() {
 struct FakeSource(Mutex<Vec<Tp>>);
 
 impl SourceControl for FakeSource {
-    fn store(&self, _: &Tp, _: i64) {}
+    fn store(&self, _: &[(Tp, i64)]) {}
     fn pause(&self, _: &[Tp]) {}
     fn resume(&self, _: &[Tp]) {}
     fn assigned(&self) -> Vec<Tp> {
@@ -230,7 +234,9 @@ async fn the_server_serves_metrics_probes_and_flavor_routes_until_stopped() {
     let addr = "127.0.0.1:0".parse().unwrap();
     let srv = server::start(addr, health, Some(hook)).await.unwrap();
     let base = format!("http://{}", srv.addr());
-    events::RecordReceived::new("unit-server", &Tp::new("t-srv", 0)).emit();
+    let mut tally = events::Tally::new("unit-server", Mode::Single);
+    tally.received(&Tp::new("t-srv", 0).topic, 1);
+    tally.flush();
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{base}{path}")).send();
     let metrics = get("/metrics").await.unwrap();

@@ -15,7 +15,6 @@ use case_event_handler::runtime::record::{Record, Tp};
 use case_event_handler::runtime::{RunError, RunSummary, Runtime};
 use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
 use case_event_handler::source::range::{self, Lookup, Range};
-use case_event_handler::source::SourceMsg;
 use case_event_handler::source::{channels, SourceControl};
 use case_event_handler::store::Store;
 use case_event_handler::{app, handler::Processor};
@@ -213,7 +212,7 @@ pub fn spawn_pipeline(
     config: RuntimeConfig,
     props: BTreeMap<String, String>,
 ) -> Pipeline {
-    let (tx, rx) = channels(config.max_in_flight * 2 + 1024);
+    let (tx, rx) = config.channels();
     let source = KafkaSourceConfig {
         properties: props,
         topics: vec![topic.to_string()],
@@ -310,8 +309,8 @@ pub async fn read_all(topic: &str) -> Vec<Record> {
     let (tx, mut rx) = channels(1024);
     let _control = range::start(&props, ranges, None, tx).expect("range reader");
     let mut out = Vec::new();
-    while let Some(SourceMsg::Record(r)) = rx.data.recv().await {
-        out.push(r);
+    while let Some(chunk) = rx.next_chunk().await {
+        out.extend(chunk);
     }
     out
 }

@@ -290,9 +290,13 @@ async fn garbage_and_truncated_protobuf_are_dead_lettered_as_invalid_and_the_res
     // dead-letter topic is not promised, so match them by content.
     let mut payloads: Vec<&[u8]> = dead.iter().map(|d| d.payload.as_ref()).collect();
     payloads.sort();
-    let mut expected: Vec<&[u8]> = vec![b"\xff\xfe garbage, not protobuf", &whole[..whole.len() / 2]];
+    let mut expected: Vec<&[u8]> =
+        vec![b"\xff\xfe garbage, not protobuf", &whole[..whole.len() / 2]];
     expected.sort();
-    assert_eq!(payloads, expected, "each poison record is dead-lettered once, as sent");
+    assert_eq!(
+        payloads, expected,
+        "each poison record is dead-lettered once, as sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

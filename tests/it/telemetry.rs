@@ -17,7 +17,7 @@ use case_event_handler::handler::{Ctx, HandleResp, Handler, HandlerError, Proces
 use case_event_handler::runtime::dlq::KafkaDlq;
 use case_event_handler::runtime::Runtime;
 use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
-use case_event_handler::source::{channels, SourceControl};
+use case_event_handler::source::SourceControl;
 use case_event_handler::telemetry::metrics::{find, render};
 use case_event_handler::telemetry::{server, Health};
 use tokio_util::sync::CancellationToken;
@@ -129,7 +129,7 @@ async fn telemetry_scrape_after_1000_events_matches_what_happened_and_lag_drains
     let config = test_config();
     let mut props = group_props(&group);
     props.insert("statistics.interval.ms".into(), "300".into());
-    let (tx, rx) = channels(config.max_in_flight * 2 + 1024);
+    let (tx, rx) = config.channels();
     let source = KafkaSourceConfig {
         properties: props,
         topics: vec![topic.clone()],

@@ -1,54 +1,54 @@
 //! Batch processing: batches close on count, bytes or time; the handler answers
 //! per event; only the failed events are retried, as a smaller batch.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant as TokioInstant;
 use tracing::Instrument;
 
+use super::single::Next;
 use super::{Dispatcher, Done};
-use crate::handler::{HandleResp, Processor};
+use crate::handler::Processor;
 use crate::runtime::attempt::{self, Attempt, Job};
-use crate::runtime::dlq::DlqReason;
 use crate::runtime::policy::BatchLimits;
 use crate::runtime::record::Tp;
-use crate::runtime::summary::RunError;
-use crate::telemetry::events::{self, Mode};
+use crate::telemetry::events;
 use crate::telemetry::trace;
 
 /// Batches in flight at once; more would reorder events of one key further.
 const MAX_RUNNING_BATCHES: usize = 2;
 
-/// The batch being filled.
+/// The batch being filled, and full batches waiting for a free slot.
 #[derive(Debug, Default)]
 pub(super) struct OpenBatch {
     jobs: Vec<Job>,
     bytes: usize,
     deadline: Option<TokioInstant>,
-    ready: bool,
+    /// Full batches, oldest first (reading goes on while both slots are busy;
+    /// the credit bounds how much waits here).
+    full: VecDeque<Vec<Job>>,
     running: usize,
 }
 
 impl OpenBatch {
-    /// Adds a job; returns true when the batch is full and should go.
+    /// Adds a job; returns true when a full batch waits to go.
     pub(super) fn push(&mut self, job: Job, limits: &BatchLimits) -> bool {
         if self.jobs.is_empty() {
             self.deadline = Some(TokioInstant::now() + limits.max_wait);
         }
         self.bytes += job.record.size();
         self.jobs.push(job);
-        self.ready = self.jobs.len() >= limits.max_events || self.bytes >= limits.max_bytes;
-        self.ready
+        if self.jobs.len() >= limits.max_events || self.bytes >= limits.max_bytes {
+            let batch = self.take_open();
+            self.full.push_back(batch);
+        }
+        !self.full.is_empty()
     }
 
-    /// When the open batch must go, if one is open.
+    /// When the open batch must go, if one is open and a slot is free.
     pub(super) fn deadline(&self) -> Option<TokioInstant> {
         self.deadline.filter(|_| self.running < MAX_RUNNING_BATCHES)
-    }
-
-    /// A full batch waits for a free slot: stop reading until then.
-    pub(super) fn blocked(&self) -> bool {
-        self.ready && self.running >= MAX_RUNNING_BATCHES
     }
 
     /// A running batch task ended.
@@ -57,41 +57,72 @@ impl OpenBatch {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.jobs.is_empty() && self.full.is_empty()
     }
 
+    /// The next batch to send: a full one first, else the open one.
     fn take(&mut self) -> Vec<Job> {
+        match self.full.pop_front() {
+            Some(batch) => batch,
+            None => self.take_open(),
+        }
+    }
+
+    fn take_open(&mut self) -> Vec<Job> {
         self.bytes = 0;
         self.deadline = None;
-        self.ready = false;
         std::mem::take(&mut self.jobs)
     }
 
     /// Drops the waiting jobs of revoked partitions.
     pub(super) fn drop_partitions(&mut self, tps: &[Tp]) -> usize {
-        let before = self.jobs.len();
+        let before = self.waiting();
         self.jobs.retain(|j| !tps.contains(&j.record.tp));
-        before - self.jobs.len()
+        for batch in &mut self.full {
+            batch.retain(|j| !tps.contains(&j.record.tp));
+        }
+        self.full.retain(|b| !b.is_empty());
+        before - self.waiting()
+    }
+
+    fn waiting(&self) -> usize {
+        self.jobs.len() + self.full.iter().map(Vec::len).sum::<usize>()
     }
 
     /// Drops every waiting job (orderly stop).
     pub(super) fn clear(&mut self) -> usize {
-        self.take().len()
+        let n = self.waiting();
+        self.full.clear();
+        self.take_open();
+        n
     }
 }
 
 impl Dispatcher {
-    /// Sends the open batch if a slot is free.
-    pub(super) fn flush_batch(&mut self) {
-        if self.batch.is_empty() || self.batch.running >= MAX_RUNNING_BATCHES || self.stop.is_some()
-        {
-            return;
+    /// Sends full batches while slots are free.
+    pub(super) fn flush_full(&mut self) {
+        while self.batch.running < MAX_RUNNING_BATCHES && self.stop.is_none() {
+            let Some(jobs) = self.batch.full.pop_front() else {
+                return;
+            };
+            self.start_batch(jobs, None);
         }
-        let jobs = self.batch.take();
-        self.start_batch(jobs, None);
     }
 
-    /// Starts a batch attempt, after `delay` when it is a retry.
+    /// Sends waiting batches (full ones first, then the open one) while slots are free.
+    pub(super) fn flush_batch(&mut self) {
+        while !self.batch.is_empty()
+            && self.batch.running < MAX_RUNNING_BATCHES
+            && self.stop.is_none()
+        {
+            let jobs = self.batch.take();
+            self.start_batch(jobs, None);
+        }
+    }
+
+    /// Starts a batch attempt, after `delay` when it is a retry. The attempt
+    /// (encoding, compression, the handler's own work) runs as a task of its
+    /// own, off the dispatcher.
     pub(super) fn start_batch(&mut self, mut jobs: Vec<Job>, delay: Option<Duration>) {
         let Processor::Batch(handler) = self.rt.processor.clone() else {
             return;
@@ -108,77 +139,44 @@ impl Dispatcher {
         let env = self.env.clone();
         self.batch.running += 1;
         events::BatchStarted::new(self.rt.flavor, jobs.len()).emit();
-        let span = trace::batch_span(self.rt.flavor, jobs.iter().map(|j| &j.span));
-        let task = async move {
+        let span = if self.spans {
+            trace::batch_span(self.rt.flavor, jobs.iter().map(|j| &j.span))
+        } else {
+            tracing::Span::none()
+        };
+        let work = async move {
             if let Some(delay) = delay {
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = cancel.cancelled() => {
                         let cancelled = jobs.iter().map(|_| Attempt::Cancelled).collect();
-                        return (generation, tp, Done::Batch(jobs, cancelled));
+                        return Done::Batch(jobs, cancelled);
                     }
                 }
             }
-            let flavor = env.flavor;
-            let call = attempt::batch(env, handler, &jobs);
-            let results = events::timed(flavor, Mode::Batch, call).await;
-            (generation, tp, Done::Batch(jobs, results))
+            let results = attempt::batch(env, handler, &jobs).await;
+            Done::Batch(jobs, results)
         };
-        self.tasks.spawn(task.instrument(span));
+        let handle = tokio::spawn(work.instrument(span));
+        self.tasks.push(Box::pin(async move {
+            let done = handle
+                .await
+                .unwrap_or_else(|err| Done::Lost(format!("batch task failed: {err}")));
+            (generation, tp, done)
+        }));
     }
 
-    /// Settles each event of a finished batch; failed ones go again together.
+    /// Settles each event of a finished batch; the ones to try again go
+    /// together, after the longest delay any of them asked for.
     pub(super) fn on_batch(&mut self, jobs: Vec<Job>, results: Vec<Attempt>) {
         let mut again = Vec::new();
         let mut delay = Duration::ZERO;
-        for (mut job, result) in jobs.into_iter().zip(results) {
-            if std::mem::take(&mut job.waiting) {
-                self.flow.backoff_ended(&job.record.tp, &*self.control);
-            }
-            if let Attempt::Deferred(after) = result {
+        for (job, result) in jobs.into_iter().zip(results) {
+            if let Next::Again(mut job, after) = self.settle(job, result) {
                 delay = delay.max(after);
                 self.flow.backoff_started(&job.record.tp, &*self.control);
                 job.waiting = true;
-                again.push(job);
-                continue;
-            }
-            job.attempts += 1;
-            match result {
-                Attempt::Cancelled | Attempt::Deferred(_) => {}
-                Attempt::Panicked(message) => {
-                    let err = RunError::HandlerPanicked {
-                        tp: job.record.tp.clone(),
-                        offset: job.record.offset,
-                        event_id: job.event.event_id.clone(),
-                        message,
-                    };
-                    return self.fail(err);
-                }
-                Attempt::Resp(HandleResp::Success) => self.finish_job(job, None),
-                Attempt::Resp(HandleResp::Skip(reason)) => self.finish_job(job, Some(reason)),
-                Attempt::Resp(HandleResp::Discard(err)) => {
-                    self.give_up(job, DlqReason::Discarded, err.message)
-                }
-                Attempt::Resp(HandleResp::Retry(err)) => {
-                    let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
-                    match self.rt.config.retry_now().next_delay(
-                        job.attempts,
-                        elapsed,
-                        err.retry_after,
-                    ) {
-                        Some(d) => {
-                            delay = delay.max(d);
-                            let retry =
-                                events::RetryScheduled::new(self.rt.flavor, &job, d, &err.message);
-                            retry.emit();
-                            self.summary.retries += 1;
-                            self.flow.backoff_started(&job.record.tp, &*self.control);
-                            job.waiting = true;
-                            again.push(job);
-                        }
-                        None => self.exhausted(job, err.message),
-                    }
-                }
+                again.push(*job);
             }
         }
         if !again.is_empty() && self.fatal.is_none() {

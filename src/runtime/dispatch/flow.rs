@@ -1,19 +1,17 @@
-//! Flow control: stop reading when too much is in flight (the source's
-//! bounded channel then fills and the source holds back by itself), pause a
-//! partition while one of its events waits out a backoff, and pause everything
-//! while a maintenance window says so. Polling goes on throughout.
+//! The runtime's own pauses: a partition while one of its events waits out a
+//! backoff (or an open breaker), and everything while a maintenance window
+//! says so. Backpressure is not here: the source reads only with credit and
+//! never pauses for it. Polling goes on throughout.
 
 use std::collections::HashMap;
 
 use crate::runtime::record::Tp;
 use crate::source::SourceControl;
-use crate::telemetry::events::{InFlight, PausedPartitions};
+use crate::telemetry::events::PausedPartitions;
 
 /// Which partitions are paused, and why.
 #[derive(Debug)]
 pub(super) struct Flow {
-    max_in_flight: usize,
-    full: bool,
     /// A maintenance window in pause mode is open for the whole flavor.
     maintenance: bool,
     backoffs: HashMap<Tp, usize>,
@@ -23,10 +21,8 @@ pub(super) struct Flow {
 }
 
 impl Flow {
-    pub(super) fn new(max_in_flight: usize, flavor: &'static str) -> Self {
+    pub(super) fn new(flavor: &'static str) -> Self {
         Self {
-            max_in_flight: max_in_flight.max(1),
-            full: false,
             maintenance: false,
             backoffs: HashMap::new(),
             flavor,
@@ -42,12 +38,6 @@ impl Flow {
             self.backoffs.len()
         };
         PausedPartitions::new(self.flavor, partitions).emit();
-    }
-
-    /// Whether reading stops: the in-flight limit is reached, or a pause
-    /// window is open.
-    pub(super) fn stopped(&self) -> bool {
-        self.full || self.maintenance
     }
 
     /// Whether a flavor-wide pause window holds the source.
@@ -74,23 +64,6 @@ impl Flow {
             control.resume(&resume);
         }
         self.report_paused();
-    }
-
-    /// An event was taken in; at the limit the runtime stops reading. (The
-    /// source then holds back: its channel fills and it pauses by itself.)
-    pub(super) fn taken(&mut self, pending: usize, _control: &dyn SourceControl) {
-        InFlight::new(self.flavor, pending).emit();
-        if !self.full && pending >= self.max_in_flight {
-            self.full = true;
-        }
-    }
-
-    /// An event completed; reading resumes at half the limit (hysteresis).
-    pub(super) fn released(&mut self, pending: usize, _control: &dyn SourceControl) {
-        InFlight::new(self.flavor, pending).emit();
-        if self.full && pending <= self.max_in_flight / 2 {
-            self.full = false;
-        }
     }
 
     /// An event of `tp` entered a backoff: the partition pauses.

@@ -8,18 +8,19 @@
 //! the poll thread blocks in the rebalance callback until the runtime has drained
 //! the partitions (bounded by the drain timeout).
 //!
-//! Backpressure never blocks the poll thread either: when the runtime's
-//! channel is full, the thread keeps the record, pauses its partitions and
-//! goes on polling (serving rebalances and heartbeats) until there is room.
-//! The channel holds thousands of records, so pausing (which makes librdkafka
-//! drop and refetch what it had prefetched) is rare.
+//! Backpressure never pauses a partition: every assigned partition has a queue
+//! of its own (`queues`), read only while the runtime has room (`Credit`). The
+//! main queue is served on every turn for rebalances and errors. When there is
+//! nothing to read, or no room, the thread waits on a doorbell that data
+//! arriving in an empty partition queue, or credit coming back, rings; a ring
+//! is never lost, and the wait is bounded anyway.
 
-mod flow;
+mod queues;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
-use self::flow::{Held, Pauses};
+use self::queues::Queues;
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
 use crate::telemetry::events;
@@ -55,14 +56,17 @@ pub enum KafkaSourceError {
     Kafka(#[from] rdkafka::error::KafkaError),
 }
 
-/// Sends revokes to the runtime and waits for its drain.
+type Group = BaseConsumer<GroupContext>;
+
+/// Splits partition queues on assign, sends revokes to the runtime and waits
+/// for its drain.
 struct GroupContext {
     tx: SourceTx,
     drain_timeout: Duration,
     closing: Arc<AtomicBool>,
     group: String,
-    held: Arc<Held>,
-    pauses: Arc<Pauses>,
+    consumer: OnceLock<Weak<Group>>,
+    queues: Arc<Queues<GroupContext>>,
 }
 
 impl ClientContext for GroupContext {
@@ -72,30 +76,22 @@ impl ClientContext for GroupContext {
 }
 
 impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Revoke(tpl) = rebalance else {
-            return;
-        };
-        let tps = tps_of(tpl);
-        tracing::info!(partitions = ?tps, "partitions revoked; draining");
-        self.held.drop_partitions(&tps);
-        self.pauses.forget(&tps);
-        if self.closing.load(Ordering::Acquire) || tps.is_empty() {
-            return;
-        }
-        let (reply, answer) = sync_channel(1);
-        if self.tx.ctrl.send(SourceMsg::Revoke { tps, reply }).is_err() {
-            return;
-        }
-        match answer.recv_timeout(self.drain_timeout + Duration::from_secs(1)) {
-            Ok(marks) => store_and_commit(consumer, &marks),
-            Err(_) => {
-                tracing::warn!("runtime did not answer the revoke in time; committing nothing more")
+    fn pre_rebalance(&self, consumer: &Group, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                // Before librdkafka assigns them, so that it never forwards
+                // them to the main queue.
+                if let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) {
+                    self.queues
+                        .split(&consumer, &tps_of(tpl), &self.tx.credit.bell());
+                }
             }
+            Rebalance::Revoke(tpl) => self.revoke(consumer, tps_of(tpl)),
+            Rebalance::Error(_) => {}
         }
     }
 
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, _: &Group, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             tracing::info!(partitions = ?tps_of(tpl), "partitions assigned");
         }
@@ -106,10 +102,31 @@ impl ConsumerContext for GroupContext {
     }
 }
 
+impl GroupContext {
+    /// Stops reading the partitions, lets the runtime drain them (every record
+    /// of theirs was sent before the revoke), then commits their watermarks.
+    fn revoke(&self, consumer: &Group, tps: Vec<Tp>) {
+        tracing::info!(partitions = ?tps, "partitions revoked; draining");
+        self.queues.remove(&tps);
+        if self.closing.load(Ordering::Acquire) || tps.is_empty() {
+            return;
+        }
+        let (reply, answer) = sync_channel(1);
+        if self.tx.send(SourceMsg::Revoke { tps, reply }).is_err() {
+            return;
+        }
+        match answer.recv_timeout(self.drain_timeout + Duration::from_secs(1)) {
+            Ok(marks) => store_and_commit(consumer, &marks),
+            Err(_) => {
+                tracing::warn!("runtime did not answer the revoke in time; committing nothing more")
+            }
+        }
+    }
+}
+
 /// The handle the runtime uses; the poll thread shares the consumer.
 pub struct KafkaControl {
-    consumer: Arc<BaseConsumer<GroupContext>>,
-    pauses: Arc<Pauses>,
+    consumer: Arc<Group>,
     stop: Arc<AtomicBool>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     heartbeat: Heartbeat,
@@ -122,7 +139,7 @@ impl KafkaControl {
     }
 }
 
-/// Starts a group consumer; records flow into `tx`.
+/// Starts a group consumer; records flow into `tx` as the credit allows.
 pub fn start_group(
     config: &KafkaSourceConfig,
     tx: SourceTx,
@@ -135,30 +152,31 @@ pub fn start_group(
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
         .set("statistics.interval.ms", "5000")
-        // librdkafka prefetches up to 64 MiB per consumer by default; 16 MiB
-        // keeps the footprint target and still covers seconds of traffic.
+        // The prefetch queue is the buffer in front of the runtime: bounded,
+        // and fetching waits by itself when it is full.
         .set("queued.max.messages.kbytes", "16384");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
     let closing = Arc::new(AtomicBool::new(false));
-    let (held, pauses) = (Arc::new(Held::default()), Arc::new(Pauses::default()));
+    let queues = Arc::new(Queues::default());
     let context = GroupContext {
         tx: tx.clone(),
         drain_timeout: config.drain_timeout,
         closing: closing.clone(),
-        held: held.clone(),
-        pauses: pauses.clone(),
+        consumer: OnceLock::new(),
+        queues: queues.clone(),
         group: config
             .properties
             .get("group.id")
             .cloned()
             .unwrap_or_default(),
     };
-    let consumer: BaseConsumer<GroupContext> = client.create_with_context(context)?;
+    let consumer: Group = client.create_with_context(context)?;
+    let consumer = Arc::new(consumer);
+    let _ = consumer.context().consumer.set(Arc::downgrade(&consumer));
     let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
-    let consumer = Arc::new(consumer);
     let stop = closing;
     let heartbeat = Heartbeat::default();
     let poller = Poller {
@@ -166,27 +184,32 @@ pub fn start_group(
         tx,
         stop: stop.clone(),
         heartbeat: heartbeat.clone(),
-        held,
-        pauses: pauses.clone(),
+        queues,
     };
     let thread = poller.spawn();
     Ok(Arc::new(KafkaControl {
         consumer,
-        pauses,
         stop,
         thread: std::sync::Mutex::new(Some(thread)),
         heartbeat,
     }))
 }
 
+/// Most records sent in one chunk.
+pub(crate) const MAX_CHUNK: usize = 1024;
+/// Longest wait with nothing to do: the main queue (rebalances, errors) is
+/// served at least this often.
+const IDLE_WAIT: Duration = Duration::from_millis(50);
+/// Events served from the main queue per turn.
+const MAIN_QUEUE_EVENTS: usize = 16;
+
 /// The poll thread's state.
 struct Poller {
-    consumer: Arc<BaseConsumer<GroupContext>>,
+    consumer: Arc<Group>,
     tx: SourceTx,
     stop: Arc<AtomicBool>,
     heartbeat: Heartbeat,
-    held: Arc<Held>,
-    pauses: Arc<Pauses>,
+    queues: Arc<Queues<GroupContext>>,
 }
 
 impl Poller {
@@ -198,43 +221,34 @@ impl Poller {
     }
 
     fn run(self) {
-        let mut holding = false;
+        let bell = self.tx.credit.bell();
+        let credit = self.tx.credit.clone();
         while !self.stop.load(Ordering::Acquire) {
             self.heartbeat.beat();
-            let mut closed = false;
-            let all_sent = self.held.drain(|msg| match self.tx.data.try_send(msg) {
-                Ok(()) => None,
-                Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) => Some(msg),
-                Err(tokio::sync::mpsc::error::TrySendError::Closed(msg)) => {
-                    closed = true;
-                    Some(msg)
-                }
-            });
-            if closed {
+            let mut chunk = Vec::new();
+            self.serve_main_queue(&mut chunk);
+            let room = credit.room();
+            if room > 0 {
+                self.queues.read(room.min(MAX_CHUNK), &mut chunk);
+            }
+            if chunk.is_empty() {
+                bell.wait(IDLE_WAIT);
+                continue;
+            }
+            if self.tx.send_records(chunk).is_err() {
                 return;
             }
-            // Hysteresis: hold as soon as the channel refuses a record, release
-            // only once it is half empty, so pausing (which drops librdkafka's
-            // prefetch) does not flap at the channel's edge.
-            let roomy = self.tx.data.capacity() * 2 >= self.tx.data.max_capacity();
-            match (all_sent, holding) {
-                (false, false) => {
-                    self.pauses.hold(&self.consumer);
-                    holding = true;
-                }
-                (true, true) if roomy => {
-                    self.pauses.release(&self.consumer);
-                    holding = false;
-                }
-                _ => {}
-            }
-            // While holding, poll briefly: to serve callbacks, and to offer
-            // the held records again soon.
-            let wait = if holding { 10 } else { 100 };
-            match self.consumer.poll(Duration::from_millis(wait)) {
-                Some(Ok(m)) => self.held.push(SourceMsg::Record(to_record(&m))),
+        }
+    }
+
+    /// Serves rebalances and errors. A record can reach the main queue only
+    /// if its partition could not be split; it is passed on, not lost.
+    fn serve_main_queue(&self, chunk: &mut Vec<Record>) {
+        for _ in 0..MAIN_QUEUE_EVENTS {
+            match self.consumer.poll(Duration::ZERO) {
+                Some(Ok(m)) => chunk.push(to_record(&m)),
                 Some(Err(err)) => tracing::warn!(error = %err, "kafka poll error"),
-                None => {}
+                None => return,
             }
         }
     }
@@ -272,11 +286,13 @@ pub(crate) fn tps_of(tpl: &TopicPartitionList) -> Vec<Tp> {
         .collect()
 }
 
-/// A one-entry list storing `next` (the next offset to consume) for `tp`.
+/// A list storing each `(tp, next)`: `next` is the next offset to consume.
 /// (`store_offset` would store `next + 1`: librdkafka's legacy call adds one.)
-pub(crate) fn next_offset_tpl(tp: &Tp, next: i64) -> TopicPartitionList {
+pub(crate) fn marks_tpl(marks: &[(Tp, i64)]) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
-    let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(next));
+    for (tp, next) in marks {
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*next));
+    }
     tpl
 }
 
@@ -289,10 +305,7 @@ pub(crate) fn tpl_of(tps: &[Tp]) -> TopicPartitionList {
 }
 
 fn store_and_commit<C: ConsumerContext>(consumer: &BaseConsumer<C>, marks: &[(Tp, i64)]) {
-    let mut tpl = TopicPartitionList::new();
-    for (tp, next) in marks {
-        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*next));
-    }
+    let tpl = marks_tpl(marks);
     if tpl.count() > 0 {
         if let Err(err) = consumer.store_offsets(&tpl) {
             tracing::debug!(error = %err, "storing offsets of revoked partitions");
@@ -307,23 +320,31 @@ fn store_and_commit<C: ConsumerContext>(consumer: &BaseConsumer<C>, marks: &[(Tp
 }
 
 impl SourceControl for KafkaControl {
-    fn store(&self, tp: &Tp, next_offset: i64) {
+    fn store(&self, marks: &[(Tp, i64)]) {
+        let tpl = marks_tpl(marks);
         // Storing for a partition that was just revoked fails with an
         // erroneous-state error; the new owner redelivers, which is harmless.
-        if let Err(err) = self
-            .consumer
-            .store_offsets(&next_offset_tpl(tp, next_offset))
-        {
-            tracing::debug!(%tp, next_offset, error = %err, "offset not stored");
+        if tpl.count() > 0 {
+            if let Err(err) = self.consumer.store_offsets(&tpl) {
+                tracing::debug!(error = %err, "offsets not stored");
+            }
         }
     }
 
     fn pause(&self, tps: &[Tp]) {
-        self.pauses.runtime_pause(&self.consumer, tps);
+        if !tps.is_empty() {
+            if let Err(err) = self.consumer.pause(&tpl_of(tps)) {
+                tracing::debug!(error = %err, "pause");
+            }
+        }
     }
 
     fn resume(&self, tps: &[Tp]) {
-        self.pauses.runtime_resume(&self.consumer, tps);
+        if !tps.is_empty() {
+            if let Err(err) = self.consumer.resume(&tpl_of(tps)) {
+                tracing::debug!(error = %err, "resume");
+            }
+        }
     }
 
     fn assigned(&self) -> Vec<Tp> {
@@ -335,6 +356,7 @@ impl SourceControl for KafkaControl {
 
     fn close(&self) {
         self.stop.store(true, Ordering::Release);
+        self.consumer.context().tx.credit.bell().ring();
         if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = thread.join();
         }

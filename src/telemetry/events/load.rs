@@ -1,8 +1,7 @@
 //! Events of the runtime's load: handler calls, batches, in-flight events,
 //! paused partitions.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::telemetry::metrics::{metrics, FlavorLabels, ModeLabels};
 
@@ -45,20 +44,6 @@ impl HandlerLatency {
         let histogram = metrics().handler_seconds.get_or_create(&labels);
         histogram.observe(self.elapsed.as_secs_f64());
     }
-}
-
-/// Awaits one handler call and emits its [`HandlerLatency`].
-pub async fn timed<F: Future>(flavor: &'static str, mode: Mode, call: F) -> F::Output {
-    let started = Instant::now();
-    let out = call.await;
-    let elapsed = started.elapsed();
-    HandlerLatency {
-        flavor,
-        mode,
-        elapsed,
-    }
-    .emit();
-    out
 }
 
 /// A batch handler call starts.

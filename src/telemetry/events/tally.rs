@@ -1,0 +1,125 @@
+//! Per-tick metrics of the hot path. Counting every record and outcome in the
+//! registry costs a label hash and a lock each; the dispatcher counts in a
+//! [`Tally`] instead and flushes it once per tick. Histogram handles are
+//! resolved once per run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::metrics::histogram::Histogram;
+
+use super::skip_label;
+use crate::event::CaseEvent;
+use crate::handler::SkipReason;
+use crate::telemetry::metrics::{metrics, FlavorLabels, ModeLabels, OutcomeLabels, TopicLabels};
+
+/// Counts of one tick, and the run's histogram handles.
+pub struct Tally {
+    flavor: &'static str,
+    records: HashMap<Arc<str>, u64>,
+    outcomes: HashMap<Option<SkipReason>, u64>,
+    in_flight: Option<usize>,
+    end_to_end: Histogram,
+    handler: HandlerTimer,
+}
+
+/// A resolved handler-latency histogram, cheap to clone into attempts.
+#[derive(Clone)]
+pub struct HandlerTimer(Histogram);
+
+impl HandlerTimer {
+    /// Observes one handler call (ledger check and write included).
+    pub fn observe(&self, elapsed: Duration) {
+        self.0.observe(elapsed.as_secs_f64());
+    }
+}
+
+impl Tally {
+    /// A tally for `flavor` whose handler is called in `mode`.
+    pub fn new(flavor: &'static str, mode: super::Mode) -> Self {
+        let m = metrics();
+        let labels = FlavorLabels { flavor };
+        let mode = ModeLabels {
+            flavor,
+            mode: mode.as_str(),
+        };
+        Self {
+            flavor,
+            records: HashMap::new(),
+            outcomes: HashMap::new(),
+            in_flight: None,
+            end_to_end: m.end_to_end_seconds.get_or_create(&labels).clone(),
+            handler: HandlerTimer(m.handler_seconds.get_or_create(&mode).clone()),
+        }
+    }
+
+    /// The handler-latency histogram.
+    pub fn handler_timer(&self) -> HandlerTimer {
+        self.handler.clone()
+    }
+
+    /// `n` records of `topic` were taken in.
+    pub fn received(&mut self, topic: &Arc<str>, n: usize) {
+        match self.records.get_mut(topic) {
+            Some(count) => *count += n as u64,
+            None => {
+                self.records.insert(topic.clone(), n as u64);
+            }
+        }
+    }
+
+    /// An event completed: success (`None`) or a skip.
+    pub fn completed(&mut self, skip: Option<&SkipReason>) {
+        match self.outcomes.get_mut(&skip.cloned()) {
+            Some(count) => *count += 1,
+            None => {
+                self.outcomes.insert(skip.cloned(), 1);
+            }
+        }
+    }
+
+    /// An event was handled: observes now − `occurred_at`.
+    pub fn end_to_end(&self, event: &CaseEvent) {
+        let Some(at) = event.occurred_at.as_ref() else {
+            return;
+        };
+        let occurred = at.seconds as f64 + f64::from(at.nanos) / 1e9;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.end_to_end.observe((now - occurred).max(0.0));
+    }
+
+    /// The events taken in and not complete.
+    pub fn in_flight(&mut self, events: usize) {
+        self.in_flight = Some(events);
+    }
+
+    /// Writes the tick's counts to the registry.
+    pub fn flush(&mut self) {
+        let m = metrics();
+        for (topic, n) in self.records.drain() {
+            let labels = TopicLabels {
+                flavor: self.flavor,
+                topic: topic.to_string(),
+            };
+            m.records.get_or_create(&labels).inc_by(n);
+        }
+        for (skip, n) in self.outcomes.drain() {
+            let (outcome, reason) = match &skip {
+                None => ("success", String::new()),
+                Some(reason) => ("skip", skip_label(reason)),
+            };
+            let labels = OutcomeLabels {
+                flavor: self.flavor,
+                outcome,
+                reason,
+            };
+            m.events.get_or_create(&labels).inc_by(n);
+        }
+        if let Some(events) = self.in_flight.take() {
+            super::InFlight::new(self.flavor, events).emit();
+        }
+    }
+}
