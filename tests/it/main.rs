@@ -10,5 +10,6 @@ mod ops;
 mod pipeline;
 mod process;
 mod runtime;
+mod source;
 mod telemetry;
 mod timeline;

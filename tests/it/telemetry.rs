@@ -6,7 +6,7 @@
 
 mod logs;
 mod otlp;
-mod service;
+pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;

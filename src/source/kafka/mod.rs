@@ -153,8 +153,12 @@ pub fn start_group(
         .set("enable.partition.eof", "false")
         .set("statistics.interval.ms", "5000")
         // The prefetch queue is the buffer in front of the runtime: bounded,
-        // and fetching waits by itself when it is full.
-        .set("queued.max.messages.kbytes", "16384");
+        // and fetching waits by itself when it is full. Both limits matter:
+        // small records cost librdkafka far more than their bytes, and its
+        // default of 100,000 records per partition held ~150 MB of 64-byte
+        // records (tests/it/source.rs, the 1M-record backlog).
+        .set("queued.max.messages.kbytes", "16384")
+        .set("queued.min.messages", "10000");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
