@@ -110,3 +110,117 @@ pub fn prepare(record: &Record, processor: &Processor) -> Prepared {
         _ => Prepared::Event(Arc::new(event)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::event::synth::{Synth, SynthSpec};
+    use crate::handler::{Ctx, HandleResp, Handler};
+    use crate::runtime::record::Tp;
+
+    /// Wants only status changes; counts how often it was asked.
+    struct StatusOnly(AtomicUsize);
+
+    #[async_trait]
+    impl Handler for StatusOnly {
+        fn wants(&self, event_type: &str) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            event_type == "case.status_changed"
+        }
+        async fn handle(&self, _: &Ctx, _: &CaseEvent) -> HandleResp {
+            HandleResp::Success
+        }
+    }
+
+    fn an_event(event_type: &str) -> CaseEvent {
+        let spec = SynthSpec {
+            cases: 5,
+            events_per_case: 40,
+            ..SynthSpec::default()
+        };
+        Synth::new(3, spec)
+            .find(|e| e.event_type == event_type)
+            .expect("the synthetic stream has this type")
+    }
+
+    fn record(payload: Vec<u8>, header: Option<&str>) -> Record {
+        let headers = header
+            .map(|t| vec![(EVENT_TYPE.to_string(), Bytes::from(t.to_string()))])
+            .unwrap_or_default();
+        Record {
+            tp: Tp::new("t", 0),
+            offset: 0,
+            key: None,
+            payload: Bytes::from(payload),
+            headers,
+            timestamp_ms: None,
+        }
+    }
+
+    fn processor() -> Processor {
+        Processor::Single(std::sync::Arc::new(StatusOnly(AtomicUsize::new(0))))
+    }
+
+    #[test]
+    fn an_unwanted_type_named_by_the_header_is_never_decoded() {
+        let r = record(
+            b"\xff not protobuf at all".to_vec(),
+            Some("case.comment_added"),
+        );
+        assert!(matches!(prepare(&r, &processor()), Prepared::NotInterested));
+    }
+
+    #[test]
+    fn a_header_naming_another_type_than_the_payload_is_invalid() {
+        let body = prost::Message::encode_to_vec(&an_event("case.status_changed"));
+        let r = record(body.clone(), Some("case.comment_deleted"));
+        let Prepared::NotInterested = prepare(&r, &processor()) else {
+            panic!("an unwanted header type is routed before decoding");
+        };
+        let wants_all = Processor::Single(std::sync::Arc::new(AllTypes));
+        match prepare(&r, &wants_all) {
+            Prepared::Invalid(why) => {
+                assert!(why.contains("case.comment_deleted"), "{why}");
+                assert!(why.contains("case.status_changed"), "{why}");
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+        let ok = record(body, Some("case.status_changed"));
+        assert!(matches!(prepare(&ok, &wants_all), Prepared::Event(_)));
+    }
+
+    #[test]
+    fn without_a_header_the_decoded_type_routes() {
+        let wanted = prost::Message::encode_to_vec(&an_event("case.status_changed"));
+        assert!(matches!(
+            prepare(&record(wanted, None), &processor()),
+            Prepared::Event(_)
+        ));
+        let other = prost::Message::encode_to_vec(&an_event("case.comment_added"));
+        assert!(matches!(
+            prepare(&record(other, None), &processor()),
+            Prepared::NotInterested
+        ));
+        assert!(matches!(
+            prepare(&record(b"\xff\xfe".to_vec(), None), &processor()),
+            Prepared::Invalid(_)
+        ));
+    }
+
+    struct AllTypes;
+
+    #[async_trait]
+    impl Handler for AllTypes {
+        fn wants(&self, _: &str) -> bool {
+            true
+        }
+        async fn handle(&self, _: &Ctx, _: &CaseEvent) -> HandleResp {
+            HandleResp::Success
+        }
+    }
+}
