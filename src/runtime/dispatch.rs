@@ -7,7 +7,9 @@
 //! paused at the source meanwhile. Offsets are stored, credit given back and
 //! metrics flushed once per turn of the loop, not per event.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,7 +128,7 @@ impl Dispatcher {
             ready: VecDeque::new(),
             running: 0,
             tasks: FuturesUnordered::new(),
-            per_tp: HashMap::new(),
+            per_tp: HashMap::default(),
             generation: 0,
             flow: flow::Flow::new(rt.flavor),
             batch: batching::OpenBatch::default(),

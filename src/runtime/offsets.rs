@@ -5,7 +5,9 @@
 //! not completed yet; offsets past an unfinished or failed event are never
 //! committed, so a crash redelivers it and everything after it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::record::Tp;
 

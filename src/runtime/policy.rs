@@ -182,8 +182,8 @@ impl Default for RuntimeConfig {
         Self {
             ordering: Ordering::Key,
             max_in_flight: 256,
-            buffer_records: 20_000,
-            buffer_bytes: 16 << 20,
+            buffer_records: 1_024,
+            buffer_bytes: 4 << 20,
             handler_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
             drain_timeout: Duration::from_secs(5),

@@ -1,7 +1,9 @@
 //! Per-key ordering: at most one event of a key runs at a time; the others of
 //! that key wait in arrival order. Different keys run concurrently.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use bytes::Bytes;
 
@@ -19,7 +21,7 @@ pub struct KeyQueues<J> {
 impl<J> Default for KeyQueues<J> {
     fn default() -> Self {
         Self {
-            busy: HashMap::new(),
+            busy: HashMap::default(),
         }
     }
 }

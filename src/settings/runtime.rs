@@ -103,8 +103,8 @@ pub struct BufferSettings {
 impl Default for BufferSettings {
     fn default() -> Self {
         Self {
-            max_records: 20_000,
-            max_bytes: 16 << 20,
+            max_records: 1_024,
+            max_bytes: 4 << 20,
         }
     }
 }

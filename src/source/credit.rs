@@ -39,6 +39,9 @@ impl Doorbell {
     }
 }
 
+/// Most records in one chunk.
+pub const MAX_CHUNK: usize = 512;
+
 /// Records and bytes taken in, against their limits.
 #[derive(Debug)]
 pub struct Credit {
@@ -70,6 +73,13 @@ impl Credit {
         }
         self.max_records
             .saturating_sub(self.records.load(Ordering::Acquire))
+    }
+
+    /// How many records one read should take at most: a quarter of the
+    /// credit, so that reading, intake and dispatch work on different chunks
+    /// at once instead of passing one chunk the size of the credit along.
+    pub fn chunk(&self) -> usize {
+        (self.max_records / 4).clamp(1, MAX_CHUNK)
     }
 
     /// Records currently taken in.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, DefaultConsumerContext};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::kafka::{marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError, MAX_CHUNK};
+use super::kafka::{marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
 
@@ -177,7 +177,7 @@ fn spawn_reader(
             let mut reader = RangeReader { consumer, ends };
             let bell = tx.credit.bell();
             while !reader.ends.is_empty() && !stop.load(Ordering::Acquire) {
-                let room = tx.credit.room().min(MAX_CHUNK);
+                let room = tx.credit.room().min(tx.credit.chunk());
                 if room == 0 {
                     bell.wait(Duration::from_millis(50));
                     continue;

@@ -152,13 +152,18 @@ pub fn start_group(
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
         .set("statistics.interval.ms", "5000")
-        // The prefetch queue is the buffer in front of the runtime: bounded,
-        // and fetching waits by itself when it is full. Both limits matter:
-        // small records cost librdkafka far more than their bytes, and its
-        // default of 100,000 records per partition held ~150 MB of 64-byte
-        // records (tests/it/source.rs, the 1M-record backlog).
-        .set("queued.max.messages.kbytes", "16384")
-        .set("queued.min.messages", "10000");
+        // The prefetch queues are the buffer in front of the runtime: bounded,
+        // and fetching waits by itself when they are full. With split queues
+        // both limits apply per partition. Both matter: small records cost
+        // librdkafka far more than their bytes, and its default of 100,000
+        // records per partition held ~150 MB of 64-byte records
+        // (tests/it/source.rs, the 1M-record backlog).
+        .set("queued.max.messages.kbytes", "1024")
+        .set("queued.min.messages", "1000")
+        // A full prefetch queue postpones that partition's next fetch by
+        // this long (librdkafka's default, 1 s, stalled the consumer for ~1 s
+        // whenever the runtime caught up with a full queue).
+        .set("fetch.queue.backoff.ms", "5");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
@@ -199,8 +204,6 @@ pub fn start_group(
     }))
 }
 
-/// Most records sent in one chunk.
-pub(crate) const MAX_CHUNK: usize = 1024;
 /// Longest wait with nothing to do: the main queue (rebalances, errors) is
 /// served at least this often.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
@@ -233,7 +236,7 @@ impl Poller {
             self.serve_main_queue(&mut chunk);
             let room = credit.room();
             if room > 0 {
-                self.queues.read(room.min(MAX_CHUNK), &mut chunk);
+                self.queues.read(room.min(credit.chunk()), &mut chunk);
             }
             if chunk.is_empty() {
                 bell.wait(IDLE_WAIT);

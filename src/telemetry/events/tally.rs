@@ -3,7 +3,7 @@
 //! [`Tally`] instead and flushes it once per tick. Histogram handles are
 //! resolved once per run.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,8 +46,8 @@ impl Tally {
         };
         Self {
             flavor,
-            records: HashMap::new(),
-            outcomes: HashMap::new(),
+            records: HashMap::default(),
+            outcomes: HashMap::default(),
             in_flight: None,
             end_to_end: m.end_to_end_seconds.get_or_create(&labels).clone(),
             handler: HandlerTimer(m.handler_seconds.get_or_create(&mode).clone()),
