@@ -17,12 +17,12 @@ use std::hint::black_box;
 use case_event_handler::event::synth::{Synth, SynthSpec};
 use case_event_handler::event::{self, CaseEvent};
 use case_event_handler::flavors::timeline::Timeline;
-use case_event_handler::handler::Handler;
 use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::offsets::OffsetTracker;
 use case_event_handler::runtime::record::{Record, Tp, CONTENT_TYPE, PROTOBUF};
 use case_event_handler::runtime::scheduler::KeyQueues;
 use case_event_handler::settings::{LogFormat, TelemetrySettings};
+use case_event_handler::store::rows::RowPlanner;
 use case_event_handler::telemetry::{self, events::EventCompleted, trace};
 
 /// Distinct sample events, cycled through so that caches see variety.

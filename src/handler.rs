@@ -268,6 +268,13 @@ pub trait BatchHandler: Send + Sync + 'static {
 
     /// Handles a batch; the answer has exactly one entry per event.
     async fn handle_batch(&self, ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp>;
+
+    /// Whether the handler claims the events' ledger rows in its own
+    /// transaction (the batch writer does); the runtime then neither looks
+    /// the batch up in the ledger first nor writes the rows after.
+    fn claims_ledger(&self) -> bool {
+        false
+    }
 }
 
 /// A flavor's processing style.

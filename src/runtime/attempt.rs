@@ -171,7 +171,7 @@ pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Ve
             None => open.push(i),
         }
     }
-    let todo = match unseen(&env, jobs, &open).await {
+    let todo = match unseen(&env, jobs, &open, handler.claims_ledger()).await {
         Ok(todo) => todo,
         Err(err) => {
             let msg = err.message;
@@ -201,9 +201,15 @@ pub async fn batch(env: Env, handler: Arc<dyn BatchHandler>, jobs: &[Job]) -> Ve
         .collect()
 }
 
-/// The indexes among `open` whose events the ledger has not seen (one query).
-async fn unseen(env: &Env, jobs: &[Job], open: &[usize]) -> Result<Vec<usize>, HandlerError> {
-    let Some(store) = &env.store else {
+/// The indexes among `open` whose events the ledger has not seen (one
+/// query; none when the handler claims its ledger rows itself).
+async fn unseen(
+    env: &Env,
+    jobs: &[Job],
+    open: &[usize],
+    claims_ledger: bool,
+) -> Result<Vec<usize>, HandlerError> {
+    let Some(store) = env.store.as_ref().filter(|_| !claims_ledger) else {
         return Ok(open.to_vec());
     };
     let ids: Vec<&str> = open
@@ -262,7 +268,7 @@ async fn call_batch(
         .filter(|(_, r)| matches!(r, HandleResp::Success | HandleResp::Skip(_)))
         .map(|(&i, _)| jobs[i].event.event_id.as_str())
         .collect();
-    let recorded = match (&env.store, done.is_empty()) {
+    let recorded = match (&env.store, done.is_empty() || handler.claims_ledger()) {
         (Some(store), false) => store
             .record_many(env.flavor, &done)
             .await

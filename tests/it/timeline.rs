@@ -1,12 +1,10 @@
 //! The timeline flavor end to end: real Kafka, real PostgreSQL.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use case_event_handler::event::{CaseEvent, Payload};
-use case_event_handler::flavors::timeline::Timeline;
-use case_event_handler::handler::Processor;
+use case_event_handler::flavors::timeline;
 
 use crate::helpers::*;
 
@@ -51,7 +49,7 @@ async fn timeline_5000_events_for_200_cases_exactly_once_in_case_order() {
     let store = pg_store().await;
     let run = |group: String| {
         let config = test_config();
-        let processor = Processor::Single(Arc::new(Timeline));
+        let processor = timeline::processor();
         spawn_pipeline(
             "timeline",
             processor,

@@ -1,5 +1,11 @@
 //! Batch processing: batches close on count, bytes or time; the handler answers
 //! per event; only the failed events are retried, as a smaller batch.
+//!
+//! A key's events are never in two running batches: a job whose key is in a
+//! running batch is held (in arrival order, with every later job of its key)
+//! until that batch is settled, then goes to the front of the open batch. So
+//! per-key order holds across batches, and a retried event goes before the
+//! later events of its key.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -7,12 +13,15 @@ use std::time::Duration;
 use tokio::time::Instant as TokioInstant;
 use tracing::Instrument;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use super::single::Next;
 use super::{Dispatcher, Done};
 use crate::handler::Processor;
 use crate::runtime::attempt::{self, Attempt, Job};
 use crate::runtime::policy::BatchLimits;
 use crate::runtime::record::Tp;
+use crate::runtime::scheduler::Lane;
 use crate::telemetry::events;
 use crate::telemetry::trace;
 
@@ -29,6 +38,24 @@ pub(super) struct OpenBatch {
     /// the credit bounds how much waits here).
     full: VecDeque<Vec<Job>>,
     running: usize,
+    /// Jobs per key in running batches.
+    busy: HashMap<Lane, usize>,
+    /// Jobs waiting for their key's running batch, in arrival order.
+    held: VecDeque<Job>,
+    held_keys: HashMap<Lane, usize>,
+}
+
+fn lane(job: &Job) -> Lane {
+    (job.record.tp.clone(), job.key.clone())
+}
+
+fn dec(map: &mut HashMap<Lane, usize>, lane: &Lane) {
+    if let Some(n) = map.get_mut(lane) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(lane);
+        }
+    }
 }
 
 impl OpenBatch {
@@ -46,9 +73,16 @@ impl OpenBatch {
         !self.full.is_empty()
     }
 
-    /// When the open batch must go, if one is open and a slot is free.
+    /// When the open batch must go, if one is open and a slot is free: at
+    /// once when no batch is running (an idle flavor adds no wait; under load
+    /// batches grow while the running one works), else at `max_wait`.
     pub(super) fn deadline(&self) -> Option<TokioInstant> {
-        self.deadline.filter(|_| self.running < MAX_RUNNING_BATCHES)
+        let deadline = self.deadline?;
+        match self.running {
+            0 if !self.jobs.is_empty() => Some(TokioInstant::now()),
+            n if n < MAX_RUNNING_BATCHES => Some(deadline),
+            _ => None,
+        }
     }
 
     /// A running batch task ended.
@@ -57,7 +91,65 @@ impl OpenBatch {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.jobs.is_empty() && self.full.is_empty()
+        self.jobs.is_empty() && self.full.is_empty() && self.held.is_empty()
+    }
+
+    /// Whether a full or open batch waits (held jobs wait for their keys).
+    fn sendable(&self) -> bool {
+        !self.jobs.is_empty() || !self.full.is_empty()
+    }
+
+    /// The jobs of `jobs` that may run now (their keys marked busy); the
+    /// others are held. A retry runs in any case: it is older than anything
+    /// held for its key.
+    fn runnable(&mut self, jobs: Vec<Job>, retry: bool) -> Vec<Job> {
+        let mut run = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let lane = lane(&job);
+            if !retry && (self.busy.contains_key(&lane) || self.held_keys.contains_key(&lane)) {
+                *self.held_keys.entry(lane).or_default() += 1;
+                self.held.push_back(job);
+                continue;
+            }
+            *self.busy.entry(lane).or_default() += 1;
+            run.push(job);
+        }
+        run
+    }
+
+    /// A running batch's jobs were settled: their keys are free again.
+    fn settled(&mut self, lanes: &[Lane]) {
+        for lane in lanes {
+            dec(&mut self.busy, lane);
+        }
+    }
+
+    /// Moves held jobs whose key is free to the front of the open batch.
+    fn release(&mut self, limits: &BatchLimits) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut released = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.held.len());
+        for job in std::mem::take(&mut self.held) {
+            let lane = lane(&job);
+            if self.busy.contains_key(&lane) {
+                kept.push_back(job);
+            } else {
+                dec(&mut self.held_keys, &lane);
+                released.push(job);
+            }
+        }
+        self.held = kept;
+        if released.is_empty() {
+            return;
+        }
+        let open = std::mem::take(&mut self.jobs);
+        self.bytes = 0;
+        self.deadline = None;
+        for job in released.into_iter().chain(open) {
+            self.push(job, limits);
+        }
     }
 
     /// The next batch to send: a full one first, else the open one.
@@ -74,7 +166,8 @@ impl OpenBatch {
         std::mem::take(&mut self.jobs)
     }
 
-    /// Drops the waiting jobs of revoked partitions.
+    /// Drops the waiting jobs of revoked partitions, and forgets their keys
+    /// (their running batches are settled by nobody: the partition is gone).
     pub(super) fn drop_partitions(&mut self, tps: &[Tp]) -> usize {
         let before = self.waiting();
         self.jobs.retain(|j| !tps.contains(&j.record.tp));
@@ -82,17 +175,22 @@ impl OpenBatch {
             batch.retain(|j| !tps.contains(&j.record.tp));
         }
         self.full.retain(|b| !b.is_empty());
+        self.held.retain(|j| !tps.contains(&j.record.tp));
+        self.held_keys.retain(|(tp, _), _| !tps.contains(tp));
+        self.busy.retain(|(tp, _), _| !tps.contains(tp));
         before - self.waiting()
     }
 
     fn waiting(&self) -> usize {
-        self.jobs.len() + self.full.iter().map(Vec::len).sum::<usize>()
+        self.jobs.len() + self.full.iter().map(Vec::len).sum::<usize>() + self.held.len()
     }
 
     /// Drops every waiting job (orderly stop).
     pub(super) fn clear(&mut self) -> usize {
         let n = self.waiting();
         self.full.clear();
+        self.held.clear();
+        self.held_keys.clear();
         self.take_open();
         n
     }
@@ -111,7 +209,7 @@ impl Dispatcher {
 
     /// Sends waiting batches (full ones first, then the open one) while slots are free.
     pub(super) fn flush_batch(&mut self) {
-        while !self.batch.is_empty()
+        while self.batch.sendable()
             && self.batch.running < MAX_RUNNING_BATCHES
             && self.stop.is_none()
         {
@@ -123,10 +221,11 @@ impl Dispatcher {
     /// Starts a batch attempt, after `delay` when it is a retry. The attempt
     /// (encoding, compression, the handler's own work) runs as a task of its
     /// own, off the dispatcher.
-    pub(super) fn start_batch(&mut self, mut jobs: Vec<Job>, delay: Option<Duration>) {
+    pub(super) fn start_batch(&mut self, jobs: Vec<Job>, delay: Option<Duration>) {
         let Processor::Batch(handler) = self.rt.processor.clone() else {
             return;
         };
+        let mut jobs = self.batch.runnable(jobs, delay.is_some());
         let Some(tp) = jobs.first().map(|j| j.record.tp.clone()) else {
             return;
         };
@@ -171,6 +270,7 @@ impl Dispatcher {
     pub(super) fn on_batch(&mut self, jobs: Vec<Job>, results: Vec<Attempt>) {
         let mut again = Vec::new();
         let mut delay = Duration::ZERO;
+        let lanes: Vec<Lane> = jobs.iter().map(lane).collect();
         for (job, result) in jobs.into_iter().zip(results) {
             if let Next::Again(mut job, after) = self.settle(job, result) {
                 delay = delay.max(after);
@@ -179,14 +279,17 @@ impl Dispatcher {
                 again.push(*job);
             }
         }
+        self.batch.settled(&lanes);
         if !again.is_empty() && self.fatal.is_none() {
             tracing::info!(
                 events = again.len(),
                 delay_ms = delay.as_millis() as u64,
                 "retrying failed batch items"
             );
+            // Keys stay busy: the retry goes before their held events.
             self.start_batch(again, Some(delay));
         }
+        self.batch.release(&self.rt.config.batch);
         self.flush_batch();
     }
 }
