@@ -275,6 +275,14 @@ pub trait BatchHandler: Send + Sync + 'static {
     fn claims_ledger(&self) -> bool {
         false
     }
+
+    /// How many batches may run at once (1 or 2). With 2, the next batch
+    /// starts while one is under way, and events of one key may be in both:
+    /// only for flavors whose effects do not depend on order (indexers
+    /// keyed by event id). A read model applies its batches one at a time.
+    fn max_running(&self) -> usize {
+        2
+    }
 }
 
 /// A flavor's processing style.

@@ -33,6 +33,8 @@ use crate::telemetry::events::{self, Mode, Tally};
 use crate::telemetry::trace;
 
 mod batching;
+
+pub(super) use batching::MAX_RUNNING_BATCHES;
 mod flow;
 mod single;
 
@@ -119,6 +121,10 @@ impl Dispatcher {
         };
         let dlq = &rt.config.dlq;
         let circuit = DlqCircuit::new(dlq.window, dlq.min_events, dlq.max_ratio);
+        let mut batch = batching::OpenBatch::default();
+        if let Processor::Batch(handler) = &rt.processor {
+            batch.set_slots(handler.max_running());
+        }
         Self {
             env,
             control,
@@ -131,7 +137,7 @@ impl Dispatcher {
             per_tp: HashMap::default(),
             generation: 0,
             flow: flow::Flow::new(rt.flavor),
-            batch: batching::OpenBatch::default(),
+            batch,
             circuit,
             summary: RunSummary::default(),
             revoke: None,

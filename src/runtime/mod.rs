@@ -62,6 +62,13 @@ impl Runtime {
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
         let credit = rx.credit.clone();
+        if let Processor::Batch(handler) = &self.processor {
+            // Room for the running batches and a full one filling: a batch
+            // flavor is never starved of events by the buffer.
+            let n = handler.max_running().min(dispatch::MAX_RUNNING_BATCHES) + 1;
+            let limits = &self.config.batch;
+            credit.at_least(limits.max_events * n, limits.max_bytes.saturating_mul(n));
+        }
         dispatch::Dispatcher::new(self, control, credit)
             .run(rx, shutdown)
             .await

@@ -45,8 +45,8 @@ pub const MAX_CHUNK: usize = 512;
 /// Records and bytes taken in, against their limits.
 #[derive(Debug)]
 pub struct Credit {
-    max_records: usize,
-    max_bytes: usize,
+    max_records: AtomicUsize,
+    max_bytes: AtomicUsize,
     records: AtomicUsize,
     bytes: AtomicUsize,
     bell: Arc<Doorbell>,
@@ -57,8 +57,8 @@ impl Credit {
     /// A credit of `max_records` records and `max_bytes` bytes.
     pub fn new(max_records: usize, max_bytes: usize) -> Self {
         Self {
-            max_records: max_records.max(1),
-            max_bytes: max_bytes.max(1),
+            max_records: AtomicUsize::new(max_records.max(1)),
+            max_bytes: AtomicUsize::new(max_bytes.max(1)),
             records: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             bell: Arc::default(),
@@ -68,10 +68,11 @@ impl Credit {
 
     /// How many more records may be read now (0 while the bytes are spent).
     pub fn room(&self) -> usize {
-        if self.bytes.load(Ordering::Acquire) >= self.max_bytes {
+        if self.bytes.load(Ordering::Acquire) >= self.max_bytes.load(Ordering::Acquire) {
             return 0;
         }
         self.max_records
+            .load(Ordering::Acquire)
             .saturating_sub(self.records.load(Ordering::Acquire))
     }
 
@@ -79,7 +80,15 @@ impl Credit {
     /// credit, so that reading, intake and dispatch work on different chunks
     /// at once instead of passing one chunk the size of the credit along.
     pub fn chunk(&self) -> usize {
-        (self.max_records / 4).clamp(1, MAX_CHUNK)
+        (self.max_records.load(Ordering::Acquire) / 4).clamp(1, MAX_CHUNK)
+    }
+
+    /// Raises the limits to at least these (a batch flavor needs room for
+    /// the batches it runs and the one it fills).
+    pub fn at_least(&self, records: usize, bytes: usize) {
+        self.max_records.fetch_max(records, Ordering::AcqRel);
+        self.max_bytes.fetch_max(bytes, Ordering::AcqRel);
+        self.bell.ring();
     }
 
     /// Records currently taken in.

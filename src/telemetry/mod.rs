@@ -76,14 +76,15 @@ pub fn init_logs(settings: &TelemetrySettings) {
     // The per-event and per-batch spans are for traces only: recording their
     // fields in the log layer re-serializes them on every record call, which
     // cost ~45% of the runtime's CPU per event (BENCHMARKS.md, scenario 1).
-    // The hint lets `log` records below the filter's level (librdkafka's
-    // wrapper logs per message at trace) stop at `log::max_level()` instead
-    // of crossing into tracing and being filtered there, per message.
+    // The level filter's hint is repeated here (a filter without a hint lifts
+    // the whole subscriber's to TRACE): `log` records below it (rdkafka's
+    // wrapper logs per message at trace) then stop at `log::max_level()`
+    // instead of reaching tracing, per message.
     let hint = filter
         .max_level_hint()
         .unwrap_or(tracing_subscriber::filter::LevelFilter::TRACE);
-    let not_event_spans = tracing_subscriber::filter::filter_fn(|meta| {
-        !(meta.is_span() && matches!(meta.name(), "event" | "batch"))
+    let not_event_spans = tracing_subscriber::filter::filter_fn(move |meta| {
+        *meta.level() <= hint && !(meta.is_span() && matches!(meta.name(), "event" | "batch"))
     })
     .with_max_level_hint(hint);
     let installed = tracing_subscriber::registry()

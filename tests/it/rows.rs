@@ -183,3 +183,19 @@ async fn rows_sqlite_order_across_batches() {
     let dir = tempfile::tempdir().unwrap();
     batches_in_any_order_end_in_the_same_rows(sqlite_store(&dir).await).await;
 }
+
+#[tokio::test]
+async fn rows_postgres_a_row_the_database_refuses_is_discarded_alone() {
+    let store = pg_store().await;
+    let mut poison = status("p-2", 2, "Open");
+    poison.case_key = "SEC-\u{0}".into(); // PostgreSQL text cannot hold NUL: a permanent error
+    let batch = vec![status("p-1", 1, "New"), poison, status("p-3", 3, "Done")];
+    let answers = apply(&store, &batch).await;
+    assert_eq!(kinds(&answers), ["ok", "discard", "ok"]);
+    assert_eq!(cells(&store).await.len(), 2);
+    assert_eq!(
+        ledger(&store).await,
+        2,
+        "no ledger row for the refused event"
+    );
+}

@@ -1,11 +1,12 @@
-//! Batch processing: batches close on count, bytes or time; the handler answers
-//! per event; only the failed events are retried, as a smaller batch.
+//! Batch processing: batches close on count, bytes or time — and go at once
+//! when no batch is running, so an idle flavor adds no wait while a busy one
+//! sends full batches; the handler answers per event; only the failed events
+//! are retried, as a smaller batch.
 //!
-//! A key's events are never in two running batches: a job whose key is in a
-//! running batch is held (in arrival order, with every later job of its key)
-//! until that batch is settled, then goes to the front of the open batch. So
-//! per-key order holds across batches, and a retried event goes before the
-//! later events of its key.
+//! How many batches run at once is the handler's to say
+//! (`BatchHandler::max_running`): a read model applies one at a time, so a
+//! case's events are applied in order across batches; an order-insensitive
+//! indexer may run two.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -13,20 +14,17 @@ use std::time::Duration;
 use tokio::time::Instant as TokioInstant;
 use tracing::Instrument;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use super::single::Next;
 use super::{Dispatcher, Done};
 use crate::handler::Processor;
 use crate::runtime::attempt::{self, Attempt, Job};
 use crate::runtime::policy::BatchLimits;
 use crate::runtime::record::Tp;
-use crate::runtime::scheduler::Lane;
 use crate::telemetry::events;
 use crate::telemetry::trace;
 
-/// Batches in flight at once; more would reorder events of one key further.
-const MAX_RUNNING_BATCHES: usize = 2;
+/// The most batches that run at once, whatever the handler asks.
+pub(crate) const MAX_RUNNING_BATCHES: usize = 2;
 
 /// The batch being filled, and full batches waiting for a free slot.
 #[derive(Debug, Default)]
@@ -38,24 +36,8 @@ pub(super) struct OpenBatch {
     /// the credit bounds how much waits here).
     full: VecDeque<Vec<Job>>,
     running: usize,
-    /// Jobs per key in running batches.
-    busy: HashMap<Lane, usize>,
-    /// Jobs waiting for their key's running batch, in arrival order.
-    held: VecDeque<Job>,
-    held_keys: HashMap<Lane, usize>,
-}
-
-fn lane(job: &Job) -> Lane {
-    (job.record.tp.clone(), job.key.clone())
-}
-
-fn dec(map: &mut HashMap<Lane, usize>, lane: &Lane) {
-    if let Some(n) = map.get_mut(lane) {
-        *n -= 1;
-        if *n == 0 {
-            map.remove(lane);
-        }
-    }
+    /// Batches that may run at once (the handler's `max_running`).
+    slots: usize,
 }
 
 impl OpenBatch {
@@ -80,7 +62,7 @@ impl OpenBatch {
         let deadline = self.deadline?;
         match self.running {
             0 if !self.jobs.is_empty() => Some(TokioInstant::now()),
-            n if n < MAX_RUNNING_BATCHES => Some(deadline),
+            _ if self.has_slot() => Some(deadline),
             _ => None,
         }
     }
@@ -91,65 +73,16 @@ impl OpenBatch {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.jobs.is_empty() && self.full.is_empty() && self.held.is_empty()
+        self.jobs.is_empty() && self.full.is_empty()
     }
 
-    /// Whether a full or open batch waits (held jobs wait for their keys).
-    fn sendable(&self) -> bool {
-        !self.jobs.is_empty() || !self.full.is_empty()
+    /// Sets how many batches may run at once.
+    pub(super) fn set_slots(&mut self, slots: usize) {
+        self.slots = slots.clamp(1, MAX_RUNNING_BATCHES);
     }
 
-    /// The jobs of `jobs` that may run now (their keys marked busy); the
-    /// others are held. A retry runs in any case: it is older than anything
-    /// held for its key.
-    fn runnable(&mut self, jobs: Vec<Job>, retry: bool) -> Vec<Job> {
-        let mut run = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let lane = lane(&job);
-            if !retry && (self.busy.contains_key(&lane) || self.held_keys.contains_key(&lane)) {
-                *self.held_keys.entry(lane).or_default() += 1;
-                self.held.push_back(job);
-                continue;
-            }
-            *self.busy.entry(lane).or_default() += 1;
-            run.push(job);
-        }
-        run
-    }
-
-    /// A running batch's jobs were settled: their keys are free again.
-    fn settled(&mut self, lanes: &[Lane]) {
-        for lane in lanes {
-            dec(&mut self.busy, lane);
-        }
-    }
-
-    /// Moves held jobs whose key is free to the front of the open batch.
-    fn release(&mut self, limits: &BatchLimits) {
-        if self.held.is_empty() {
-            return;
-        }
-        let mut released = Vec::new();
-        let mut kept = VecDeque::with_capacity(self.held.len());
-        for job in std::mem::take(&mut self.held) {
-            let lane = lane(&job);
-            if self.busy.contains_key(&lane) {
-                kept.push_back(job);
-            } else {
-                dec(&mut self.held_keys, &lane);
-                released.push(job);
-            }
-        }
-        self.held = kept;
-        if released.is_empty() {
-            return;
-        }
-        let open = std::mem::take(&mut self.jobs);
-        self.bytes = 0;
-        self.deadline = None;
-        for job in released.into_iter().chain(open) {
-            self.push(job, limits);
-        }
+    fn has_slot(&self) -> bool {
+        self.running < self.slots.max(1)
     }
 
     /// The next batch to send: a full one first, else the open one.
@@ -166,8 +99,7 @@ impl OpenBatch {
         std::mem::take(&mut self.jobs)
     }
 
-    /// Drops the waiting jobs of revoked partitions, and forgets their keys
-    /// (their running batches are settled by nobody: the partition is gone).
+    /// Drops the waiting jobs of revoked partitions.
     pub(super) fn drop_partitions(&mut self, tps: &[Tp]) -> usize {
         let before = self.waiting();
         self.jobs.retain(|j| !tps.contains(&j.record.tp));
@@ -175,22 +107,17 @@ impl OpenBatch {
             batch.retain(|j| !tps.contains(&j.record.tp));
         }
         self.full.retain(|b| !b.is_empty());
-        self.held.retain(|j| !tps.contains(&j.record.tp));
-        self.held_keys.retain(|(tp, _), _| !tps.contains(tp));
-        self.busy.retain(|(tp, _), _| !tps.contains(tp));
         before - self.waiting()
     }
 
     fn waiting(&self) -> usize {
-        self.jobs.len() + self.full.iter().map(Vec::len).sum::<usize>() + self.held.len()
+        self.jobs.len() + self.full.iter().map(Vec::len).sum::<usize>()
     }
 
     /// Drops every waiting job (orderly stop).
     pub(super) fn clear(&mut self) -> usize {
         let n = self.waiting();
         self.full.clear();
-        self.held.clear();
-        self.held_keys.clear();
         self.take_open();
         n
     }
@@ -199,7 +126,7 @@ impl OpenBatch {
 impl Dispatcher {
     /// Sends full batches while slots are free.
     pub(super) fn flush_full(&mut self) {
-        while self.batch.running < MAX_RUNNING_BATCHES && self.stop.is_none() {
+        while self.batch.has_slot() && self.stop.is_none() {
             let Some(jobs) = self.batch.full.pop_front() else {
                 return;
             };
@@ -209,10 +136,7 @@ impl Dispatcher {
 
     /// Sends waiting batches (full ones first, then the open one) while slots are free.
     pub(super) fn flush_batch(&mut self) {
-        while self.batch.sendable()
-            && self.batch.running < MAX_RUNNING_BATCHES
-            && self.stop.is_none()
-        {
+        while !self.batch.is_empty() && self.batch.has_slot() && self.stop.is_none() {
             let jobs = self.batch.take();
             self.start_batch(jobs, None);
         }
@@ -221,11 +145,10 @@ impl Dispatcher {
     /// Starts a batch attempt, after `delay` when it is a retry. The attempt
     /// (encoding, compression, the handler's own work) runs as a task of its
     /// own, off the dispatcher.
-    pub(super) fn start_batch(&mut self, jobs: Vec<Job>, delay: Option<Duration>) {
+    pub(super) fn start_batch(&mut self, mut jobs: Vec<Job>, delay: Option<Duration>) {
         let Processor::Batch(handler) = self.rt.processor.clone() else {
             return;
         };
-        let mut jobs = self.batch.runnable(jobs, delay.is_some());
         let Some(tp) = jobs.first().map(|j| j.record.tp.clone()) else {
             return;
         };
@@ -270,7 +193,6 @@ impl Dispatcher {
     pub(super) fn on_batch(&mut self, jobs: Vec<Job>, results: Vec<Attempt>) {
         let mut again = Vec::new();
         let mut delay = Duration::ZERO;
-        let lanes: Vec<Lane> = jobs.iter().map(lane).collect();
         for (job, result) in jobs.into_iter().zip(results) {
             if let Next::Again(mut job, after) = self.settle(job, result) {
                 delay = delay.max(after);
@@ -279,17 +201,14 @@ impl Dispatcher {
                 again.push(*job);
             }
         }
-        self.batch.settled(&lanes);
         if !again.is_empty() && self.fatal.is_none() {
             tracing::info!(
                 events = again.len(),
                 delay_ms = delay.as_millis() as u64,
                 "retrying failed batch items"
             );
-            // Keys stay busy: the retry goes before their held events.
             self.start_batch(again, Some(delay));
         }
-        self.batch.release(&self.rt.config.batch);
         self.flush_batch();
     }
 }

@@ -1,13 +1,14 @@
 //! A read-model flavor as a batch handler: plan each event (pure), apply
 //! the batch's plans and ledger rows in one transaction, answer per event.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::{Planned, RowOp};
 use crate::event::CaseEvent;
-use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError, SkipReason};
+use crate::handler::{BatchHandler, Ctx, ErrorClass, HandleResp, HandlerError, SkipReason};
 use crate::store::StoreError;
 
 /// What a read-model flavor writes: which events it consumes and, for one
@@ -45,6 +46,12 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
         true
     }
 
+    /// One batch at a time: a case's events are applied in order across
+    /// batches (and the next batch fills while this one commits).
+    fn max_running(&self) -> usize {
+        1
+    }
+
     /// An event whose plan fails is discarded alone (its ledger row is not
     /// written); a database error retries the whole batch, which is safe:
     /// nothing of it committed.
@@ -63,22 +70,30 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
         let Some(store) = ctx.store() else {
             return retry_all(events.len(), StoreError::NotConfigured);
         };
+        let mut failed = HashMap::new();
         let claimed = match store.apply_rows(ctx.flavor(), &planned).await {
             Ok(claimed) => claimed,
-            Err(err) => {
-                let err = HandlerError::from(err);
-                return events
-                    .iter()
-                    .map(|_| HandleResp::classify(Err(HandlerError::transient(&err.message))))
-                    .collect();
-            }
+            Err(err) => match HandlerError::from(err) {
+                err if err.class == ErrorClass::Transient || planned.len() == 1 => {
+                    return answers
+                        .into_iter()
+                        .map(|a| a.unwrap_or_else(|| HandleResp::classify(Err(copy(&err)))))
+                        .collect();
+                }
+                // A permanent error (a constraint, bad SQL) may be one event's
+                // doing: apply them one by one so that only it is discarded.
+                _ => one_by_one(store, ctx.flavor(), &planned, &mut failed).await,
+            },
         };
-        let mut first = std::collections::HashSet::new();
+        let mut first = HashSet::new();
         answers
             .into_iter()
             .zip(events)
             .map(|(answer, event)| {
                 answer.unwrap_or_else(|| {
+                    if let Some(err) = failed.get(&event.event_id) {
+                        return HandleResp::classify(Err(copy(err)));
+                    }
                     // A second copy of an id in one batch is a duplicate too.
                     if claimed.contains(&event.event_id) && first.insert(event.event_id.as_str()) {
                         HandleResp::Success
@@ -88,6 +103,34 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
                 })
             })
             .collect()
+    }
+}
+
+/// Applies each plan in its own transaction; returns the ids claimed, and
+/// notes the error of each event that failed (by event id).
+async fn one_by_one(
+    store: &crate::store::Store,
+    flavor: &str,
+    planned: &[Planned],
+    failed: &mut HashMap<String, HandlerError>,
+) -> HashSet<String> {
+    let mut claimed = HashSet::new();
+    for plan in planned {
+        match store.apply_rows(flavor, std::slice::from_ref(plan)).await {
+            Ok(ids) => claimed.extend(ids),
+            Err(err) => {
+                failed.insert(plan.event_id.clone(), HandlerError::from(err));
+            }
+        }
+    }
+    claimed
+}
+
+fn copy(err: &HandlerError) -> HandlerError {
+    HandlerError {
+        class: err.class,
+        retry_after: err.retry_after,
+        message: err.message.clone(),
     }
 }
 
