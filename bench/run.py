@@ -52,6 +52,8 @@ S2_EVENTS = env_int("S2_EVENTS", 10_000)
 S2_KEYS = [int(k) for k in os.environ.get("S2_KEYS", "1,10,100,1000").split(",")]
 S2_MAX_IN_FLIGHT = env_int("S2_MAX_IN_FLIGHT", 100)
 DB_EVENTS = env_int("DB_EVENTS", 100_000)  # scenario 3 (timeline)
+S7_EVENTS = env_int("S7_EVENTS", 1_000_000)  # scenario 7 (replay through the timeline)
+S7_TRIALS = env_int("S7_TRIALS", 1)  # one trial: a 1M-event replay is the longest step
 S4_EVENTS = env_int("S4_EVENTS", 15_000)  # scenario 4 (evp-indexer)
 S5_RATE = env_int("S5_RATE", 5000)
 S5_SECS = env_int("S5_SECS", 60)
@@ -731,6 +733,32 @@ def s6():
             f"first record after {first} s")
 
 
+def s7():
+    """Replay of a 1M-event topic through the timeline (`replay` over every
+    partition's whole range: the same runtime path, a range source)."""
+    topic, n = "bench-replay", S7_EVENTS
+    r = RESULTS["s7"] = {"events": n, "topic": topic, "runs": []}
+    r["topic_prep"] = ensure_topic("s7", topic, 4, n, produce_cmd(topic, n))
+    for i in range(S7_TRIALS):
+        fresh_db()
+        sh([BIN, "--env", "production", "--set", f"kafka.brokers={BROKERS}",
+            "--set", f"store.url={PG}/ceh_bench", "timeline", "show", "NONE-1"], check=False)
+        cmd = [BIN, "--env", "production", "--set", f"kafka.brokers={BROKERS}",
+               "--set", f"store.url={PG}/ceh_bench", "--set", "telemetry.http_addr=127.0.0.1:0",
+               "replay", "--flavor", "timeline", "--topic", topic,
+               "--from-offset", "0", "--to-offset", "999999999999"]
+        note("s7", cmd)
+        pg0 = proc_cpu("postgres")
+        _, tv = timed(cmd, f"s7-{i}", discard=True)
+        count, span = ledger_window("timeline")
+        res = {"time": tv, "ledger_rows": count, "postgres_cpu_s": proc_cpu("postgres") - pg0,
+               "events_per_s": count / tv["wall_s"] if tv["wall_s"] else None}
+        r["runs"].append(res)
+        log(f"s7 replay #{i}: {count} events in {tv['wall_s']:.2f} s "
+            f"({res['events_per_s'] or 0:.0f}/s), cpu {tv['cpu_s']:.2f} s, postgres {res['postgres_cpu_s']:.2f} s, "
+            f"peak rss {tv['peak_rss_kib'] / 1024:.1f} MiB")
+
+
 # ---------------------------------------------------------------- report
 
 def fmt(v, digits=0, unit=""):
@@ -1161,6 +1189,37 @@ def report():
         w("Not run.")
     w("")
 
+    # ---- s7
+    s = RESULTS.get("s7")
+    w("## 7. Replay through the timeline")
+    w("")
+    if s and s["runs"]:
+        w(f"`replay --flavor timeline` over every partition of `{s['topic']}` ({s['events']:,} events) into a "
+          "fresh database: the range source reads on the same credit and the dispatcher, intake and batch "
+          "writer are the ones of `run`. Rate = ledger rows written / wall time of the command (start, "
+          f"migrations and the final flush included); {len(s['runs'])} trial(s).")
+        w("")
+        w("| trial | events | wall | events/s | service CPU | PostgreSQL CPU | peak RSS |")
+        w("|---|---|---|---|---|---|---|")
+        for i, x in enumerate(s["runs"]):
+            t = x["time"]
+            w(f"| {i} | {x['ledger_rows']:,} | {t['wall_s']:.1f} s | {fmt(x['events_per_s'])} | "
+              f"{t['cpu_s']:.1f} s | {x['postgres_cpu_s']:.1f} s | {t['peak_rss_kib'] / 1024:.1f} MiB |")
+        w("")
+        rate = med([x["events_per_s"] for x in s["runs"] if x["events_per_s"]])
+        s3r = RESULTS.get("s3")
+        s3_rate = med([x["events_per_s"] for x in s3r["runs"] if x.get("events_per_s")]) if s3r else None
+        ok = rate is not None and s3_rate is not None and rate >= s3_rate
+        w(f"**{fmt(rate)} events/s** (target ≥ the scenario-3 rate, {fmt(s3_rate)}/s: "
+          + verdict(ok, f"{(rate or 0) / (s3_rate or 1):.2f}× scenario 3") + ").")
+        summary_rows.append(("7 replay through timeline", "≥ S3 rate", f"{fmt(rate)}/s", ok))
+        peak = med([x["time"]["peak_rss_kib"] / 1024 for x in s["runs"]])
+        summary_rows.append(("6 peak RSS scenario 7 (replay)", "≤ 64 MB", f"{peak * 2**20 / 1e6:.0f} MB",
+                             peak * 2**20 <= 64e6))
+    else:
+        w("Not run.")
+    w("")
+
     # ---- summary table goes first after the header
     head = ["## Summary", "", "| scenario | target | measured (median) | verdict |", "|---|---|---|---|"]
     for name, target, got, ok in summary_rows:
@@ -1205,7 +1264,8 @@ def main():
     prepare()
     RESULTS["machine"] = machine()
     log(f"machine: {RESULTS['machine']}")
-    steps = [("micro", micro), ("s1", s1), ("s2", s2), ("s3", s3), ("s4", s4), ("s5", s5), ("s6", s6)]
+    steps = [("micro", micro), ("s1", s1), ("s2", s2), ("s3", s3), ("s4", s4), ("s5", s5), ("s6", s6),
+             ("s7", s7)]
     t_run = time.monotonic()
     for name, fn in steps:
         if ONLY and name not in ONLY:
