@@ -10,7 +10,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, DefaultConsumerContext};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::kafka::{marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
+use super::kafka::{bounded_prefetch, marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
 use super::{SourceControl, SourceMsg, SourceTx};
 use crate::runtime::record::{Record, Tp};
 
@@ -138,6 +138,7 @@ pub fn start(
     tx: SourceTx,
 ) -> Result<Arc<RangeControl>, KafkaSourceError> {
     let mut config = ClientConfig::new();
+    bounded_prefetch(&mut config);
     for (k, v) in props {
         config.set(k, v);
     }

@@ -145,25 +145,13 @@ pub fn start_group(
     tx: SourceTx,
 ) -> Result<Arc<KafkaControl>, KafkaSourceError> {
     let mut client = ClientConfig::new();
-    client
+    bounded_prefetch(&mut client)
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        .set("statistics.interval.ms", "5000")
-        // The prefetch queues are the buffer in front of the runtime: bounded,
-        // and fetching waits by itself when they are full. With split queues
-        // both limits apply per partition. Both matter: small records cost
-        // librdkafka far more than their bytes, and its default of 100,000
-        // records per partition held ~150 MB of 64-byte records
-        // (tests/it/source.rs, the 1M-record backlog).
-        .set("queued.max.messages.kbytes", "1024")
-        .set("queued.min.messages", "1000")
-        // A full prefetch queue postpones that partition's next fetch by
-        // this long (librdkafka's default, 1 s, stalled the consumer for ~1 s
-        // whenever the runtime caught up with a full queue).
-        .set("fetch.queue.backoff.ms", "5");
+        .set("statistics.interval.ms", "5000");
     for (k, v) in &config.properties {
         client.set(k, v);
     }
@@ -202,6 +190,22 @@ pub fn start_group(
         thread: std::sync::Mutex::new(Some(thread)),
         heartbeat,
     }))
+}
+
+/// librdkafka's prefetch, the buffer in front of the runtime: bounded, and
+/// fetching waits by itself when it is full (with split queues the limits
+/// apply per partition). Both limits matter: small records cost librdkafka
+/// far more than their bytes, and its default of 100,000 records per
+/// partition held ~150 MB of 64-byte records (tests/it/source.rs, the
+/// 1M-record backlog). A full queue postpones its partition's next fetch by
+/// `fetch.queue.backoff.ms`; librdkafka's default (1 s) stalled the consumer
+/// for ~1 s whenever the runtime caught up with a full queue. Properties
+/// from the settings, applied after, win.
+pub(crate) fn bounded_prefetch(config: &mut ClientConfig) -> &mut ClientConfig {
+    config
+        .set("queued.max.messages.kbytes", "768")
+        .set("queued.min.messages", "750")
+        .set("fetch.queue.backoff.ms", "5")
 }
 
 /// Longest wait with nothing to do: the main queue (rebalances, errors) is
