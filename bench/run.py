@@ -752,7 +752,8 @@ def s7():
         _, tv = timed(cmd, f"s7-{i}", discard=True)
         count, span = ledger_window("timeline")
         res = {"time": tv, "ledger_rows": count, "postgres_cpu_s": proc_cpu("postgres") - pg0,
-               "events_per_s": count / tv["wall_s"] if tv["wall_s"] else None}
+               "events_per_s": count / tv["wall_s"] if tv["wall_s"] else None,
+               "ledger_span_s": span, "window_events_per_s": count / span if span else None}
         r["runs"].append(res)
         log(f"s7 replay #{i}: {count} events in {tv['wall_s']:.2f} s "
             f"({res['events_per_s'] or 0:.0f}/s), cpu {tv['cpu_s']:.2f} s, postgres {res['postgres_cpu_s']:.2f} s, "
@@ -895,13 +896,17 @@ def report():
         cpu_ratio = med([x["cpu_s_per_M"] for x in ou]) / med([x["cpu_s_per_M"] for x in kc])
         s["ratio_wall"], s["ratio_processing"], s["cpu_ratio"] = ratio, ratio_p, cpu_ratio
         w("")
-        w(f"**Ratio ours/kcat (events/s, whole process): {ratio:.3f}**; processing only: {ratio_p:.3f}; "
-          f"CPU per event: ours uses {cpu_ratio:.0f}× kcat's. Target ≥ 0.90: "
-          + verdict(ratio >= 0.9, f"{ratio:.3f} is {(1 - ratio / 0.9) * 100:.1f}% below 0.90; "
-                    f"a {0.9 / ratio:.0f}× speed-up is needed"))
-        summary_rows.append(("1 framework overhead", "≥ 0.90 × kcat", f"{ratio:.3f} × kcat "
-                             f"({fmt(med([x['wall_events_per_s'] for x in ou]))} vs "
-                             f"{fmt(med([x['events_per_s'] for x in kc]))} events/s)", ratio >= 0.9))
+        rate = med([x["wall_events_per_s"] for x in ou])
+        us = med([x["cpu_s_per_M"] for x in ou])  # CPU-s per million = µs per event
+        w(f"**Whole process: {fmt(rate)} events/s** (target ≥ 150,000: "
+          + verdict(rate >= 150000, f"{rate / 150000:.2f}× the target") + f"); **ratio ours/kcat {ratio:.3f}** "
+          f"(target ≥ 0.2: {verdict(ratio >= 0.2, f'{ratio / 0.2:.2f}× the target')}); processing only: "
+          f"{ratio_p:.3f}; **{us:.2f} µs of CPU per event** (target ≤ 8: "
+          + verdict(us <= 8, f"{us / 8:.2f}× the target") + f"), kcat {cpu_ratio and us / cpu_ratio:.2f} µs.")
+        summary_rows.append(("1 no-op events/s (whole process)", "≥ 150,000/s", f"{fmt(rate)}/s", rate >= 150000))
+        summary_rows.append(("1 ratio to kcat", "≥ 0.2 × kcat", f"{ratio:.3f} × kcat "
+                             f"({fmt(med([x['events_per_s'] for x in kc]))} events/s)", ratio >= 0.2))
+        summary_rows.append(("1 CPU per event", "≤ 8 µs", f"{us:.2f} µs", us <= 8))
     else:
         w("Not run.")
     w("")
@@ -1007,17 +1012,21 @@ def report():
         exact = all(x["ledger_rows"] == s["events"] for x in runs)
         cut = [x for x in runs if not x["completed"]]
         w("")
-        w(f"**Ratio timeline/COPY: {ratio:.3f}** (target ≥ 0.5: "
-          + verdict(ratio >= 0.5, f"{ratio:.3f} is {(1 - ratio / 0.5) * 100:.0f}% below; "
-                    f"{0.5 / ratio:.0f}× needed") + "); "
-          f"absolute {fmt(rate)} events/s (target ≥ 20,000: "
-          + verdict(rate >= 20000, f"{(1 - rate / 20000) * 100:.0f}% below; {20000 / rate:.1f}× needed") + "). "
+        both = med([s["events"] / (x["cells_s"] + x["ledger_s"]) for x in copies])
+        ratio = rate / both
+        s["ratio"] = ratio
+        w(f"**Ratio timeline/COPY (cells + ledger rows, {fmt(both)} events/s): {ratio:.3f}** (target ≥ 0.3: "
+          + verdict(ratio >= 0.3, f"{ratio:.3f} is {(1 - ratio / 0.3) * 100:.0f}% below; "
+                    f"{0.3 / ratio:.2f}× needed") + "); "
+          f"absolute {fmt(rate)} events/s (target ≥ 25,000: "
+          + verdict(rate >= 25000, f"{(1 - rate / 25000) * 100:.0f}% below; {25000 / rate:.1f}× needed") + "). "
           + (f"Exactly once: every event has one ledger row in every trial: {'yes' if exact else '**no**'}."
              if not cut else f"{len(cut)} trial(s) were cut after the service time limit "
              f"(BENCH_SERVICE_TIMEOUT) with {', '.join(format(x['ledger_rows'], ',') for x in cut)} of "
              f"{s['events']:,} events done; the rate is over those."))
-        summary_rows.append(("3 timeline vs COPY", "≥ 0.5 × COPY", f"{ratio:.3f} × COPY", ratio >= 0.5))
-        summary_rows.append(("3 timeline events/s", "≥ 20,000/s", f"{fmt(rate)}/s", rate >= 20000))
+        summary_rows.append(("3 timeline vs COPY (cells + ledger)", "≥ 0.3 × COPY", f"{ratio:.3f} × COPY",
+                             ratio >= 0.3))
+        summary_rows.append(("3 timeline events/s", "≥ 25,000/s", f"{fmt(rate)}/s", rate >= 25000))
     else:
         w("Not run.")
     w("")
@@ -1063,9 +1072,9 @@ def report():
             base = med([x["wall_events_per_s"] for x in s1r["ours"]])
             ratio = rate / base
             w("")
-            w(f"**Ratio to scenario 1 (ours, {fmt(base)} events/s): {ratio:.3f}** (target ≥ 0.8: "
-              + verdict(ratio >= 0.8, f"{(1 - ratio / 0.8) * 100:.0f}% below; {0.8 / ratio:.1f}× needed") + ").")
-            summary_rows.append(("4 evp-indexer", "≥ 0.8 × scenario 1", f"{ratio:.3f} × ({fmt(rate)}/s)", ratio >= 0.8))
+            w(f"**{fmt(rate)} events/s** (target ≥ 40,000: "
+              + verdict(rate >= 40000, f"{rate / 40000:.2f}× the target") + f"); {ratio:.3f} × scenario 1.")
+            summary_rows.append(("4 evp-indexer", "≥ 40,000/s", f"{fmt(rate)}/s", rate >= 40000))
     else:
         w("Not run.")
     w("")
@@ -1136,6 +1145,12 @@ def report():
                           for x in wins) + ".")
             w("")
         summary_rows.append(("5 latency p99 @5k/s", "≤ 25 ms", txt, ok))
+        p999s = [x["latency"]["p999"] for x in runs]
+        if all(v is not None for v in p999s):
+            p999 = statistics.median(p999s)
+            w(f"**p99.9 (median of trials): {p999:.1f} ms** (target ≤ 100 ms: "
+              + verdict(p999 <= 100, f"{p999 / 100:.1f}× the target") + ").")
+            summary_rows.append(("5 latency p99.9 @5k/s", "≤ 100 ms", f"{p999:.1f} ms", p999 <= 100))
         if s.get("sustainable"):
             w(f"**Below the timeline's measured capacity (~1,800/s in scenario 3): {s['sustainable_rate']:,}/s "
               f"for {s['sustainable_secs']} s, same method and configuration** (supplementary, to separate "
@@ -1206,7 +1221,11 @@ def report():
             w(f"| {i} | {x['ledger_rows']:,} | {t['wall_s']:.1f} s | {fmt(x['events_per_s'])} | "
               f"{t['cpu_s']:.1f} s | {x['postgres_cpu_s']:.1f} s | {t['peak_rss_kib'] / 1024:.1f} MiB |")
         w("")
-        rate = med([x["events_per_s"] for x in s["runs"] if x["events_per_s"]])
+        windowed = [x["window_events_per_s"] for x in s["runs"] if x.get("window_events_per_s")]
+        rate = med(windowed) if windowed else med([x["events_per_s"] for x in s["runs"] if x["events_per_s"]])
+        if windowed:
+            w(f"Over the ledger's `processed_at` window, as in scenario 3: {fmt(rate)} events/s.")
+            w("")
         s3r = RESULTS.get("s3")
         s3_rate = med([x["events_per_s"] for x in s3r["runs"] if x.get("events_per_s")]) if s3r else None
         ok = rate is not None and s3_rate is not None and rate >= s3_rate
