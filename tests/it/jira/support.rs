@@ -24,13 +24,15 @@ pub const TOKEN: &str = "api-token-1";
 pub const SECRET: &str = "webhook-secret-1";
 pub const BOT: &str = "acc-bot";
 
+/// The parts of the Jira Cloud v3 spec the tests use, and the ADF schema
+/// (tests/specs/README.md).
 const JIRA_SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/specs/jira/swagger-v3.v3.json"
+    "/tests/specs/jira/swagger-v3.v3.trimmed.json"
 );
 const ADF_SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/specs/jira/adf-schema/full.json"
+    "/tests/specs/jira/adf-schema/full.json"
 );
 
 /// `Basic base64(email:token)`, the header the fake expects.
