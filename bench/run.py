@@ -3,7 +3,7 @@
 
 Standard library only. Needs the dev services (Kafka, PostgreSQL; started
 here with scripts/services.sh), kcat (installed with apt when missing), and the
-release builds of the binary and of examples/bench_runtime.rs (built here when
+release builds of the binary and of examples/bench_runtime/ (built here when
 missing; `cargo build --release` is incremental). Raw outputs, logs and a
 results.json go to target/bench/<UTC time>/; BENCHMARKS.md gets the figures
 and the hand-written analysis in bench/analysis.md.
@@ -797,6 +797,15 @@ def fig(values, digits=0, unit=""):
             f"{fmt(s['min'], digits)}–{fmt(s['max'], digits)} (±{s['spread_pct'] / 2:.1f}%; runs: {vals})")
 
 
+def figure_table(w, rows):
+    """A table of (label, values per trial, digits) rows: median and spread."""
+    w("| figure | median | spread |")
+    w("|---|---|---|")
+    for label, vals, d in rows:
+        a, b = fig(vals, d)
+        w(f"| {label} | {a} | {b} |")
+
+
 def med(values):
     s = summary(values)
     return s["median"] if s else None
@@ -877,7 +886,7 @@ def report():
         w("")
         w("- **Ceiling:** `kcat -C … -e -o beginning -q > /dev/null` under `/usr/bin/time -v` "
           "(whole process, simple consumer, no group).")
-        w("- **Ours:** `examples/bench_runtime.rs consume --handler noop`: the library's `Runtime` over "
+        w("- **Ours:** `examples/bench_runtime/ consume --handler noop`: the library's `Runtime` over "
           "`source::kafka::start_group` with the production settings, telemetry (`init_logs`), a fresh "
           "consumer group, decode, routing (`wants`), per-key scheduling, offset tracking and stores, "
           "auto-commit every second and the final synchronous commit; `store: None`, no ledger. The run "
@@ -904,11 +913,7 @@ def report():
             ("ours peak RSS MiB", [x["time"]["peak_rss_kib"] / 1024 for x in ou], 1),
             ("kcat peak RSS MiB", [x["peak_rss_kib"] / 1024 for x in kc], 1),
         ]
-        w("| figure | median | spread |")
-        w("|---|---|---|")
-        for label, vals, d in rows:
-            a, b = fig(vals, d)
-            w(f"| {label} | {a} | {b} |")
+        figure_table(w, rows)
         ratio = med([x["wall_events_per_s"] for x in ou]) / med([x["events_per_s"] for x in kc])
         ratio_p = med([x["events_per_s"] for x in ou]) / med([x["events_per_s"] for x in kc])
         cpu_ratio = med([x["cpu_s_per_M"] for x in ou]) / med([x["cpu_s_per_M"] for x in kc])
@@ -1018,11 +1023,7 @@ def report():
             ("COPY cells rows/s", [x["rows_per_s"] for x in copies], 0),
             ("COPY cells + ledger rows, events/s", [x["both_events_per_s"] for x in copies], 0),
         ]
-        w("| figure | median | spread |")
-        w("|---|---|---|")
-        for label, vals, d in rows:
-            a, b = fig(vals, d)
-            w(f"| {label} | {a} | {b} |")
+        figure_table(w, rows)
         rate = med([x["events_per_s"] for x in runs])
         copy_rate = med([x["rows_per_s"] for x in copies])
         ratio = rate / copy_rate
@@ -1079,11 +1080,7 @@ def report():
              [x["postgres_cpu_s"] / (s["events"] / 1e6) for x in runs], 1),
             ("service peak RSS MiB", [x["time"]["peak_rss_kib"] / 1024 for x in runs], 1),
         ]
-        w("| figure | median | spread |")
-        w("|---|---|---|")
-        for label, vals, d in rows:
-            a, b = fig(vals, d)
-            w(f"| {label} | {a} | {b} |")
+        figure_table(w, rows)
         rate = med([x["events_per_s"] for x in runs])
         s1r = RESULTS.get("s1")
         if rate and s1r:
@@ -1253,11 +1250,7 @@ def report():
              [x["postgres_cpu_s"] / (n / 1e6) for x in runs], 1),
             ("service peak RSS MiB", [x["time"]["peak_rss_kib"] / 1024 for x in runs], 1),
         ]
-        w("| figure | median | spread |")
-        w("|---|---|---|")
-        for label, vals, d in rows:
-            a, b = fig(vals, d)
-            w(f"| {label} | {a} | {b} |")
+        figure_table(w, rows)
         w("")
         windowed = [x.get("window_events_per_s") for x in runs if x.get("window_events_per_s")]
         rate = med(windowed) if windowed else med([x["events_per_s"] for x in runs])

@@ -19,7 +19,7 @@ use case_event_handler::event::{self, CaseEvent};
 use case_event_handler::flavors::timeline::Timeline;
 use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::offsets::OffsetTracker;
-use case_event_handler::runtime::record::{Record, Tp, CONTENT_TYPE, PROTOBUF};
+use case_event_handler::runtime::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use case_event_handler::runtime::scheduler::KeyQueues;
 use case_event_handler::settings::{LogFormat, TelemetrySettings};
 use case_event_handler::store::rows::RowPlanner;
@@ -44,7 +44,7 @@ fn record_of(tp: &Tp, offset: i64, ev: &CaseEvent) -> Record {
         key: Some(Bytes::from(ev.case_id.clone())),
         payload: Bytes::from(ev.encode_to_vec()),
         headers: vec![
-            ("event-type".to_string(), Bytes::from(ev.event_type.clone())),
+            (EVENT_TYPE.to_string(), Bytes::from(ev.event_type.clone())),
             (
                 CONTENT_TYPE.to_string(),
                 Bytes::from_static(PROTOBUF.as_bytes()),

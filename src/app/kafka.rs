@@ -8,7 +8,7 @@ use rdkafka::producer::FutureProducer;
 use rdkafka::ClientConfig;
 
 use crate::event::CaseEvent;
-use crate::runtime::record::{CONTENT_TYPE, PROTOBUF};
+use crate::runtime::record::{CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use crate::settings::{KafkaSettings, Settings};
 
 /// Properties every client gets: brokers, security, passthrough.
@@ -79,7 +79,7 @@ pub fn record_parts(ev: &CaseEvent) -> (String, Vec<u8>, OwnedHeaders) {
     };
     let headers = OwnedHeaders::new()
         .insert(Header {
-            key: "event-type",
+            key: EVENT_TYPE,
             value: Some(ev.event_type.as_str()),
         })
         .insert(Header {

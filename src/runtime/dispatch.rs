@@ -28,7 +28,7 @@ use super::scheduler::KeyQueues;
 use super::summary::{RunError, RunSummary};
 use super::Runtime;
 use crate::handler::{Processor, SkipReason};
-use crate::source::{Credit, SourceControl, SourceMsg, SourceRx};
+use crate::source::{Credit, SourceControl, SourceRx};
 use crate::telemetry::events::{self, Mode, Tally};
 use crate::telemetry::trace;
 
@@ -182,8 +182,9 @@ impl Dispatcher {
                 _ = maintenance.tick(), if self.rt.config.live.is_some() => self.check_maintenance(),
                 msg = input.recv(), if reading => match msg {
                     Some(Input::Records(chunk)) => self.on_records(chunk),
-                    Some(Input::Control(msg)) => self.on_control(msg),
-                    None => self.on_control(SourceMsg::End),
+                    Some(Input::Revoke { tps, reply }) => self.on_revoke(tps, reply),
+                    Some(Input::End) | None => self.on_end(),
+                    Some(Input::Failed(why)) => self.fail(RunError::Source(why)),
                 },
             }
             self.drain_done();
@@ -249,16 +250,9 @@ impl Dispatcher {
                 && self.tracker.total_pending() == 0)
     }
 
-    fn on_control(&mut self, msg: SourceMsg) {
-        match msg {
-            SourceMsg::Records(_) => {}
-            SourceMsg::Revoke { tps, reply } => self.on_revoke(tps, reply),
-            SourceMsg::End => {
-                self.input_ended = true;
-                self.flush_batch();
-            }
-            SourceMsg::Failed(why) => self.fail(RunError::Source(why)),
-        }
+    fn on_end(&mut self) {
+        self.input_ended = true;
+        self.flush_batch();
     }
 
     fn on_records(&mut self, chunk: Vec<Taken>) {
@@ -294,10 +288,14 @@ impl Dispatcher {
             self.tick.bytes += record.size();
             return;
         }
-        let span = match (&event, self.spans) {
-            (Prepared::Event(ev), true) => trace::event_span(self.rt.flavor, &record, Some(ev)),
-            (_, true) => trace::event_span(self.rt.flavor, &record, None),
-            (_, false) => tracing::Span::none(),
+        let span = if self.spans {
+            let decoded = match &event {
+                Prepared::Event(ev) => Some(ev.as_ref()),
+                _ => None,
+            };
+            trace::event_span(self.rt.flavor, &record, decoded)
+        } else {
+            tracing::Span::none()
         };
         let event = match event {
             Prepared::Event(event) => event,

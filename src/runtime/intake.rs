@@ -8,26 +8,33 @@
 //! (revokes, end, failure) pass through in order, behind every record sent
 //! before them.
 
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::decode_record;
-use super::record::Record;
+use super::record::{Record, Tp, EVENT_TYPE};
 use crate::event::CaseEvent;
 use crate::handler::Processor;
 use crate::source::SourceMsg;
-
-/// The record header naming the event type.
-pub const EVENT_TYPE: &str = "event-type";
 
 /// What the dispatcher reads.
 #[derive(Debug)]
 pub enum Input {
     /// Prepared records, in the source's order.
     Records(Vec<Taken>),
-    /// A revoke, the end or a failure of the source.
-    Control(SourceMsg),
+    /// These partitions are being taken away (see [`SourceMsg::Revoke`]).
+    Revoke {
+        /// The partitions going away.
+        tps: Vec<Tp>,
+        /// Where the final watermarks go.
+        reply: SyncSender<Vec<(Tp, i64)>>,
+    },
+    /// The source has nothing more.
+    End,
+    /// The source failed and cannot go on.
+    Failed(String),
 }
 
 /// One record with what intake made of it.
@@ -83,7 +90,9 @@ fn forward(tx: &UnboundedSender<Input>, msg: SourceMsg, processor: &Processor) -
                 })
                 .collect(),
         ),
-        other => Input::Control(other),
+        SourceMsg::Revoke { tps, reply } => Input::Revoke { tps, reply },
+        SourceMsg::End => Input::End,
+        SourceMsg::Failed(why) => Input::Failed(why),
     };
     tx.send(input).map_err(|_| ())
 }

@@ -62,6 +62,8 @@ impl Record {
     }
 }
 
+/// The header naming the event type (routing reads it before decoding).
+pub const EVENT_TYPE: &str = "event-type";
 /// The header naming the payload encoding.
 pub const CONTENT_TYPE: &str = "content-type";
 /// Canonical proto JSON payloads.

@@ -28,7 +28,7 @@ use crate::runtime::record::{Record, Tp};
 pub use dead_letter::{DeadLetterFailed, DeadLettered, DeadLettering};
 pub use kafka::{CommitDone, KafkaStats};
 pub use lifecycle::{GraceExpired, RevokeDraining, RunFailed, Stopping};
-pub use load::{BatchStarted, HandlerLatency, InFlight, Mode, PausedPartitions};
+pub use load::{BatchStarted, InFlight, Mode, PausedPartitions};
 pub use outbound::{BreakerChanged, MaintenanceWindow, OutboundHttp};
 pub use tally::{HandlerTimer, Tally};
 

@@ -78,12 +78,10 @@ fn outcomes_render_as_counters_by_flavor_outcome_and_reason() {
 #[tokio::test]
 async fn latencies_and_sizes_render_as_histograms() {
     let flavor = "unit-histograms";
-    events::HandlerLatency {
-        flavor,
-        mode: Mode::Single,
-        elapsed: Duration::from_millis(3),
-    }
-    .emit();
+    let single_tally = events::Tally::new(flavor, Mode::Single);
+    single_tally
+        .handler_timer()
+        .observe(Duration::from_millis(3));
     let tally = events::Tally::new(flavor, Mode::Batch);
     tally.handler_timer().observe(Duration::from_millis(1));
     events::BatchStarted::new(flavor, 5).emit();

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use case_event_handler::app::kafka::record_parts;
 use case_event_handler::event::synth::{Synth, SynthSpec};
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::{Ctx, HandleResp, Handler};
@@ -22,6 +23,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaResult;
+use rdkafka::message::ToBytes;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
@@ -82,14 +84,33 @@ pub async fn publish(topic: &str, events: &[CaseEvent]) {
 
 /// Publishes raw bytes with a key (for poison-pill tests).
 pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) {
+    send(&producer(), FutureRecord::to(topic).key(key).payload(value)).await;
+}
+
+/// Publishes events to one partition, with the production record contract.
+pub async fn publish_to(topic: &str, partition: i32, events: &[CaseEvent]) {
     let p = producer();
-    p.send(
-        FutureRecord::to(topic).key(key).payload(value),
-        Duration::from_secs(30),
-    )
-    .await
-    .map_err(|(e, _)| e)
-    .expect("raw publish");
+    for ev in events {
+        let (key, value, headers) = record_parts(ev);
+        let record = FutureRecord::to(topic)
+            .partition(partition)
+            .key(&key)
+            .payload(&value)
+            .headers(headers);
+        send(&p, record).await;
+    }
+}
+
+/// Sends one record and waits for the broker's ack (30 s at most).
+pub async fn send<K, P>(p: &FutureProducer, record: FutureRecord<'_, K, P>)
+where
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+{
+    p.send(record, Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("publish");
 }
 
 /// A fresh PostgreSQL database for one test; returns its URL.
@@ -212,13 +233,26 @@ pub fn spawn_pipeline(
     config: RuntimeConfig,
     props: BTreeMap<String, String>,
 ) -> Pipeline {
+    let parts = (flavor, processor, store);
+    spawn_pipeline_with(parts, topic, config, props, |control| control)
+}
+
+/// [`spawn_pipeline`] with the source control wrapped by `wrap` (to watch
+/// what the runtime asks of the source).
+pub fn spawn_pipeline_with(
+    (flavor, processor, store): (&'static str, Processor, Option<Store>),
+    topic: &str,
+    config: RuntimeConfig,
+    props: BTreeMap<String, String>,
+    wrap: impl FnOnce(Arc<dyn SourceControl>) -> Arc<dyn SourceControl>,
+) -> Pipeline {
     let (tx, rx) = config.channels();
     let source = KafkaSourceConfig {
         properties: props,
         topics: vec![topic.to_string()],
         drain_timeout: config.drain_timeout,
     };
-    let control: Arc<dyn SourceControl> = start_group(&source, tx).expect("kafka source");
+    let control = wrap(start_group(&source, tx).expect("kafka source"));
     let dlq = KafkaDlq::new(producer(), config.dlq.clone());
     let runtime = Runtime {
         flavor,

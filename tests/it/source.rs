@@ -6,18 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use case_event_handler::app::kafka::record_parts;
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::Processor;
-use case_event_handler::runtime::dlq::KafkaDlq;
 use case_event_handler::runtime::policy::RuntimeConfig;
-use case_event_handler::runtime::record::Tp;
-use case_event_handler::runtime::Runtime;
-use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
+use case_event_handler::runtime::record::{Tp, EVENT_TYPE};
 use case_event_handler::source::SourceControl;
-use rdkafka::producer::{BaseProducer, FutureRecord, Producer};
+use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::ClientConfig;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 use crate::telemetry::service::{ceh, until_committed, Service};
@@ -54,47 +49,17 @@ fn spawn_counting(
     config: RuntimeConfig,
     group: &str,
 ) -> (Pipeline, Arc<CountingControl>) {
-    let (tx, rx) = config.channels();
-    let source = KafkaSourceConfig {
-        properties: group_props(group),
-        topics: vec![topic.to_string()],
-        drain_timeout: config.drain_timeout,
-    };
-    let inner: Arc<dyn SourceControl> = start_group(&source, tx).expect("kafka source");
-    let control = Arc::new(CountingControl {
-        inner,
-        pauses: AtomicUsize::new(0),
+    let mut counting = None;
+    let parts = ("credit", processor, None);
+    let pipeline = spawn_pipeline_with(parts, topic, config, group_props(group), |inner| {
+        let control = Arc::new(CountingControl {
+            inner,
+            pauses: AtomicUsize::new(0),
+        });
+        counting = Some(control.clone());
+        control
     });
-    let dlq = KafkaDlq::new(producer(), config.dlq.clone());
-    let runtime = Runtime {
-        flavor: "credit",
-        processor,
-        store: None,
-        dlq: Some(Arc::new(dlq)),
-        config,
-        progress: Default::default(),
-    };
-    let shutdown = CancellationToken::new();
-    let as_control: Arc<dyn SourceControl> = control.clone();
-    let task = tokio::spawn(runtime.run(rx, as_control, shutdown.clone()));
-    (Pipeline { shutdown, task }, control)
-}
-
-/// Publishes events to one partition, with the production record contract.
-async fn publish_to(topic: &str, partition: i32, events: &[CaseEvent]) {
-    let p = producer();
-    for ev in events {
-        let (key, value, headers) = record_parts(ev);
-        let record = FutureRecord::to(topic)
-            .partition(partition)
-            .key(&key)
-            .payload(&value)
-            .headers(headers);
-        p.send(record, Duration::from_secs(30))
-            .await
-            .map_err(|(e, _)| e)
-            .expect("publish");
-    }
+    (pipeline, counting.expect("the control was wrapped"))
 }
 
 fn slow(_: &CaseEvent) -> Duration {
@@ -213,7 +178,7 @@ fn produce_backlog(topic: &str, n: usize) {
         .create()
         .expect("producer");
     let headers = rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
-        key: "event-type",
+        key: EVENT_TYPE,
         value: Some("project.settings_changed"),
     });
     let payload = [7u8; 64];

@@ -1,9 +1,7 @@
 //! Events of the runtime's load: handler calls, batches, in-flight events,
 //! paused partitions.
 
-use std::time::Duration;
-
-use crate::telemetry::metrics::{metrics, FlavorLabels, ModeLabels};
+use crate::telemetry::metrics::{metrics, FlavorLabels};
 
 /// How a handler was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,28 +19,6 @@ impl Mode {
             Mode::Single => "single",
             Mode::Batch => "batch",
         }
-    }
-}
-
-/// One handler call finished.
-pub struct HandlerLatency {
-    /// The flavor.
-    pub flavor: &'static str,
-    /// Single event or batch.
-    pub mode: Mode,
-    /// How long the call took (ledger check and write included).
-    pub elapsed: Duration,
-}
-
-impl HandlerLatency {
-    /// Observes the duration.
-    pub fn emit(self) {
-        let labels = ModeLabels {
-            flavor: self.flavor,
-            mode: self.mode.as_str(),
-        };
-        let histogram = metrics().handler_seconds.get_or_create(&labels);
-        histogram.observe(self.elapsed.as_secs_f64());
     }
 }
 

@@ -133,10 +133,7 @@ async fn publish_traced(topic: &str, events: &[(CaseEvent, Option<String>)]) {
             .key(&key)
             .payload(&value)
             .headers(headers);
-        p.send(record, Duration::from_secs(30))
-            .await
-            .map_err(|(e, _)| e)
-            .expect("publish");
+        send(&p, record).await;
     }
 }
 

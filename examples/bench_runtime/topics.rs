@@ -1,0 +1,85 @@
+//! Topics for the scenarios: recreated empty, filled with keyed events.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
+use case_event_handler::app;
+use case_event_handler::event::synth::{Synth, SynthSpec};
+use case_event_handler::settings::Settings;
+
+/// Deletes `name` if it exists and creates it with `partitions`, then waits
+/// until every partition has a leader.
+pub async fn recreate(brokers: &str, name: &str, partitions: i32) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()?;
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let _ = admin.delete_topics(&[name], &opts).await?;
+    let probe: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        let result = admin.create_topics([&topic], &opts).await?;
+        match result.into_iter().next() {
+            Some(Ok(_)) => break,
+            // Deletion is asynchronous: the name may still be taken for a moment.
+            Some(Err((_, code))) if Instant::now() < deadline => {
+                eprintln!("create {name}: {code}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => anyhow::bail!("create {name}: {other:?}"),
+        }
+    }
+    loop {
+        let md = probe.fetch_metadata(Some(name), Duration::from_secs(5))?;
+        let ready = md.topics().iter().any(|t| {
+            t.error().is_none()
+                && t.partitions().len() == partitions as usize
+                && t.partitions().iter().all(|p| p.leader() >= 0)
+        });
+        if ready {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "topic {name} did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("topic {name}: {partitions} partitions");
+    Ok(())
+}
+
+/// Publishes `events` synthetic events over `keys` keys, versions in order.
+pub async fn produce_keyed(
+    settings: &Settings,
+    topic: &str,
+    events: usize,
+    keys: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let spec = SynthSpec {
+        cases: events.div_ceil(20),
+        events_per_case: 20,
+        ..SynthSpec::default()
+    };
+    let keys = keys.max(1);
+    let stream = Synth::new(seed, spec)
+        .take(events)
+        .enumerate()
+        .map(move |(i, mut ev)| {
+            ev.case_id = format!("key-{:05}", i % keys);
+            ev.aggregate_version = i as u64 + 1;
+            Ok(ev)
+        });
+    let producer = app::kafka::producer(&settings.kafka)?;
+    let sent = case_event_handler::cli::produce::publish(&producer, topic, stream, 0).await?;
+    anyhow::ensure!(sent == events as u64, "published {sent} of {events}");
+    Ok(())
+}
