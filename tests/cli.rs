@@ -172,3 +172,31 @@ fn the_production_example_is_valid_and_flavor_sections_are_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn each_command_requires_only_the_connections_it_uses() {
+    // Production sets neither kafka.brokers nor store.url in its file.
+    let produce = ceh(&["produce", "--env", "production", "--synthetic"]);
+    assert!(!produce.status.success());
+    let err = stderr(&produce);
+    assert!(err.contains("kafka.brokers: is required"), "{err}");
+    assert!(
+        !err.contains("store.url"),
+        "produce never opens the store: {err}"
+    );
+
+    let show = ceh(&["timeline", "show", "SEC-1", "--env", "production"]);
+    assert!(!show.status.success());
+    let err = stderr(&show);
+    assert!(err.contains("store.url: is required"), "{err}");
+    assert!(
+        !err.contains("kafka.brokers"),
+        "show never reads Kafka: {err}"
+    );
+
+    let check = ceh(&["config", "check", "--env", "production"]);
+    assert!(!check.status.success());
+    let err = stderr(&check);
+    assert!(err.contains("store.url: is required"), "{err}");
+    assert!(err.contains("kafka.brokers: is required"), "{err}");
+}

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use case_event_handler::settings::{
-    load, ConfigError, LoadOptions, LogFormat, OnExhausted, OrderingMode, RuntimeSettings, Settings,
+    load, ConfigError, LoadOptions, LogFormat, Need, OnExhausted, OrderingMode, RuntimeSettings,
+    Settings,
 };
 use serde::Deserialize;
 
@@ -87,7 +88,12 @@ fn base_and_local_load_clean() {
 
 #[test]
 fn production_requires_brokers_and_store_url_from_env() {
-    let found = problems(&options("production"));
+    // Loading checks formats; what a command connects to is required by it.
+    let bare = load_ok(&options("production"));
+    let Err(ConfigError::Invalid(found)) = bare.require(&[Need::Kafka, Need::Store]) else {
+        panic!("production without brokers and store.url must be refused");
+    };
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_reported(&found, "kafka.brokers: is required");
     assert_reported(&found, "store.url: is required");

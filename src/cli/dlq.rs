@@ -12,7 +12,7 @@ use crate::app;
 use crate::flavors;
 use crate::runtime::dlq::headers;
 use crate::runtime::record::{Record, Tp};
-use crate::settings::Settings;
+use crate::settings::{Need, Settings};
 use crate::source::channels;
 use crate::source::range::{self, Lookup, Range};
 
@@ -32,6 +32,17 @@ pub enum DlqCommand {
         #[command(flatten)]
         target: DlqTarget,
     },
+}
+
+impl DlqCommand {
+    /// What the command connects to: inspecting reads Kafka only; a
+    /// redrive runs the flavor, so it needs its store too.
+    pub fn needs(&self) -> &'static [Need] {
+        match self {
+            DlqCommand::Inspect { .. } => &[Need::Kafka],
+            DlqCommand::Redrive { .. } => &[Need::Kafka, Need::Store],
+        }
+    }
 }
 
 /// Which dead-letter topic.

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, SourceSpec};
 use crate::flavors;
-use crate::settings::{self, LoadOptions, Settings};
+use crate::settings::{self, LoadOptions, Need, Settings};
 
 /// Consumes case domain events and runs one handler flavor.
 #[derive(Debug, Parser)]
@@ -54,9 +54,12 @@ impl ConfigArgs {
         }
     }
 
-    /// Loads and validates the layered configuration.
-    pub fn load(&self) -> Result<Settings, settings::ConfigError> {
-        settings::load(&self.options())
+    /// Loads and validates the layered configuration, requiring the
+    /// connection settings of what the command uses (`needs`).
+    pub fn load(&self, needs: &[Need]) -> Result<Settings, settings::ConfigError> {
+        let settings = settings::load(&self.options())?;
+        settings.require(needs)?;
+        Ok(settings)
     }
 }
 
@@ -139,18 +142,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Config(ConfigCommand::Check) => config_check(&cli.config).await,
         Command::Run { flavor, source } => run(&cli.config, &flavor, &source).await,
-        Command::Produce(args) => produce::run(&tool_settings(&cli.config)?, args).await,
-        Command::Replay(args) => replay::run(&tool_settings(&cli.config)?, args).await,
-        Command::Dlq(cmd) => dlq::run(&tool_settings(&cli.config)?, cmd).await,
+        Command::Produce(args) => {
+            produce::run(&tool_settings(&cli.config, &[Need::Kafka])?, args).await
+        }
+        Command::Replay(args) => {
+            let settings = tool_settings(&cli.config, &[Need::Kafka, Need::Store])?;
+            replay::run(&settings, args).await
+        }
+        Command::Dlq(cmd) => {
+            let settings = tool_settings(&cli.config, cmd.needs())?;
+            dlq::run(&settings, cmd).await
+        }
         Command::Timeline(TimelineCommand::Show { case, json }) => {
-            timeline_show(&tool_settings(&cli.config)?, &case, json).await
+            timeline_show(&tool_settings(&cli.config, &[Need::Store])?, &case, json).await
         }
     }
 }
 
 /// Settings plus logs, for the one-shot tools.
-fn tool_settings(config: &ConfigArgs) -> anyhow::Result<Settings> {
-    let settings = config.load()?;
+fn tool_settings(config: &ConfigArgs, needs: &[Need]) -> anyhow::Result<Settings> {
+    let settings = config.load(needs)?;
     crate::telemetry::init_logs(&settings.telemetry);
     Ok(settings)
 }
@@ -175,7 +186,11 @@ async fn timeline_show(settings: &Settings, case: &str, json: bool) -> anyhow::R
 async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<ExitCode> {
     let spec = flavors::find(flavor)?;
     let source = SourceSpec::parse(source).map_err(anyhow::Error::msg)?;
-    let settings = config.load()?;
+    let needs: &[Need] = match source {
+        SourceSpec::Kafka => &[Need::Kafka, Need::Store],
+        SourceSpec::File(_) => &[Need::Store],
+    };
+    let settings = config.load(needs)?;
     crate::telemetry::init_logs(&settings.telemetry);
     let shutdown = crate::shutdown::on_signals();
     let summary = app::run(&settings, spec, source, Some(config.options()), shutdown).await;
@@ -187,7 +202,8 @@ async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<
 }
 
 async fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    match config.load() {
+    // What `run --source kafka` needs: the deployment this checks.
+    match config.load(&[Need::Kafka, Need::Store]) {
         Ok(settings) => {
             let problems = app::check_flavor_sections(&settings).await;
             if !problems.is_empty() {

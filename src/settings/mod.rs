@@ -44,6 +44,7 @@ pub use schema::{
     Settings, StoreSettings, TelemetrySettings,
 };
 pub use secret::{redact_url, Secret, SecretString, MASK};
+pub use validate::Need;
 
 use collect::deserialize_collecting;
 use secret::mask_value;

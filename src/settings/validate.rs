@@ -109,14 +109,43 @@ fn prefixed(prefix: &str, problems: impl IntoIterator<Item = Problem>) -> Vec<Pr
         .collect()
 }
 
+/// A part of the deployment a command connects to; its connection setting
+/// is required only by the commands that use it (`produce` needs no store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// `kafka.brokers`.
+    Kafka,
+    /// `store.url`.
+    Store,
+}
+
+impl Settings {
+    /// Checks that the connection settings `needs` names are set (their
+    /// format is checked by [`Settings::validate`] whenever they are).
+    pub fn require(&self, needs: &[Need]) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if needs.contains(&Need::Kafka) && self.kafka.brokers.trim().is_empty() {
+            problems.push(Problem::new(
+                "kafka.brokers",
+                "is required: bootstrap servers as host:port[,host:port...] (e.g. via CEH__KAFKA__BROKERS)",
+            ));
+        }
+        if needs.contains(&Need::Store) && self.store.url.expose().is_empty() {
+            problems.push(Problem::new(
+                "store.url",
+                "is required (e.g. via CEH__STORE__URL)",
+            ));
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(ConfigError::Invalid(problems)),
+        }
+    }
+}
+
 fn kafka(k: &KafkaSettings, p: &mut Problems) {
     let brokers: Vec<&str> = k.brokers.split(',').map(str::trim).collect();
-    if k.brokers.trim().is_empty() {
-        p.0.push(Problem::new(
-            "kafka.brokers",
-            "is required: bootstrap servers as host:port[,host:port...] (e.g. via CEH__KAFKA__BROKERS)",
-        ));
-    } else {
+    if !k.brokers.trim().is_empty() {
         p.check(
             brokers
                 .iter()
@@ -211,12 +240,7 @@ fn kafka(k: &KafkaSettings, p: &mut Problems) {
 
 fn store(s: &StoreSettings, p: &mut Problems) {
     let url = s.url.expose();
-    if url.is_empty() {
-        p.0.push(Problem::new(
-            "store.url",
-            "is required (e.g. via CEH__STORE__URL)",
-        ));
-    } else {
+    if !url.is_empty() {
         let scheme = url.split(':').next().unwrap_or_default();
         if !matches!(scheme, "sqlite" | "postgres" | "postgresql") || !url.contains(':') {
             // Echo the scheme only if it cannot be part of a secret.
@@ -359,8 +383,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_are_valid_except_brokers() {
-        let problems = Settings::default().problems();
+    fn defaults_are_valid_and_only_lack_brokers_when_kafka_is_needed() {
+        let settings = Settings::default();
+        assert_eq!(settings.problems(), vec![]);
+        assert!(settings.require(&[Need::Store]).is_ok());
+        let Err(ConfigError::Invalid(problems)) = settings.require(&[Need::Kafka, Need::Store])
+        else {
+            panic!("brokers are required when Kafka is needed");
+        };
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].path, "kafka.brokers");
     }
