@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// Root of the `.proto` tree (import paths are relative to it).
 const PROTO_ROOT: &str = "proto";
-/// Protobuf package of the event catalogue.
-const PACKAGE: &str = ".casemgmt.events.v1";
+/// Protobuf packages: the event catalogue and the command catalogue.
+const PACKAGES: [&str; 2] = [".casemgmt.events.v1", ".casemgmt.commands.v1"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
@@ -33,14 +33,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .btree_map(["."])
         // Keeps the `Payload` enum small: CaseCreated would otherwise inline
         // a whole CaseSnapshot into every variant.
-        .boxed(format!("{PACKAGE}.CaseCreated.snapshot"))
+        .boxed(".casemgmt.events.v1.CaseCreated.snapshot")
         .compile_protos(&protos, &[PathBuf::from(PROTO_ROOT), wkt_include])?;
 
     let descriptors = fs::read(&descriptor_path)?;
     pbjson_build::Builder::new()
         .register_descriptors(&descriptors)?
         .btree_map(["."])
-        .build(&[PACKAGE])?;
+        .build(&PACKAGES)?;
     Ok(())
 }
 

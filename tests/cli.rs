@@ -200,3 +200,67 @@ fn each_command_requires_only_the_connections_it_uses() {
     assert!(err.contains("store.url: is required"), "{err}");
     assert!(err.contains("kafka.brokers: is required"), "{err}");
 }
+
+#[test]
+fn every_flavor_has_a_config_example_and_every_example_checks_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flavors");
+    for spec in case_event_handler::flavors::FLAVORS {
+        let file = dir.join(format!("{}.yaml", spec.name));
+        assert!(
+            file.exists(),
+            "{} has no example {}",
+            spec.name,
+            file.display()
+        );
+    }
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().path();
+        let out = ceh(&[
+            "--env",
+            "local",
+            "--config",
+            file.to_str().unwrap(),
+            "config",
+            "check",
+        ]);
+        assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+        checked += 1;
+    }
+    assert_eq!(checked, case_event_handler::flavors::FLAVORS.len());
+    for env in ["local", "ci"] {
+        let out = ceh(&["--env", env, "config", "check"]);
+        assert!(out.status.success(), "{env}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn config_check_reports_every_problem_of_every_flavor_section_at_once() {
+    let out = ceh(&[
+        "--config",
+        "examples/flavors/jira.yaml",
+        "--set",
+        "flavors.jira.timeout_ms=0",
+        "--set",
+        "flavors.jira.bogus=1",
+        "--set",
+        "flavors.evp-indexer.max_entries=5000",
+        "--set",
+        "flavors.timeline.extra=1",
+        "--set",
+        "rate_limits.jria.per_second=1",
+        "config",
+        "check",
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    for path in [
+        "flavors.jira.bogus",
+        "flavors.evp-indexer.max_entries",
+        "flavors.evp-indexer.api_key",
+        "flavors.timeline.extra",
+        "rate_limits.jria",
+    ] {
+        assert!(err.contains(path), "{path} missing from: {err}");
+    }
+}

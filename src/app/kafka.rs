@@ -2,13 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use prost::Message;
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureProducer;
 use rdkafka::ClientConfig;
 
-use crate::event::CaseEvent;
-use crate::runtime::record::{CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use crate::settings::{KafkaSettings, Settings};
 
 /// Properties every client gets: brokers, security, passthrough.
@@ -66,37 +62,4 @@ pub fn producer(kafka: &KafkaSettings) -> Result<FutureProducer, rdkafka::error:
         config.set(k, v);
     }
     config.create()
-}
-
-/// Key, value and headers of an event's Kafka record (the record contract in
-/// ARCHITECTURE.md). The trace context is the event's own, else the current
-/// span's, so events the service produces continue the trace they came from.
-pub fn record_parts(ev: &CaseEvent) -> (String, Vec<u8>, OwnedHeaders) {
-    let key = if ev.case_id.is_empty() {
-        ev.project_id.clone()
-    } else {
-        ev.case_id.clone()
-    };
-    let headers = OwnedHeaders::new()
-        .insert(Header {
-            key: EVENT_TYPE,
-            value: Some(ev.event_type.as_str()),
-        })
-        .insert(Header {
-            key: CONTENT_TYPE,
-            value: Some(PROTOBUF),
-        });
-    let own = ev
-        .trace
-        .as_ref()
-        .map(|t| t.traceparent.clone())
-        .filter(|t| !t.is_empty());
-    let headers = match own.or_else(crate::telemetry::trace::current_traceparent) {
-        Some(tp) => headers.insert(Header {
-            key: "traceparent",
-            value: Some(tp.as_str()),
-        }),
-        None => headers,
-    };
-    (key, ev.encode_to_vec(), headers)
 }

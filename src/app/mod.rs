@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::flavors::kit::EventPublisher;
 use crate::flavors::{self, BuildCtx, FlavorSpec};
 use crate::runtime::dlq::{DeadLetterSink, KafkaDlq};
 use crate::runtime::live::Live;
@@ -15,7 +16,7 @@ use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
 };
 use crate::runtime::{RunSummary, Runtime};
-use crate::settings::{self, RuntimeSettings, Settings};
+use crate::settings::{self, Problem, RuntimeSettings, Settings};
 use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
 use crate::source::SourceControl;
@@ -130,25 +131,22 @@ pub async fn build_runtime(
     store: Store,
     use_kafka: bool,
 ) -> Result<Prepared, SetupError> {
-    let null = serde_yaml::Value::Null;
-    let section = section_without_runtime(settings.flavor_section(spec.name).unwrap_or(&null));
     let producer = if settings.kafka.brokers.is_empty() || !use_kafka {
         None
     } else {
         Some(kafka::producer(&settings.kafka)?)
     };
-    let built = (spec.build)(BuildCtx {
-        section: &section,
-        settings,
-        store: Some(store.clone()),
-        producer: producer.clone(),
-    })
-    .await?;
+    let publisher = producer
+        .clone()
+        .map(|p| EventPublisher::new(p, &settings.kafka, spec.name));
+    let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher);
+    let built = (spec.build)(ctx).await?;
+    built.check(spec)?;
     let mut config = runtime_config(&settings.runtime_for(spec.name));
     let clock = Arc::new(crate::resilience::maintenance::SystemClock);
     let live = Arc::new(Live::new(
         spec.name,
-        spec.dependencies.to_vec(),
+        spec.dependency_names(),
         clock,
         config.retry.clone(),
     ));
@@ -170,41 +168,33 @@ pub async fn build_runtime(
     })
 }
 
-/// Builds every configured flavor from its section (without a store or a
-/// producer) to report what its own parser rejects, and names sections of
-/// flavors that do not exist. Empty when all is well.
-pub async fn check_flavor_sections(settings: &Settings) -> Vec<String> {
+/// Every problem of the flavor sections, by key path: each configured
+/// flavor's section parsed and checked as its config type, sections of
+/// flavors that do not exist, and `breakers.<name>` / `rate_limits.<name>`
+/// naming no declared dependency. Empty when all is well.
+pub fn check_flavor_sections(settings: &Settings) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for (name, section) in &settings.flavors {
-        let Ok(spec) = flavors::find(name) else {
-            problems.push(format!(
-                "flavors.{name}: {}",
-                flavors::UnknownFlavor { name: name.clone() }
-            ));
-            continue;
-        };
-        let section = section_without_runtime(section);
-        let ctx = BuildCtx {
-            section: &section,
-            settings,
-            store: None,
-            producer: None,
-        };
-        match (spec.build)(ctx).await {
-            Ok(_)
-            | Err(flavors::BuildError::NeedsStore(_) | flavors::BuildError::NeedsProducer(_)) => {}
-            Err(err) => problems.push(err.to_string()),
+    for name in settings.flavors.keys() {
+        match flavors::find(name) {
+            Ok(spec) => problems.extend(spec.config.check(settings, spec.name)),
+            Err(unknown) => {
+                problems.push(Problem::new(format!("flavors.{name}"), unknown.to_string()))
+            }
+        }
+    }
+    let declared = flavors::dependency_names();
+    let named = (settings.breakers.keys().map(|n| ("breakers", n)))
+        .chain(settings.rate_limits.keys().map(|n| ("rate_limits", n)));
+    for (section, name) in named {
+        if !declared.contains(&name.as_str()) {
+            let message = format!(
+                "no flavor has a dependency '{name}'; declared: {}",
+                declared.join(", ")
+            );
+            problems.push(Problem::new(format!("{section}.{name}"), message));
         }
     }
     problems
-}
-
-fn section_without_runtime(section: &serde_yaml::Value) -> serde_yaml::Value {
-    let mut section = section.clone();
-    if let Some(map) = section.as_mapping_mut() {
-        map.remove("runtime");
-    }
-    section
 }
 
 /// Runs one flavor over a source until it ends, `shutdown` fires, or a fatal

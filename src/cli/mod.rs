@@ -205,7 +205,7 @@ async fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
     // What `run --source kafka` needs: the deployment this checks.
     match config.load(&[Need::Kafka, Need::Store]) {
         Ok(settings) => {
-            let problems = app::check_flavor_sections(&settings).await;
+            let problems = app::check_flavor_sections(&settings);
             if !problems.is_empty() {
                 eprintln!("invalid configuration ({} problems):", problems.len());
                 for p in problems {

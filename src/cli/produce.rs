@@ -114,7 +114,7 @@ pub async fn publish(
     for ev in events {
         let ev = ev?;
         pace(started, queued, rate).await;
-        let (key, value, headers) = kafka::record_parts(&ev);
+        let (key, value, headers) = crate::event::record_parts(&ev);
         let record = FutureRecord::to(topic)
             .key(&key)
             .payload(&value)

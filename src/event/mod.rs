@@ -7,11 +7,15 @@
 //!   failing with a [`DecodeError`] that names the problem.
 //! - [`to_json_line`] / [`from_json_line`]: the NDJSON form.
 //! - [`synth`]: deterministic synthetic event streams for `produce` and tests.
+//! - [`command`]: the command catalogue (`casemgmt.commands.v1`).
+//! - [`record_parts`] / [`command_parts`]: the Kafka record contract.
 
+pub mod command;
 mod decode;
 mod event_type;
 mod json;
 pub mod pb;
+mod record;
 pub mod synth;
 
 pub use decode::{decode, validate, DecodeError};
@@ -19,6 +23,7 @@ pub use event_type::{EventType, Scope, UnknownEventType};
 pub use json::{from_json_line, to_json_line};
 pub use pb::case_event::Payload;
 pub use pb::{CaseEvent, CaseSnapshot};
+pub use record::{command_parts, record_parts, RecordParts};
 
 /// Envelope `schema_version` written by this build.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -4,6 +4,8 @@
 //! reference in one place. Integrations refine it only where their vendor
 //! differs (Jira's 404 marks a link stale, the logs intake splits on 413).
 
+mod spec;
+
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -11,6 +13,8 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::handler::{ErrorClass, HandlerError};
 use crate::telemetry;
+
+pub use spec::DependencySpec;
 
 /// How a dependency's client behaves.
 #[derive(Debug, Clone)]
@@ -134,8 +138,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 impl Dependency {
-    /// A client for `name` with these limits.
-    pub fn new(name: &'static str, config: &HttpConfig) -> Result<Self, reqwest::Error> {
+    /// A client for the declared dependency with these limits.
+    pub fn new(spec: &'static DependencySpec, config: &HttpConfig) -> Result<Self, reqwest::Error> {
+        let name = spec.name;
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)

@@ -90,6 +90,8 @@ pub struct KafkaSettings {
     pub topics: Vec<String>,
     /// Topic for events the service itself produces.
     pub produce_topic: String,
+    /// Topic for commands to the case service (`casemgmt.commands.v1`).
+    pub commands_topic: String,
     /// Consumer session timeout (`session.timeout.ms`).
     pub session_timeout_ms: u32,
     /// Maximum time between polls before the consumer is evicted
@@ -113,6 +115,7 @@ impl Default for KafkaSettings {
             group_id: "ceh.{flavor}".to_owned(),
             topics: vec!["case-events".to_owned()],
             produce_topic: "case-events".to_owned(),
+            commands_topic: "case-commands".to_owned(),
             session_timeout_ms: 10_000,
             max_poll_interval_ms: 300_000,
             commit_interval_ms: 1_000,
@@ -129,6 +132,7 @@ impl fmt::Debug for KafkaSettings {
             .field("group_id", &self.group_id)
             .field("topics", &self.topics)
             .field("produce_topic", &self.produce_topic)
+            .field("commands_topic", &self.commands_topic)
             .field("session_timeout_ms", &self.session_timeout_ms)
             .field("max_poll_interval_ms", &self.max_poll_interval_ms)
             .field("commit_interval_ms", &self.commit_interval_ms)

@@ -170,6 +170,7 @@ fn kafka(k: &KafkaSettings, p: &mut Problems) {
         );
     }
     p.result("kafka.produce_topic", topic_name(&k.produce_topic));
+    p.result("kafka.commands_topic", topic_name(&k.commands_topic));
     p.result(
         "kafka.session_timeout_ms",
         in_range(k.session_timeout_ms, 1, 3_600_000),

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use case_event_handler::flavors::evp_indexer::{gzip, EvpConfig, EvpIndexer};
+use case_event_handler::flavors::evp_indexer::{gzip, EvpConfig, EvpIndexer, LOGS_INTAKE};
 use case_event_handler::handler::{BatchHandler, Ctx, HandleResp, Processor};
+use case_event_handler::http::Dependency;
 use case_event_handler::runtime::dlq::headers;
 use serde_json::{json, Value};
 
@@ -22,6 +23,14 @@ fn config(intake: &LogsIntake, key: &str) -> EvpConfig {
         api_key: key.into(),
         ..EvpConfig::default()
     }
+}
+
+/// The indexer over a client of the logs intake, as the flavor's build makes it.
+fn indexer(config: &EvpConfig, handler_timeout: Duration) -> EvpIndexer {
+    assert_eq!(config.check(handler_timeout), vec![], "a valid config");
+    let http = LOGS_INTAKE.http(Some(config.timeout()));
+    let dep = Dependency::new(&LOGS_INTAKE, &http).expect("client");
+    EvpIndexer::new(config, dep, handler_timeout)
 }
 
 /// Collects contract violations of every request body the fake sees.
@@ -194,7 +203,7 @@ async fn evp_fake_intake_enforces_the_intake_contract() {
 #[tokio::test]
 async fn evp_a_wrong_api_key_discards_the_batch_after_one_request() {
     let intake = LogsIntake::start(KEY).await;
-    let handler = EvpIndexer::new(&config(&intake, "wrong"), Duration::from_secs(30)).unwrap();
+    let handler = indexer(&config(&intake, "wrong"), Duration::from_secs(30));
     let events = synth(31, 30, 50);
     let refs: Vec<_> = events.iter().collect();
     let out = handler
@@ -237,7 +246,7 @@ async fn evp_indexer_ships_20000_events_exactly_once_through_faults_and_a_poison
     rt.batch.max_wait = Duration::from_millis(500);
     rt.retry.max_attempts = 6;
     rt.retry.max = Duration::from_secs(2);
-    let handler = EvpIndexer::new(&config(&intake, KEY), rt.handler_timeout).unwrap();
+    let handler = indexer(&config(&intake, KEY), rt.handler_timeout);
     let p = spawn_pipeline(
         "evp-indexer",
         Processor::Batch(Arc::new(handler)),

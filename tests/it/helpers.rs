@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use case_event_handler::app::kafka::record_parts;
+use case_event_handler::event::record_parts;
 use case_event_handler::event::synth::{Synth, SynthSpec};
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::{Ctx, HandleResp, Handler};

@@ -9,6 +9,7 @@ mod jira;
 mod ops;
 mod pipeline;
 mod process;
+mod publish;
 mod rows;
 mod runtime;
 mod source;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use case_event_handler::app::live as reloader;
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::{Ctx, HandleResp, Handler, HandlerError, Processor};
-use case_event_handler::http::{Dependency, HttpConfig};
+use case_event_handler::http::{Dependency, DependencySpec};
 use case_event_handler::resilience::breaker::{self, BreakerConfig, State};
 use case_event_handler::resilience::flags::Flags;
 use case_event_handler::resilience::maintenance::{ManualClock, Window, WindowConfig};
@@ -175,7 +175,10 @@ async fn a_dependency_returning_503_opens_its_breaker_and_everything_is_handled_
         config.retry.clone(),
     )));
     let handler = CallsDependency {
-        dep: Dependency::new(name, &HttpConfig::default()).unwrap(),
+        dep: {
+            let spec = Box::leak(Box::new(DependencySpec::new(name, "a flaky test server")));
+            Dependency::new(spec, &spec.http(None)).unwrap()
+        },
         url,
     };
     let p = spawn_pipeline(

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::settings::SecretString;
+use crate::flavors::kit::FlavorConfig;
+use crate::settings::{Problem, SecretString, Settings};
 
 /// Most entries the intake takes in one request.
 pub const MAX_ENTRIES: usize = 1_000;
@@ -45,16 +46,6 @@ impl Default for EvpConfig {
     }
 }
 
-/// A setting that cannot work; the message names the key.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{key}: {message}")]
-pub struct Invalid {
-    /// The key under `flavors.evp-indexer`.
-    pub key: &'static str,
-    /// What is wrong.
-    pub message: String,
-}
-
 impl EvpConfig {
     /// [`Self::timeout_ms`] as a duration.
     pub fn timeout(&self) -> Duration {
@@ -62,33 +53,37 @@ impl EvpConfig {
     }
 
     /// Checks what serde cannot: a key, an http(s) URL, limits within the
-    /// intake's, and a request timeout that leaves room in the handler timeout.
-    pub fn check(&self, handler_timeout: Duration) -> Result<(), Invalid> {
-        let bad = |key, message: &str| {
-            Err(Invalid {
-                key,
-                message: message.into(),
-            })
+    /// intake's, and a request timeout that leaves room in the handler
+    /// timeout. Every problem, each under its key.
+    pub fn check(&self, handler_timeout: Duration) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut bad = |ok: bool, key: &str, message: &str| {
+            if !ok {
+                out.push(Problem::new(key, message));
+            }
         };
-        if self.api_key.expose().trim().is_empty() {
-            return bad("api_key", "is required (the DD-API-KEY of the intake)");
-        }
-        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
-            return bad("url", "must be an http(s) URL");
-        }
-        if !(1..=MAX_ENTRIES).contains(&self.max_entries) {
-            return bad("max_entries", "must be within 1..=1000");
-        }
-        if !(1024..=MAX_BODY_BYTES).contains(&self.max_body_bytes) {
-            return bad("max_body_bytes", "must be within 1024..=5000000");
-        }
-        if self.timeout_ms == 0 || self.timeout() >= handler_timeout {
-            return bad(
-                "timeout_ms",
-                "must be above 0 and below the runtime's handler_timeout_ms",
-            );
-        }
-        Ok(())
+        let key_set = !self.api_key.expose().trim().is_empty();
+        bad(
+            key_set,
+            "api_key",
+            "is required (the DD-API-KEY of the intake)",
+        );
+        let http = self.url.starts_with("https://") || self.url.starts_with("http://");
+        bad(http, "url", "must be an http(s) URL");
+        let entries = (1..=MAX_ENTRIES).contains(&self.max_entries);
+        bad(entries, "max_entries", "must be within 1..=1000");
+        let bytes = (1024..=MAX_BODY_BYTES).contains(&self.max_body_bytes);
+        bad(bytes, "max_body_bytes", "must be within 1024..=5000000");
+        let timeout = self.timeout_ms > 0 && self.timeout() < handler_timeout;
+        let why = "must be above 0 and below the runtime's handler_timeout_ms";
+        bad(timeout, "timeout_ms", why);
+        out
+    }
+}
+
+impl FlavorConfig for EvpConfig {
+    fn problems(&self, settings: &Settings, flavor: &'static str) -> Vec<Problem> {
+        self.check(settings.runtime_for(flavor).handler_timeout())
     }
 }
 
@@ -106,8 +101,15 @@ mod tests {
     #[test]
     fn defaults_need_only_a_key() {
         let t = Duration::from_secs(30);
-        assert_eq!(EvpConfig::default().check(t).unwrap_err().key, "api_key");
-        assert_eq!(ok().check(t), Ok(()));
+        let problems = EvpConfig::default().check(t);
+        assert_eq!(
+            problems,
+            vec![Problem::new(
+                "api_key",
+                "is required (the DD-API-KEY of the intake)"
+            )]
+        );
+        assert_eq!(ok().check(t), vec![]);
     }
 
     #[test]
@@ -117,25 +119,48 @@ mod tests {
             max_entries: 1001,
             ..ok()
         };
-        assert_eq!(over.check(t).unwrap_err().key, "max_entries");
+        assert_eq!(paths(over.check(t)), ["max_entries"]);
         let big = EvpConfig {
             max_body_bytes: MAX_BODY_BYTES + 1,
             ..ok()
         };
-        assert_eq!(big.check(t).unwrap_err().key, "max_body_bytes");
+        assert_eq!(paths(big.check(t)), ["max_body_bytes"]);
         let slow = EvpConfig {
             timeout_ms: 30_000,
             ..ok()
         };
-        assert_eq!(slow.check(t).unwrap_err().key, "timeout_ms");
+        assert_eq!(paths(slow.check(t)), ["timeout_ms"]);
+    }
+
+    fn paths(problems: Vec<Problem>) -> Vec<String> {
+        problems.into_iter().map(|p| p.path).collect()
     }
 
     #[test]
-    fn unknown_keys_are_errors() {
-        let yaml: serde_yaml::Value = serde_yaml::from_str("api_key: k\nbogus: 1\n").unwrap();
-        let err = crate::flavors::parse_section::<EvpConfig>("evp-indexer", &yaml)
-            .expect_err("bogus is not a key")
-            .to_string();
-        assert!(err.contains("bogus"), "{err}");
+    fn every_problem_is_reported_at_once_with_its_full_path() {
+        let mut settings = Settings::default();
+        let section = "url: ftp://x\nmax_entries: 0\nbogus: 1\nservice: [1]\n";
+        let section: serde_yaml::Value = serde_yaml::from_str(section).unwrap();
+        settings.flavors.insert("evp-indexer".into(), section);
+        let err = crate::flavors::kit::load_config::<EvpConfig>(&settings, "evp-indexer")
+            .expect_err("four problems");
+        let found = paths(err);
+        for path in ["flavors.evp-indexer.bogus", "flavors.evp-indexer.service"] {
+            assert!(found.iter().any(|p| p == path), "{path}: {found:?}");
+        }
+        // Unknown keys and types first; the semantic checks need a parsed value.
+        let mut settings = Settings::default();
+        let section = serde_yaml::from_str("url: ftp://x\nmax_entries: 0\n").unwrap();
+        settings.flavors.insert("evp-indexer".into(), section);
+        let err = crate::flavors::kit::load_config::<EvpConfig>(&settings, "evp-indexer")
+            .expect_err("three problems");
+        assert_eq!(
+            paths(err),
+            [
+                "flavors.evp-indexer.api_key",
+                "flavors.evp-indexer.url",
+                "flavors.evp-indexer.max_entries"
+            ]
+        );
     }
 }

@@ -12,11 +12,18 @@ use reqwest::StatusCode;
 use super::client::{Intake, Reply};
 use super::config::EvpConfig;
 use crate::handler::HandlerError;
-use crate::http::{Dependency, HttpConfig, HttpError};
+use crate::http::{Dependency, DependencySpec, HttpError};
 use crate::settings::SecretString;
 
+/// The Datadog logs intake.
+pub static LOGS_INTAKE: DependencySpec = DependencySpec::new(
+    "logs-intake",
+    "Datadog logs intake (POST /api/v2/logs, gzip, DD-API-KEY)",
+);
+
 /// The dependency name in logs and metrics.
-pub const DEPENDENCY: &str = "logs-intake";
+#[cfg(test)]
+const DEPENDENCY: &str = LOGS_INTAKE.name;
 
 /// A logs intake reached over HTTP.
 #[derive(Debug, Clone)]
@@ -27,17 +34,13 @@ pub struct HttpIntake {
 }
 
 impl HttpIntake {
-    /// A client for the configured intake.
-    pub fn new(config: &EvpConfig) -> Result<Self, reqwest::Error> {
-        let http = HttpConfig {
-            timeout: config.timeout(),
-            ..HttpConfig::default()
-        };
-        Ok(Self {
-            dep: Dependency::new(DEPENDENCY, &http)?,
+    /// The configured intake over `dep` (a client of [`LOGS_INTAKE`]).
+    pub fn new(config: &EvpConfig, dep: Dependency) -> Self {
+        Self {
+            dep,
             url: config.url.clone(),
             api_key: config.api_key.clone(),
-        })
+        }
     }
 }
 

@@ -29,14 +29,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::FutureExt;
 
-use super::{BuildCtx, BuildError, Built, FlavorSpec, Style};
+use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, Style};
 use crate::event::{CaseEvent, EventType};
 use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError, Processor};
+use crate::http::Dependency;
 
 pub use client::{body, pack, ship, Intake, Limits, Reply};
 pub use config::{EvpConfig, MAX_BODY_BYTES, MAX_ENTRIES};
 pub use doc::{document, DocContext, DocError};
-pub use intake::{gzip, HttpIntake};
+pub use intake::{gzip, HttpIntake, LOGS_INTAKE};
 
 /// The flavor name.
 pub const NAME: &str = "evp-indexer";
@@ -47,14 +48,16 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     summary: "case events as documents in the Datadog logs intake, in gzip batches",
     style: Style::Batch,
     needs_store: false,
-    dependencies: &[intake::DEPENDENCY],
+    dependencies: &[&LOGS_INTAKE],
+    config: &ConfigOf::<EvpConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
 
 async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
-    let config: EvpConfig = super::parse_section(NAME, ctx.section)?;
-    let handler_timeout = ctx.settings.runtime_for(NAME).handler_timeout();
-    let indexer = EvpIndexer::new(&config, handler_timeout)?;
+    let config: EvpConfig = ctx.config()?;
+    let handler_timeout = ctx.settings().runtime_for(NAME).handler_timeout();
+    let dep = ctx.client(&LOGS_INTAKE, Some(config.timeout()))?;
+    let indexer = EvpIndexer::new(&config, dep, handler_timeout);
     Ok(Processor::Batch(Arc::new(indexer)).into())
 }
 
@@ -70,19 +73,11 @@ pub struct EvpIndexer {
 }
 
 impl EvpIndexer {
-    /// An indexer for `config`, whose calls must end within `handler_timeout`.
-    pub fn new(config: &EvpConfig, handler_timeout: Duration) -> Result<Self, BuildError> {
-        config
-            .check(handler_timeout)
-            .map_err(|e| BuildError::Config {
-                flavor: NAME,
-                message: e.to_string(),
-            })?;
-        let intake = HttpIntake::new(config).map_err(|e| BuildError::Client {
-            flavor: NAME,
-            message: e.to_string(),
-        })?;
-        Ok(Self {
+    /// An indexer for a checked `config` over `dep`, whose calls must end
+    /// within `handler_timeout`.
+    pub fn new(config: &EvpConfig, dep: Dependency, handler_timeout: Duration) -> Self {
+        let intake = HttpIntake::new(config, dep);
+        Self {
             intake: Arc::new(intake),
             doc: DocContext {
                 ddsource: config.ddsource.clone(),
@@ -95,7 +90,7 @@ impl EvpIndexer {
             // No request starts later than this into a call, so the last one
             // ends (or times out) before the runtime's handler timeout.
             budget: handler_timeout.saturating_sub(config.timeout() + MARGIN),
-        })
+        }
     }
 
     fn serialize(
@@ -129,14 +124,10 @@ mod tests {
 
     async fn build_from(yaml: &str) -> Result<Built, BuildError> {
         let section: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
-        let settings = Settings::default();
-        (SPEC.build)(BuildCtx {
-            section: &section,
-            settings: &settings,
-            store: None,
-            producer: None,
-        })
-        .await
+        let mut settings = Settings::default();
+        settings.flavors.insert(NAME.into(), section);
+        let spec = crate::flavors::find(NAME).unwrap();
+        (SPEC.build)(BuildCtx::new(spec, &settings, None, None)).await
     }
 
     #[tokio::test]
@@ -161,6 +152,6 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("flavors.evp-indexer: api_key"), "{err}");
+        assert!(err.contains("flavors.evp-indexer.api_key"), "{err}");
     }
 }

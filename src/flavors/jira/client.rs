@@ -2,8 +2,6 @@
 //! makes, typed. Statuses become [`HttpError`]s there; here a 2xx whose body
 //! is not the expected JSON becomes [`JiraError::Decode`] (transient).
 
-use std::time::Duration;
-
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -11,7 +9,10 @@ use serde_json::{json, Value};
 
 use super::config::Auth;
 use super::links::IssueRef;
-use crate::http::{Dependency, HttpConfig, HttpError};
+use crate::http::{Dependency, DependencySpec, HttpError};
+
+/// Jira Cloud's REST API v3 (one client per configured site).
+pub static JIRA: DependencySpec = DependencySpec::new("jira", "Jira Cloud REST API v3");
 
 /// A failed Jira call.
 #[derive(Debug, thiserror::Error)]
@@ -91,17 +92,14 @@ struct Category {
 }
 
 impl JiraClient {
-    /// A client for `site_url` with these credentials.
-    pub fn new(site_url: &str, auth: Auth, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let config = HttpConfig {
-            timeout,
-            ..HttpConfig::default()
-        };
-        Ok(Self {
-            dep: Dependency::new("jira", &config)?,
+    /// A client for `site_url` with these credentials over `dep` (a
+    /// client of [`JIRA`]).
+    pub fn new(dep: Dependency, site_url: &str, auth: Auth) -> Self {
+        Self {
+            dep,
             base: site_url.trim_end_matches('/').to_string(),
             auth,
-        })
+        }
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {

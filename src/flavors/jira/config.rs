@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::settings::SecretString;
+use crate::flavors::kit::FlavorConfig;
+use crate::settings::{Problem, SecretString, Settings};
 
 /// The whole `flavors.jira` section.
 #[derive(Debug, Deserialize)]
@@ -253,18 +254,18 @@ const PRIORITIES: [&str; 6] = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED"];
 
 impl JiraConfig {
     /// Every problem, each under its key path below `flavors.jira`.
-    pub fn problems(&self) -> Vec<String> {
+    pub fn check(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         if self.webhook_max_body_bytes == 0 {
-            out.push("webhook_max_body_bytes: must be at least 1".into());
+            out.push(Problem::new("webhook_max_body_bytes", "must be at least 1"));
         }
         if self.timeout_ms == 0 {
-            out.push("timeout_ms: must be at least 1".into());
+            out.push(Problem::new("timeout_ms", "must be at least 1"));
         }
         for (id, p) in &self.projects {
             let at = |key: &str| format!("projects.{id}.{key}");
             if !(p.site_url.starts_with("https://") || p.site_url.starts_with("http://")) {
-                out.push(format!("{}: must be an http(s) URL", at("site_url")));
+                out.push(Problem::new(at("site_url"), "must be an http(s) URL"));
             }
             for (key, value) in [
                 ("project_key", &p.project_key),
@@ -273,15 +274,13 @@ impl JiraConfig {
                 ("webhook_secret", p.webhook_secret.expose()),
             ] {
                 if value.trim().is_empty() {
-                    out.push(format!("{}: must not be empty", at(key)));
+                    out.push(Problem::new(at(key), "must not be empty"));
                 }
             }
             for prio in p.priorities.keys() {
                 if !PRIORITIES.contains(&prio.as_str()) {
-                    out.push(format!(
-                        "{}: expected one of {PRIORITIES:?}",
-                        at("priorities")
-                    ));
+                    let message = format!("expected one of {PRIORITIES:?}");
+                    out.push(Problem::new(at("priorities"), message));
                 }
             }
             let s = &p.statuses;
@@ -291,22 +290,24 @@ impl JiraConfig {
                 ("closed", &s.closed),
             ] {
                 if !CATEGORIES.contains(&cat.as_str()) {
-                    out.push(format!(
-                        "{}: expected one of {CATEGORIES:?}",
-                        at(&format!("statuses.{key}"))
-                    ));
+                    let message = format!("expected one of {CATEGORIES:?}");
+                    out.push(Problem::new(at(&format!("statuses.{key}")), message));
                 }
             }
             for (i, f) in p.custom_fields.iter().enumerate() {
                 if !f.field_id.starts_with("customfield_") {
-                    out.push(format!(
-                        "{}: expected customfield_NNNNN",
-                        at(&format!("custom_fields[{i}].field_id"))
-                    ));
+                    let at = at(&format!("custom_fields[{i}].field_id"));
+                    out.push(Problem::new(at, "expected customfield_NNNNN"));
                 }
             }
         }
         out
+    }
+}
+
+impl FlavorConfig for JiraConfig {
+    fn problems(&self, _settings: &Settings, _flavor: &'static str) -> Vec<Problem> {
+        self.check()
     }
 }
 

@@ -30,7 +30,7 @@ fn parses_with_defaults_and_validates() {
     assert_eq!(p.mode_of_jira_field("customfield_10050"), SyncMode::TwoWay);
     assert_eq!(p.mode_of_jira_field("duedate"), SyncMode::OneWay);
     assert!(p.has_inbound());
-    assert!(c.problems().is_empty(), "{:?}", c.problems());
+    assert!(c.check().is_empty(), "{:?}", c.check());
     assert!(!format!("{p:?}").contains("s3cret"));
 }
 
@@ -41,7 +41,8 @@ fn reports_bad_values_with_key_paths() {
         .replace("P2: High", "P9: High")
         .replace("customfield_10050", "env_field");
     let c: JiraConfig = serde_yaml::from_str(&bad).unwrap();
-    let p = c.problems().join("\n");
+    let p: Vec<String> = c.check().iter().map(ToString::to_string).collect();
+    let p = p.join("\n");
     assert!(p.contains("projects.p1.site_url"), "{p}");
     assert!(p.contains("projects.p1.priorities"), "{p}");
     assert!(p.contains("projects.p1.custom_fields[0].field_id"), "{p}");

@@ -41,12 +41,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::FutureExt;
 
-use super::{BuildCtx, BuildError, Built, FlavorSpec, Style};
+use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, Style};
 use crate::event::pb::OriginChannel;
 use crate::event::{CaseEvent, EventType};
 use crate::handler::{Ctx, HandleResp, Handler, Processor, SkipReason};
 
 pub use adf::from_markdown as markdown_to_adf;
+pub use client::JIRA;
 pub use config::{JiraConfig, ProjectConfig, SyncMode};
 pub use plan::{digest, plan, Action, LinkView, Plan};
 pub use sync::Project;
@@ -57,42 +58,33 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     summary: "two-way sync of cases with Jira issues (REST v3 + webhook)",
     style: Style::Single,
     needs_store: true,
-    dependencies: &["jira"],
+    dependencies: &[&JIRA],
+    config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
 
 async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
-    let config: JiraConfig = super::parse_section("jira", ctx.section)?;
-    let problems = config.problems();
-    if !problems.is_empty() {
-        return Err(BuildError::Config {
-            flavor: "jira",
-            message: problems.join("; "),
-        });
-    }
-    let store = ctx.store.clone().ok_or(BuildError::NeedsStore("jira"))?;
+    let config: JiraConfig = ctx.config()?;
+    let store = ctx.store()?;
     let timeout = Duration::from_millis(config.timeout_ms);
     let mut projects = HashMap::new();
     for (id, cfg) in config.projects {
-        let client =
-            client::JiraClient::new(&cfg.site_url, cfg.auth.clone(), timeout).map_err(|e| {
-                BuildError::Client {
-                    flavor: "jira",
-                    message: format!("projects.{id}: {e}"),
-                }
-            })?;
+        let dep = ctx.client(&JIRA, Some(timeout))?;
+        let client = client::JiraClient::new(dep, &cfg.site_url, cfg.auth.clone());
         projects.insert(id, Arc::new(Project { cfg, client }));
     }
     let projects = Arc::new(projects);
     let inbound = projects.values().any(|p| p.cfg.has_inbound());
-    let routes = match ctx.producer.clone() {
-        Some(producer) if inbound => {
+    let routes = match ctx.publisher() {
+        Some(publisher) if inbound => {
+            let publisher = match config.produce_topic.clone() {
+                Some(topic) => publisher.to_topic(&topic),
+                None => publisher,
+            };
             let inbound = webhook::Inbound {
                 projects: projects.clone(),
                 store,
-                producer,
-                topic: (config.produce_topic.clone())
-                    .unwrap_or_else(|| ctx.settings.kafka.produce_topic.clone()),
+                publisher,
             };
             Some(webhook::router(
                 Arc::new(inbound),

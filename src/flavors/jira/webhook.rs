@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -20,8 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -33,6 +30,7 @@ use crate::event::pb::{
     Actor, ActorKind, ExternalSystem, ExternalTicketChanged, Origin, OriginChannel,
 };
 use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
+use crate::flavors::kit::EventPublisher;
 use crate::store::{now_ms, Store};
 
 /// The route's path.
@@ -42,8 +40,7 @@ pub const PATH: &str = "/webhooks/jira";
 pub struct Inbound {
     pub projects: Arc<HashMap<String, Arc<Project>>>,
     pub store: Store,
-    pub producer: FutureProducer,
-    pub topic: String,
+    pub publisher: EventPublisher,
 }
 
 /// The webhook route, with its body limit (larger bodies get 413).
@@ -127,8 +124,6 @@ struct User {
 #[derive(Deserialize)]
 struct Issue {
     id: String,
-    #[serde(default)]
-    key: String,
     #[serde(default)]
     fields: Value,
 }
@@ -232,7 +227,7 @@ async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
         .iter()
         .map(|(field, _, item)| changed_event(&link, issue, &delivery_id, field, item, at_ms, user))
         .collect();
-    produce(s, &events, &issue.key).await?;
+    produce(s, &events).await?;
     for (field, hash, _) in &changes {
         links::set_hash(pool, &link.case_id, field, hash).await?;
     }
@@ -317,36 +312,16 @@ fn changed_event(
     }
 }
 
-/// Produces every event and waits for every acknowledgement.
-async fn produce(s: &Inbound, events: &[CaseEvent], issue_key: &str) -> Result<(), WebhookError> {
-    let origin = format!("jira:{issue_key}");
-    let sends = events.iter().map(|ev| {
-        let (key, value, headers) = crate::app::kafka::record_parts(ev);
-        let headers: OwnedHeaders = headers.insert(Header {
-            key: "origin",
-            value: Some(origin.as_str()),
-        });
-        let producer = s.producer.clone();
-        let topic = s.topic.clone();
-        async move {
-            let record = FutureRecord::to(&topic)
-                .key(&key)
-                .payload(&value)
-                .headers(headers);
-            producer
-                .send(record, Duration::from_secs(10))
-                .await
-                .map(drop)
-                .map_err(|(e, _)| e.to_string())
-        }
-    });
-    for result in futures::future::join_all(sends).await {
-        result.map_err(|reason| WebhookError::Produce {
-            topic: s.topic.clone(),
-            reason,
-        })?;
-    }
-    Ok(())
+/// Publishes every event (changes from outside: no cause) and waits for
+/// every acknowledgement.
+async fn produce(s: &Inbound, events: &[CaseEvent]) -> Result<(), WebhookError> {
+    s.publisher
+        .publish(None, events.to_vec())
+        .await
+        .map_err(|err| WebhookError::Produce {
+            topic: s.publisher.events_topic().to_string(),
+            reason: err.to_string(),
+        })
 }
 
 #[cfg(test)]

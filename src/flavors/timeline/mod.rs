@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
-use super::{BuildCtx, BuildError, Built, FlavorSpec, Style};
+use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, NoConfig, Style};
 use crate::event::{CaseEvent, EventType, Scope};
 use crate::handler::Processor;
 use crate::store::rows::{PlannedRows, RowOp, RowPlanner};
@@ -38,14 +38,13 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     style: Style::Batch,
     needs_store: true,
     dependencies: &[],
+    config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
 
 async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
-    let _: TimelineConfig = super::parse_section("timeline", ctx.section)?;
-    if ctx.store.is_none() {
-        return Err(BuildError::NeedsStore("timeline"));
-    }
+    let NoConfig {} = ctx.config()?;
+    ctx.store()?;
     Ok(processor().into())
 }
 
@@ -53,11 +52,6 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
 pub fn processor() -> Processor {
     Processor::Batch(Arc::new(PlannedRows::new(Timeline)))
 }
-
-/// The timeline has no settings of its own yet; unknown keys are still errors.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TimelineConfig {}
 
 /// The planner.
 pub struct Timeline;

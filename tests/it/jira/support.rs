@@ -8,6 +8,7 @@ use case_event_handler::event::pb::{
 };
 use case_event_handler::event::{CaseEvent, Payload, SCHEMA_VERSION};
 use case_event_handler::flavors::jira::{webhook, SPEC};
+use case_event_handler::flavors::kit::EventPublisher;
 use case_event_handler::flavors::{BuildCtx, Built};
 use case_event_handler::runtime::policy::RuntimeConfig;
 use case_event_handler::settings::{KafkaSettings, Settings};
@@ -95,7 +96,7 @@ impl Harness {
         let (topic, group) = (unique("it-jira"), unique("g"));
         create_topic(&topic, 1).await;
         let store = pg_store().await;
-        let settings = Settings {
+        let mut settings = Settings {
             kafka: KafkaSettings {
                 brokers: brokers(),
                 produce_topic: topic.clone(),
@@ -104,14 +105,12 @@ impl Harness {
             ..Settings::default()
         };
         let section = section(&fake.url, lookup_window_ms);
-        let built = (SPEC.build)(BuildCtx {
-            section: &section,
-            settings: &settings,
-            store: Some(store.clone()),
-            producer: Some(producer()),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("jira builds: {e}"));
+        settings.flavors.insert("jira".into(), section);
+        let publisher = EventPublisher::new(producer(), &settings.kafka, "jira");
+        let ctx = BuildCtx::new(&SPEC, &settings, Some(store.clone()), Some(publisher));
+        let built = (SPEC.build)(ctx)
+            .await
+            .unwrap_or_else(|e| panic!("jira builds: {e}"));
         Self {
             fake,
             store,

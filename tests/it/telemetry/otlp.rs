@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use case_event_handler::app::kafka::record_parts;
+use case_event_handler::event::record_parts;
 use case_event_handler::event::CaseEvent;
 use case_event_handler::telemetry::metrics::find;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -1,0 +1,306 @@
+//! [`EventPublisher`]: how a flavor produces events and commands. The record
+//! contract (key, headers, trace context) and the causal stamps live here,
+//! once: causation id = the triggering event, correlation id carried over,
+//! `chain_depth` + 1 (loops stop at [`MAX_CHAIN_DEPTH`]), actor = this
+//! service unless the flavor names one (the Jira user behind an inbound
+//! change, the rule behind an action). Every record is acknowledged by the broker (acks=all, idempotent
+//! producer) before `publish` returns, so a handler reports success only
+//! after its events are durable; a failure is a transient error (retried).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use crate::event::command::CaseCommand;
+use crate::event::pb::{Actor, ActorKind, TraceContext};
+use crate::event::{command_parts, record_parts, CaseEvent, RecordParts, SCHEMA_VERSION};
+use crate::handler::HandlerError;
+use crate::settings::KafkaSettings;
+
+/// Deepest causal chain a produced record may have (Jira stops automation
+/// loops at 10; domain.md §B).
+pub const MAX_CHAIN_DEPTH: u32 = 10;
+
+/// Longest wait for the broker's acknowledgement of one record.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a record was not published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The broker did not acknowledge the record (transient).
+    #[error("publishing {what} to {topic}: {reason}")]
+    Kafka {
+        /// Event or command type.
+        what: String,
+        /// The topic.
+        topic: String,
+        /// librdkafka's error.
+        reason: String,
+    },
+    /// The record would continue a causal chain past [`MAX_CHAIN_DEPTH`]:
+    /// an automation loop (permanent).
+    #[error(
+        "{what} caused by {cause} would be at chain depth {depth} (> {MAX_CHAIN_DEPTH}): a loop"
+    )]
+    ChainTooDeep {
+        /// Event or command type.
+        what: String,
+        /// The triggering event id.
+        cause: String,
+        /// The depth it would have.
+        depth: u32,
+    },
+    /// The flavor built an event that breaks the envelope rules (permanent).
+    #[error("refusing to publish an invalid {what}: {reason}")]
+    Invalid {
+        /// Event type.
+        what: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+}
+
+impl From<PublishError> for HandlerError {
+    fn from(err: PublishError) -> Self {
+        match err {
+            PublishError::Kafka { .. } => HandlerError::transient(err),
+            _ => HandlerError::permanent(err),
+        }
+    }
+}
+
+/// Publishes events (to `kafka.produce_topic`) and commands (to
+/// `kafka.commands_topic`) on behalf of one flavor.
+#[derive(Clone)]
+pub struct EventPublisher {
+    producer: FutureProducer,
+    events_topic: Arc<str>,
+    commands_topic: Arc<str>,
+    flavor: &'static str,
+}
+
+impl EventPublisher {
+    /// A publisher for `flavor` over `producer`.
+    pub fn new(producer: FutureProducer, kafka: &KafkaSettings, flavor: &'static str) -> Self {
+        Self {
+            producer,
+            events_topic: kafka.produce_topic.as_str().into(),
+            commands_topic: kafka.commands_topic.as_str().into(),
+            flavor,
+        }
+    }
+
+    /// The same publisher, sending events to `topic` (a flavor's override
+    /// of `kafka.produce_topic`).
+    pub fn to_topic(mut self, topic: &str) -> Self {
+        self.events_topic = topic.into();
+        self
+    }
+
+    /// The topic events go to.
+    pub fn events_topic(&self) -> &str {
+        &self.events_topic
+    }
+
+    /// Stamps and publishes `events`, caused by `cause` (`None` for
+    /// changes from outside, e.g. an inbound webhook), and waits until the
+    /// broker acknowledged every one.
+    pub async fn publish(
+        &self,
+        cause: Option<&CaseEvent>,
+        events: Vec<CaseEvent>,
+    ) -> Result<(), PublishError> {
+        let mut records = Vec::with_capacity(events.len());
+        for mut ev in events {
+            self.stamp_event(cause, &mut ev)?;
+            records.push((ev.event_type.clone(), record_parts(&ev)));
+        }
+        self.send_all(&self.events_topic, records).await
+    }
+
+    /// Stamps and publishes one command to the case service, caused by `cause`.
+    pub async fn command(
+        &self,
+        cause: &CaseEvent,
+        mut cmd: CaseCommand,
+    ) -> Result<(), PublishError> {
+        self.stamp_command(cause, &mut cmd)?;
+        let record = (cmd.command_type.clone(), command_parts(&cmd));
+        self.send_all(&self.commands_topic, vec![record]).await
+    }
+
+    /// The causal and envelope stamps of a produced event.
+    pub fn stamp_event(
+        &self,
+        cause: Option<&CaseEvent>,
+        ev: &mut CaseEvent,
+    ) -> Result<(), PublishError> {
+        let now = now();
+        if ev.event_id.is_empty() {
+            ev.event_id = uuid::Uuid::now_v7().to_string();
+        }
+        if ev.event_type.is_empty() {
+            if let Some(kind) = ev.payload_kind() {
+                ev.event_type = kind.as_str().to_string();
+            }
+        }
+        ev.schema_version = ev.schema_version.max(SCHEMA_VERSION);
+        ev.occurred_at.get_or_insert(now);
+        ev.published_at = Some(now);
+        ev.actor.get_or_insert_with(|| self.actor());
+        let chain = Chain::of(cause, &ev.correlation_id, &ev.event_id, &ev.event_type)?;
+        (ev.causation_id, ev.correlation_id) = (chain.causation_id, chain.correlation_id);
+        ev.chain_depth = chain.depth;
+        if let Some(cause) = cause {
+            fill(&mut ev.org_id, &cause.org_id);
+            fill(&mut ev.project_id, &cause.project_id);
+        }
+        if ev.trace.is_none() {
+            ev.trace = chain.trace;
+        }
+        crate::event::validate(ev).map_err(|e| PublishError::Invalid {
+            what: ev.event_type.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(())
+    }
+
+    /// The causal and envelope stamps of a command.
+    pub fn stamp_command(
+        &self,
+        cause: &CaseEvent,
+        cmd: &mut CaseCommand,
+    ) -> Result<(), PublishError> {
+        if cmd.command_id.is_empty() {
+            cmd.command_id = uuid::Uuid::now_v7().to_string();
+        }
+        if let Some(payload) = &cmd.payload {
+            cmd.command_type = payload.command_type().to_string();
+        }
+        cmd.issued_at = Some(now());
+        cmd.actor.get_or_insert_with(|| self.actor());
+        let chain = Chain::of(Some(cause), "", &cmd.command_id, &cmd.command_type)?;
+        (cmd.causation_id, cmd.correlation_id) = (chain.causation_id, chain.correlation_id);
+        cmd.chain_depth = chain.depth;
+        fill(&mut cmd.org_id, &cause.org_id);
+        fill(&mut cmd.project_id, &cause.project_id);
+        fill(&mut cmd.case_id, &cause.case_id);
+        if cmd.trace.is_none() {
+            cmd.trace = chain.trace;
+        }
+        Ok(())
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorKind::Integration as i32,
+            id: format!("case-event-handler/{}", self.flavor),
+            display_name: format!("case-event-handler ({})", self.flavor),
+        }
+    }
+
+    async fn send_all(
+        &self,
+        topic: &str,
+        records: Vec<(String, RecordParts)>,
+    ) -> Result<(), PublishError> {
+        let sends = records.into_iter().map(|(what, (key, value, headers))| {
+            let producer = self.producer.clone();
+            async move {
+                let record = FutureRecord::to(topic)
+                    .key(&key)
+                    .payload(&value)
+                    .headers(headers);
+                producer
+                    .send(record, ACK_TIMEOUT)
+                    .await
+                    .map(drop)
+                    .map_err(|(e, _)| PublishError::Kafka {
+                        what,
+                        topic: topic.to_string(),
+                        reason: e.to_string(),
+                    })
+            }
+        });
+        let results = futures::future::join_all(sends).await;
+        results.into_iter().collect()
+    }
+}
+
+/// Causation, correlation, depth and trace of a record caused by `cause`.
+struct Chain {
+    causation_id: String,
+    correlation_id: String,
+    depth: u32,
+    trace: Option<TraceContext>,
+}
+
+impl Chain {
+    /// Without a cause, the record starts a chain: its correlation id is
+    /// the one it carries, else its own id.
+    fn of(
+        cause: Option<&CaseEvent>,
+        correlation: &str,
+        own_id: &str,
+        what: &str,
+    ) -> Result<Self, PublishError> {
+        let Some(cause) = cause else {
+            let trace =
+                crate::telemetry::trace::current_traceparent().map(|traceparent| TraceContext {
+                    traceparent,
+                    tracestate: String::new(),
+                });
+            return Ok(Self {
+                causation_id: String::new(),
+                correlation_id: match correlation.is_empty() {
+                    true => own_id.to_string(),
+                    false => correlation.to_string(),
+                },
+                depth: 0,
+                trace,
+            });
+        };
+        let depth = cause.chain_depth + 1;
+        if depth > MAX_CHAIN_DEPTH {
+            return Err(PublishError::ChainTooDeep {
+                what: what.to_string(),
+                cause: cause.event_id.clone(),
+                depth,
+            });
+        }
+        let correlation_id = match cause.correlation_id.is_empty() {
+            true => cause.event_id.clone(),
+            false => cause.correlation_id.clone(),
+        };
+        let trace = crate::telemetry::trace::current_traceparent()
+            .map(|traceparent| TraceContext {
+                traceparent,
+                tracestate: String::new(),
+            })
+            .or_else(|| cause.trace.clone());
+        Ok(Self {
+            causation_id: cause.event_id.clone(),
+            correlation_id,
+            depth,
+            trace,
+        })
+    }
+}
+
+fn fill(field: &mut String, from: &str) {
+    if field.is_empty() {
+        field.push_str(from);
+    }
+}
+
+fn now() -> pbjson_types::Timestamp {
+    let now = chrono::Utc::now();
+    pbjson_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests;
