@@ -6,6 +6,7 @@ mod evp_indexer;
 mod fakes;
 mod helpers;
 mod jira;
+mod kit;
 mod ops;
 mod pipeline;
 mod process;

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use case_event_handler::event::{CaseEvent, Payload};
-use case_event_handler::flavors::timeline;
+
+use crate::kit::spawn_flavor;
 
 use crate::helpers::*;
 
@@ -42,29 +43,13 @@ fn cells_per_event(events: &[CaseEvent]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeline_5000_events_for_200_cases_exactly_once_in_case_order() {
-    let (topic, group) = (unique("it-timeline"), unique("g"));
-    create_topic(&topic, 4).await;
+    // Through the production wiring: settings, app::run, the Kafka group.
+    let mut run = spawn_flavor("timeline", "flavors: { timeline: {} }\n", 4).await;
     let events = synth(41, 200, 25);
-    publish(&topic, &events).await;
-    let store = pg_store().await;
-    let run = |group: String| {
-        let config = test_config();
-        let processor = timeline::processor();
-        spawn_pipeline(
-            "timeline",
-            processor,
-            Some(store.clone()),
-            &topic,
-            config,
-            group_props(&group),
-        )
-    };
-    let p = run(group.clone());
-    eventually("all committed", Duration::from_secs(180), || {
-        committed(&group, &topic, 4) == end_offsets(&topic, 4)
-    })
-    .await;
-    let summary = p.stop().await.expect("clean stop");
+    publish(&run.topic, &events).await;
+    run.caught_up(4, Duration::from_secs(180)).await;
+    let store = run.store.clone();
+    let summary = run.stop().await;
     assert_eq!(summary.total(), 5_000, "{summary}");
 
     let rows: Vec<(String, String, i64, String, Option<i64>)> = sqlx::query_as(
@@ -117,13 +102,9 @@ async fn timeline_5000_events_for_200_cases_exactly_once_in_case_order() {
     }
 
     // The same events again (a new group re-reads the topic): nothing changes.
-    let again = unique("g");
-    let p = run(again.clone());
-    eventually("rerun committed", Duration::from_secs(180), || {
-        committed(&again, &topic, 4) == end_offsets(&topic, 4)
-    })
-    .await;
-    let summary = p.stop().await.expect("clean stop");
+    let mut again = run.again().await;
+    again.caught_up(4, Duration::from_secs(180)).await;
+    let summary = again.stop().await;
     assert_eq!(summary.skipped("duplicate"), 5_000, "{summary}");
     let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM timeline_cells")
         .fetch_one(store.pool())
