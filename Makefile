@@ -16,6 +16,7 @@ build:
 DEMO_DB := sqlite://target/demo.db?mode=rwc
 CEH := $(CARGO) run --quiet --
 demo:
+	mkdir -p target
 	rm -f target/demo.db target/demo.db-shm target/demo.db-wal examples/events.ndjson.dlq.timeline.ndjson
 	$(CEH) run --flavor timeline --source file:examples/events.ndjson --set 'store.url=$(DEMO_DB)' --set telemetry.log_level=warn
 	$(CEH) timeline show SEC-1 --set 'store.url=$(DEMO_DB)' --set telemetry.log_level=warn
