@@ -29,6 +29,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         // serializes as an RFC 3339 string.
         .compile_well_known_types()
         .extern_path(".google.protobuf", "::pbjson_types")
+        // Timestamps with the proto3 JSON mapping (`Z`, 0/3/6/9 digits).
+        .extern_path(".google.protobuf.Timestamp", "crate::event::Timestamp")
         // BTreeMap keeps JSON output (and Debug) in a stable key order.
         .btree_map(["."])
         // Keeps the `Payload` enum small: CaseCreated would otherwise inline

@@ -17,6 +17,7 @@ mod json;
 pub mod pb;
 mod record;
 pub mod synth;
+mod timestamp;
 
 pub use decode::{decode, validate, DecodeError};
 pub use event_type::{EventType, Scope, UnknownEventType};
@@ -24,6 +25,7 @@ pub use json::{from_json_line, to_json_line};
 pub use pb::case_event::Payload;
 pub use pb::{CaseEvent, CaseSnapshot};
 pub use record::{command_parts, record_parts, RecordParts};
+pub use timestamp::Timestamp;
 
 /// Envelope `schema_version` written by this build.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::event::Timestamp;
 use chrono::{DateTime, NaiveDate, Utc};
-use pbjson_types::Timestamp;
 
 use super::ast::{Bound, CmpOp, Expr, Field, Pattern, Rhs, Term, Value};
 use super::values::{parse_number, priority_name, urgency, Resolved};
@@ -260,7 +260,7 @@ fn project_key(key: &str) -> &str {
 }
 
 fn instant(t: &Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
+    t.to_datetime()
 }
 
 /// Orders two ordinals of the same kind; `None` across kinds.

@@ -86,7 +86,7 @@ async fn latencies_and_sizes_render_as_histograms() {
     tally.handler_timer().observe(Duration::from_millis(1));
     events::BatchStarted::new(flavor, 5).emit();
     let event = CaseEvent {
-        occurred_at: Some(pbjson_types::Timestamp {
+        occurred_at: Some(crate::event::Timestamp {
             seconds: chrono::Utc::now().timestamp() - 2,
             nanos: 0,
         }),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use pbjson_types::Timestamp;
+use crate::event::Timestamp;
 use rand::Rng;
 
 use super::world::uuid_v7;

@@ -1,8 +1,8 @@
 //! The fixed synthetic world a stream plays in: organisations with users and
 //! projects, id and time helpers, and word lists for realistic text.
 
+use crate::event::Timestamp;
 use chrono::{DateTime, Days};
-use pbjson_types::Timestamp;
 use rand::Rng;
 use uuid::Builder;
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
-use crate::event::{CaseEvent, Payload};
+use crate::event::{CaseEvent, Payload, Timestamp};
 
 /// The intake drops logs whose `timestamp` is older than 18 h (still answering
 /// 202); older events are sent without one, so the intake stamps them on
@@ -64,7 +64,7 @@ pub fn document(
         );
     }
     flatten("payload", payload_json(payload)?, &mut doc);
-    let occurred = event.occurred_at.as_ref().and_then(to_datetime);
+    let occurred = event.occurred_at.and_then(Timestamp::to_datetime);
     if let Some(at) = occurred.filter(|at| *at > now - MAX_TIMESTAMP_AGE) {
         doc.insert(
             "timestamp".into(),
@@ -269,12 +269,8 @@ fn truncate_strings(doc: &mut Map<String, Value>) -> bool {
     doc.values_mut().fold(false, |any, v| cut(v) | any)
 }
 
-fn to_datetime(ts: &pbjson_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).ok()?)
-}
-
-fn rfc3339(ts: Option<&pbjson_types::Timestamp>) -> Value {
-    ts.and_then(to_datetime).map_or(Value::Null, |at| {
+fn rfc3339(ts: Option<&Timestamp>) -> Value {
+    ts.and_then(|t| t.to_datetime()).map_or(Value::Null, |at| {
         at.to_rfc3339_opts(SecondsFormat::Millis, true).into()
     })
 }

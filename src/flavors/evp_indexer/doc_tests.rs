@@ -19,8 +19,8 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap()
 }
 
-fn ts(at: DateTime<Utc>) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp {
+fn ts(at: DateTime<Utc>) -> crate::event::Timestamp {
+    crate::event::Timestamp {
         seconds: at.timestamp(),
         nanos: 0,
     }

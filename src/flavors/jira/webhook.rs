@@ -271,7 +271,7 @@ fn changed_event(
     let event_id = uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &random)
         .into_uuid()
         .to_string();
-    let stamp = |ms: i64| pbjson_types::Timestamp {
+    let stamp = |ms: i64| crate::event::Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
     };

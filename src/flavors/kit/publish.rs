@@ -294,9 +294,9 @@ fn fill(field: &mut String, from: &str) {
     }
 }
 
-fn now() -> pbjson_types::Timestamp {
+fn now() -> crate::event::Timestamp {
     let now = chrono::Utc::now();
-    pbjson_types::Timestamp {
+    crate::event::Timestamp {
         seconds: now.timestamp(),
         nanos: now.timestamp_subsec_nanos() as i32,
     }

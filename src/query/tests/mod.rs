@@ -10,8 +10,8 @@ mod time;
 
 use std::collections::BTreeMap;
 
+use crate::event::Timestamp;
 use chrono::{DateTime, Utc};
-use pbjson_types::Timestamp;
 
 use super::Query;
 use crate::event::pb::{

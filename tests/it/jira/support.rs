@@ -230,7 +230,7 @@ impl CaseStream {
             case_id: self.id.clone(),
             case_key: self.snapshot.key.clone(),
             aggregate_version: self.version,
-            occurred_at: Some(pbjson_types::Timestamp {
+            occurred_at: Some(case_event_handler::event::Timestamp {
                 seconds: now.timestamp(),
                 nanos: 0,
             }),
