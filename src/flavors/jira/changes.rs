@@ -10,6 +10,35 @@ use super::config::{FieldShape, ProjectConfig, SyncMode};
 use super::plan::{digest, Action, Synced};
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
 
+/// Longest summary Jira takes, in UTF-16 code units (Jira is Java: "Summary
+/// must be less than 255 characters" counts those).
+pub const SUMMARY_MAX: usize = 255;
+
+/// A case title as a Jira summary, the same on create and on every update:
+/// one line, and when longer than [`SUMMARY_MAX`], cut on a character
+/// boundary with an ellipsis so the result is exactly within the limit.
+pub fn summary(title: &str) -> String {
+    let line: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.encode_utf16().count() <= SUMMARY_MAX {
+        return line;
+    }
+    let budget = SUMMARY_MAX - 1; // the ellipsis is one UTF-16 unit
+    let mut used = 0;
+    let mut out = String::new();
+    for c in line.chars() {
+        if used + c.len_utf16() > budget {
+            break;
+        }
+        used += c.len_utf16();
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 /// Collects writes, dropping the ones whose value was already synced.
 pub struct Changes<'a> {
     hashes: &'a BTreeMap<String, String>,
@@ -55,7 +84,8 @@ impl<'a> Changes<'a> {
     }
 
     pub fn title(&mut self, title: &str) {
-        self.edit("summary", json!(title), title);
+        let summary = summary(title);
+        self.edit("summary", json!(summary), &summary);
     }
 
     pub fn description(&mut self, markdown: &str) {

@@ -142,7 +142,7 @@ fn plan_create(event: &CaseEvent, payload: &Payload, cfg: &ProjectConfig) -> Pla
     fields.insert("project".into(), json!({"key": cfg.project_key}));
     fields.insert("issuetype".into(), json!({"name": cfg.issue_type}));
     if !fields.contains_key("summary") {
-        fields.insert("summary".into(), json!(s.title));
+        fields.insert("summary".into(), json!(super::changes::summary(&s.title)));
     }
     let mut labels = vec![case_label(case_id)];
     let mut synced = fresh.edit_synced;

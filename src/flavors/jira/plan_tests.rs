@@ -275,3 +275,56 @@ fn digest_is_stable_and_field_scoped() {
     assert_ne!(digest("summary", "x"), digest("description", "x"));
     assert_eq!(digest("a", "b").len(), 32);
 }
+
+/// The summary sent on create and on a title change, for `title`.
+fn summaries_of(title: &str) -> (String, String) {
+    let mut s = snapshot();
+    s.title = title.into();
+    let create = event(Payload::CaseCreated(pb::CaseCreated {
+        snapshot: Some(Box::new(s.clone())),
+        ..Default::default()
+    }));
+    let Plan::Create { body, .. } = plan(&create, None, &cfg()) else {
+        panic!("create expected")
+    };
+    let mut change = event(Payload::CaseTitleChanged(pb::CaseTitleChanged {
+        old: "Disk full".into(),
+        new: title.into(),
+    }));
+    change.case_after = Some(s);
+    let none = BTreeMap::new();
+    let Plan::Apply(actions) = plan(&change, linked(&none), &cfg()) else {
+        panic!("apply expected")
+    };
+    let [Action::Edit { fields, .. }] = &actions[..] else {
+        panic!("one edit expected: {actions:?}")
+    };
+    let summary = |v: &Value| v.as_str().unwrap().to_string();
+    (summary(&body["fields"]["summary"]), summary(&fields["summary"]))
+}
+
+#[test]
+fn titles_past_255_characters_are_cut_the_same_on_create_and_on_update() {
+    let utf16 = |s: &str| s.encode_utf16().count();
+    for n in [254, 255] {
+        let title = "t".repeat(n);
+        assert_eq!(summaries_of(&title), (title.clone(), title), "{n} fits");
+    }
+    for n in [256, 1_000] {
+        let (create, update) = summaries_of(&"t".repeat(n));
+        assert_eq!(create, update, "{n}: the same everywhere");
+        assert_eq!(utf16(&create), 255, "{n}");
+        assert!(create.ends_with('…') && create.starts_with("ttt"), "{n}");
+    }
+    // Multi-byte: é is one UTF-16 unit, 🔥 two; the cut never splits one.
+    for title in ["é".repeat(300), "🔥".repeat(200), format!("{}🔥x", "a".repeat(253))] {
+        let (create, update) = summaries_of(&title);
+        assert_eq!(create, update);
+        assert!(utf16(&create) <= 255, "{}", utf16(&create));
+        assert!(create.ends_with('…'));
+        let kept = create.trim_end_matches('…');
+        assert!(title.starts_with(kept), "a prefix of the title");
+    }
+    let (line, _) = summaries_of("two\nlines");
+    assert_eq!(line, "two lines", "a summary is one line");
+}
