@@ -137,6 +137,21 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_millis(wait.max(0) as u64))
 }
 
+/// `X-RateLimit-Reset` (Jira: an ISO 8601 instant such as
+/// `2024-03-08T13:53Z`) as the wait from now.
+pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("x-ratelimit-reset")?.to_str().ok()?.trim();
+    let at = chrono::DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|| {
+            let naive = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%MZ").ok()?;
+            Some(naive.and_utc())
+        })?;
+    let wait = at.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(wait.max(0) as u64))
+}
+
 impl Dependency {
     /// A client for the declared dependency with these limits.
     pub fn new(spec: &'static DependencySpec, config: &HttpConfig) -> Result<Self, reqwest::Error> {
@@ -186,7 +201,22 @@ impl Dependency {
         if status.is_success() {
             return Ok(response);
         }
-        let retry_after = retry_after(response.headers());
+        let retry_after = retry_after(response.headers()).or_else(|| {
+            let limited = status == StatusCode::TOO_MANY_REQUESTS;
+            limited
+                .then(|| rate_limit_reset(response.headers()))
+                .flatten()
+        });
+        if let (Some(wait), 429 | 503) = (retry_after, status.as_u16()) {
+            // The vendor asked the whole client to wait, not this call only.
+            tracing::warn!(
+                dependency,
+                status = status.as_u16(),
+                wait_ms = wait.as_millis() as u64,
+                "dependency held as the vendor asked"
+            );
+            crate::resilience::rate_limit::registry().hold(dependency, wait);
+        }
         let body = response
             .text()
             .await
@@ -223,6 +253,21 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn rate_limit_reset_reads_jiras_minute_instants() {
+        let mut h = HeaderMap::new();
+        let at = chrono::Utc::now() + chrono::Duration::minutes(2);
+        let text = at.format("%Y-%m-%dT%H:%MZ").to_string();
+        h.insert("x-ratelimit-reset", text.parse().unwrap());
+        let wait = rate_limit_reset(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(55) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        h.insert("x-ratelimit-reset", "not a time".parse().unwrap());
+        assert_eq!(rate_limit_reset(&h), None);
     }
 
     #[test]

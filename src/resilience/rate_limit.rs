@@ -2,7 +2,9 @@
 //! configured under `rate_limits.<dependency>` and changed live. The HTTP base
 //! waits for a token before each call, so a burst of retries or a busy
 //! partition cannot exceed what the vendor allows (e.g. Jira's per-second
-//! burst limits).
+//! burst limits). When the vendor answers 429 (or 503) with a wait, the whole
+//! dependency is held for that long: every caller, of every flavor in the
+//! process, waits, not only the event that got the answer.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -65,10 +67,11 @@ impl Bucket {
     }
 }
 
-/// Every dependency's bucket.
+/// Every dependency's bucket, and the holds the vendors asked for.
 #[derive(Debug, Default)]
 pub struct RateLimits {
     buckets: Mutex<HashMap<String, Bucket>>,
+    holds: Mutex<HashMap<String, Instant>>,
 }
 
 /// The process-wide limits.
@@ -94,8 +97,38 @@ impl RateLimits {
         }
     }
 
-    /// Waits until a call to `dependency` is allowed.
+    /// Holds every call to `dependency` for `wait` (a 429's Retry-After):
+    /// calls already waiting and new ones start only after it. A longer
+    /// hold already in force stays.
+    pub fn hold(&self, dependency: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        if let Ok(mut holds) = self.holds.lock() {
+            let held = holds.entry(dependency.to_string()).or_insert(until);
+            *held = (*held).max(until);
+        }
+    }
+
+    /// How long `dependency` is still held.
+    pub fn held_for(&self, dependency: &str) -> Duration {
+        let now = Instant::now();
+        self.holds
+            .lock()
+            .ok()
+            .and_then(|holds| holds.get(dependency).copied())
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now))
+    }
+
+    /// Waits until a call to `dependency` is allowed: past any hold, then
+    /// a token of its bucket.
     pub async fn acquire(&self, dependency: &str) {
+        loop {
+            let held = self.held_for(dependency);
+            if held.is_zero() {
+                break;
+            }
+            // A hold may be extended while waiting: check again after.
+            tokio::time::sleep(held).await;
+        }
         let wait = self
             .buckets
             .lock()
@@ -162,6 +195,35 @@ mod tests {
             "6 calls at 50/s take ≥ 100 ms: {took:?}"
         );
         limits.acquire("other").await;
+    }
+
+    #[tokio::test]
+    async fn a_hold_delays_every_caller_of_the_dependency_and_only_it() {
+        let limits = std::sync::Arc::new(RateLimits::default());
+        limits.hold("vendor", Duration::from_millis(300));
+        limits.hold("vendor", Duration::from_millis(100)); // a shorter one does not cut it
+        let start = Instant::now();
+        let callers = (0..3).map(|_| {
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                limits.acquire("vendor").await;
+                start.elapsed()
+            })
+        });
+        let other = {
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                limits.acquire("other").await;
+                start.elapsed()
+            })
+        };
+        for waited in futures::future::join_all(callers).await {
+            let waited = waited.unwrap();
+            assert!(waited >= Duration::from_millis(290), "{waited:?}");
+        }
+        let other = other.await.unwrap();
+        assert!(other < Duration::from_millis(100), "{other:?}");
+        assert_eq!(limits.held_for("vendor"), Duration::ZERO);
     }
 
     #[test]

@@ -300,7 +300,10 @@ fn summaries_of(title: &str) -> (String, String) {
         panic!("one edit expected: {actions:?}")
     };
     let summary = |v: &Value| v.as_str().unwrap().to_string();
-    (summary(&body["fields"]["summary"]), summary(&fields["summary"]))
+    (
+        summary(&body["fields"]["summary"]),
+        summary(&fields["summary"]),
+    )
 }
 
 #[test]
@@ -317,7 +320,11 @@ fn titles_past_255_characters_are_cut_the_same_on_create_and_on_update() {
         assert!(create.ends_with('…') && create.starts_with("ttt"), "{n}");
     }
     // Multi-byte: é is one UTF-16 unit, 🔥 two; the cut never splits one.
-    for title in ["é".repeat(300), "🔥".repeat(200), format!("{}🔥x", "a".repeat(253))] {
+    for title in [
+        "é".repeat(300),
+        "🔥".repeat(200),
+        format!("{}🔥x", "a".repeat(253)),
+    ] {
         let (create, update) = summaries_of(&title);
         assert_eq!(create, update);
         assert!(utf16(&create) <= 255, "{}", utf16(&create));
