@@ -246,6 +246,46 @@ async fn jira_signed_webhook_produces_one_change_and_nothing_echoes_back() {
     h.assert_contract();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_five_concurrent_copies_of_a_delivery_produce_one_event() {
+    let mut h = Harness::start(30_000).await;
+    let url = h.serve_webhook().await;
+    let mut case = CaseStream::new("Concurrent webhook case");
+    publish(&h.topic, &[case.created()]).await;
+    let p = h.pipeline(config(5));
+    h.drained(Duration::from_secs(60)).await;
+    let issue = h.fake.issues().pop().expect("issue created");
+    let item = json!({"field": "priority", "fieldtype": "jira", "fieldId": "priority",
+        "from": "3", "fromString": "Medium", "to": "1", "toString": "Highest"});
+    let body = issue_updated(&issue.id, &issue.key, "acc-human", item);
+    let headers = signed(&body, "wh-concurrent");
+    let copies = (0..5).map(|_| deliver(&url, &body, &headers));
+    let answers = futures::future::join_all(copies).await;
+    let produced = answers
+        .iter()
+        .filter(|(_, a)| a["status"] == "produced")
+        .count();
+    let duplicates = answers
+        .iter()
+        .filter(|(_, a)| a["status"] == "duplicate")
+        .count();
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    assert_eq!((produced, duplicates), (1, 4), "{answers:?}");
+    p.stop().await.expect("clean stop");
+    let changes = (read_all(&h.topic).await.iter())
+        .filter(|r| {
+            matches!(
+                decode(&r.payload).ok().and_then(|e| e.payload),
+                Some(Payload::ExternalTicketChanged(_))
+            )
+        })
+        .count();
+    assert_eq!(changes, 1, "one event for one delivery");
+}
+
 #[test]
 fn jira_adf_of_markdown_validates_against_the_adf_schema() {
     for md in [

@@ -196,30 +196,61 @@ pub async fn set_hash(
     Ok(())
 }
 
-/// Whether a webhook delivery was already handled.
-pub async fn delivery_seen(pool: &AnyPool, delivery_id: &str) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT 1 FROM jira_webhook_deliveries WHERE delivery_id = $1")
-        .bind(delivery_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.is_some())
+/// How long a claimed delivery is owned by the request that claimed it;
+/// after that (the service crashed mid-way) a new copy may take it over.
+pub const CLAIM_LEASE_MS: i64 = 60_000;
+
+/// The outcome of claiming a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This request handles it.
+    Mine,
+    /// Handled already, or being handled by another request.
+    Taken,
 }
 
-/// Records a handled webhook delivery.
-pub async fn record_delivery(
+/// Claims a webhook delivery in one statement: a new delivery, or one whose
+/// claim outlived its lease, is this request's; any other copy is `Taken`.
+pub async fn claim_delivery(
     pool: &AnyPool,
     delivery_id: &str,
     issue_id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO jira_webhook_deliveries (delivery_id, issue_id, received_at) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
+) -> Result<Claim, sqlx::Error> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO jira_webhook_deliveries (delivery_id, issue_id, received_at, state) \
+         VALUES ($1, $2, $3, 'claimed') \
+         ON CONFLICT (delivery_id) DO UPDATE SET received_at = excluded.received_at \
+         WHERE jira_webhook_deliveries.state = 'claimed' AND jira_webhook_deliveries.received_at < $4 \
+         RETURNING delivery_id",
     )
     .bind(delivery_id)
     .bind(issue_id)
-    .bind(now_ms())
-    .execute(pool)
+    .bind(now)
+    .bind(now - CLAIM_LEASE_MS)
+    .fetch_optional(pool)
     .await?;
+    Ok(match row {
+        Some(_) => Claim::Mine,
+        None => Claim::Taken,
+    })
+}
+
+/// Marks a claimed delivery handled: later copies are duplicates.
+pub async fn finish_delivery(pool: &AnyPool, delivery_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE jira_webhook_deliveries SET state = 'done' WHERE delivery_id = $1")
+        .bind(delivery_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Gives a claim back after a failure, so Jira's next copy is handled.
+pub async fn release_delivery(pool: &AnyPool, delivery_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM jira_webhook_deliveries WHERE delivery_id = $1 AND state = 'claimed'")
+        .bind(delivery_id)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -270,9 +301,40 @@ mod tests {
         assert_eq!(hashes(pool, "c1").await.unwrap()["summary"], "h2");
         mark_stale(pool, "c1").await.unwrap();
         assert!(load(pool, "c1").await.unwrap().unwrap().stale);
-        assert!(!delivery_seen(pool, "d1").await.unwrap());
-        record_delivery(pool, "d1", "10001").await.unwrap();
-        record_delivery(pool, "d1", "10001").await.unwrap();
-        assert!(delivery_seen(pool, "d1").await.unwrap());
+        assert_eq!(
+            claim_delivery(pool, "d1", "10001").await.unwrap(),
+            Claim::Mine
+        );
+        assert_eq!(
+            claim_delivery(pool, "d1", "10001").await.unwrap(),
+            Claim::Taken
+        );
+        release_delivery(pool, "d1").await.unwrap();
+        assert_eq!(
+            claim_delivery(pool, "d1", "10001").await.unwrap(),
+            Claim::Mine
+        );
+        finish_delivery(pool, "d1").await.unwrap();
+        assert_eq!(
+            claim_delivery(pool, "d1", "10001").await.unwrap(),
+            Claim::Taken
+        );
+        release_delivery(pool, "d1").await.unwrap(); // a finished one stays
+        assert_eq!(
+            claim_delivery(pool, "d1", "10001").await.unwrap(),
+            Claim::Taken
+        );
+        // A claim older than the lease (a crash mid-way) is taken over.
+        claim_delivery(pool, "d2", "10002").await.unwrap();
+        let old = now_ms() - CLAIM_LEASE_MS - 1;
+        sqlx::query("UPDATE jira_webhook_deliveries SET received_at = $1 WHERE delivery_id = 'd2'")
+            .bind(old)
+            .execute(pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            claim_delivery(pool, "d2", "10002").await.unwrap(),
+            Claim::Mine
+        );
     }
 }

@@ -174,13 +174,32 @@ async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
         .get("x-atlassian-webhook-identifier")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| hex::encode(Sha256::digest(body)), str::to_string);
-    let pool = s.store.pool();
-    if links::delivery_seen(pool, &delivery_id).await? {
-        return Ok(json!({ "status": "duplicate" }));
-    }
     let Some(issue) = delivery.issue.as_ref() else {
         return Ok(ignored("no issue in the delivery"));
     };
+    let pool = s.store.pool();
+    // One atomic claim: of concurrent copies, exactly one goes on.
+    if links::claim_delivery(pool, &delivery_id, &issue.id).await? == links::Claim::Taken {
+        return Ok(json!({ "status": "duplicate" }));
+    }
+    let handled = apply(s, &verified, &delivery, issue, &delivery_id).await;
+    match &handled {
+        Ok(_) => links::finish_delivery(pool, &delivery_id).await?,
+        // Jira delivers again: that copy must be able to claim it.
+        Err(_) => links::release_delivery(pool, &delivery_id).await?,
+    }
+    handled
+}
+
+/// Handles a claimed delivery: its changes of two-way fields become events.
+async fn apply(
+    s: &Inbound,
+    verified: &[&str],
+    delivery: &Delivery,
+    issue: &Issue,
+    delivery_id: &str,
+) -> Result<Value, WebhookError> {
+    let pool = s.store.pool();
     let Some(link) = links::by_issue(pool, &issue.id).await? else {
         return Ok(ignored("issue is not linked to a case"));
     };
@@ -192,7 +211,6 @@ async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
     }
     let user = delivery.user.as_ref();
     if link.stale || user.is_some_and(|u| u.account_id == project.cfg.account_id) {
-        links::record_delivery(pool, &delivery_id, &issue.id).await?;
         return Ok(ignored(
             "stale link, or a change made by the integration's account",
         ));
@@ -219,19 +237,17 @@ async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
         changes.push((field, hash, item));
     }
     if changes.is_empty() {
-        links::record_delivery(pool, &delivery_id, &issue.id).await?;
         return Ok(ignored("no change to a two-way field"));
     }
     let at_ms = delivery.timestamp.unwrap_or_else(now_ms);
     let events: Vec<CaseEvent> = changes
         .iter()
-        .map(|(field, _, item)| changed_event(&link, issue, &delivery_id, field, item, at_ms, user))
+        .map(|(field, _, item)| changed_event(&link, issue, delivery_id, field, item, at_ms, user))
         .collect();
     produce(s, &events).await?;
     for (field, hash, _) in &changes {
         links::set_hash(pool, &link.case_id, field, hash).await?;
     }
-    links::record_delivery(pool, &delivery_id, &issue.id).await?;
     Ok(json!({ "status": "produced", "events": events.len() }))
 }
 
