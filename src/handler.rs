@@ -199,6 +199,15 @@ impl Ctx {
         self.flags.enabled(name, self.flavor, event)
     }
 
+    /// Like [`Ctx::flag`] for a kill switch: `default` when the flag is not
+    /// configured, so an effect stays on until operators turn it off.
+    pub fn flag_or(&self, name: &str, event: &CaseEvent, default: bool) -> bool {
+        match self.flags.defined(name) {
+            true => self.flags.enabled(name, self.flavor, event),
+            false => default,
+        }
+    }
+
     /// The flavor handling the event.
     pub fn flavor(&self) -> &'static str {
         self.flavor

@@ -264,3 +264,50 @@ fn config_check_reports_every_problem_of_every_flavor_section_at_once() {
         assert!(err.contains(path), "{path} missing from: {err}");
     }
 }
+
+#[test]
+fn every_flag_in_the_config_examples_is_read_by_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = ["config", "examples", "examples/flavors"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let mut source = String::new();
+    let mut stack = vec![root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Doc comments and tests mention flags without reading them.
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    source.push_str(line);
+                    source.push('\n');
+                }
+            }
+        }
+    }
+    let mut flags = 0;
+    for file in &files {
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let Some(features) = yaml.get("features").and_then(|f| f.as_mapping()) else {
+            continue;
+        };
+        for name in features.keys().filter_map(|k| k.as_str()) {
+            flags += 1;
+            assert!(
+                source.contains(&format!("\"{name}\"")),
+                "{}: flag `{name}` is configured but no code reads it",
+                file.display()
+            );
+        }
+    }
+    assert!(flags >= 1, "the examples configure flags");
+}

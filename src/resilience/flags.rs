@@ -84,6 +84,11 @@ impl Flags {
         Self { flags }
     }
 
+    /// Whether `name` is configured at all.
+    pub fn defined(&self, name: &str) -> bool {
+        self.flags.contains_key(name)
+    }
+
     /// Whether `name` is on for this event handled by `flavor`.
     pub fn enabled(&self, name: &str, flavor: &str, event: &CaseEvent) -> bool {
         match self.flags.get(name) {
@@ -155,6 +160,17 @@ mod tests {
             case_id: case.into(),
             ..CaseEvent::default()
         }
+    }
+
+    #[test]
+    fn a_kill_switch_is_on_until_configured_off() {
+        let ctx = |f: Flags| crate::handler::Ctx::new("jira", None, 1).with_flags(Arc::new(f));
+        let ev = event("p-off", "c");
+        assert!(ctx(Flags::default()).flag_or("jira.sync_comments", &ev, true));
+        assert!(!ctx(Flags::default()).flag("jira.sync_comments", &ev));
+        let off = flags("jira.sync_comments: { enabled: true, projects: { p-off: false } }");
+        assert!(!ctx(off.clone()).flag_or("jira.sync_comments", &ev, true));
+        assert!(ctx(off).flag_or("jira.sync_comments", &event("p-on", "c"), true));
     }
 
     #[test]

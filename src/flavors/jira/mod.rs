@@ -17,8 +17,10 @@
 //! only writes whose hash was not recorded (edits, assign, transitions are
 //! idempotent), a create or comment with an unknown outcome is looked up
 //! (label search, comment property) before it is sent again, so one case never
-//! gets two issues. Webhook deliveries dedupe on
-//! `X-Atlassian-Webhook-Identifier`.
+//! gets two issues. Webhook deliveries are claimed atomically by
+//! `X-Atlassian-Webhook-Identifier` (one event per delivery).
+//! Flags: `jira.sync_comments` (on unless configured; per project) turns
+//! comment sync off: skip `disabled:jira.sync_comments`.
 //! Retries: transport errors, timeouts, 408/409/425/429 (at least
 //! `Retry-After`), 5xx, database errors and a create not yet visible to search
 //! are transient; other 4xx are permanent (401/403 also alert; a 400 on a
@@ -108,6 +110,9 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     })
 }
 
+/// Kill switch of comment sync (on unless configured off, e.g. per project).
+pub const SYNC_COMMENTS: &str = "jira.sync_comments";
+
 /// The outbound handler.
 pub struct JiraSync {
     projects: Arc<HashMap<String, Arc<Project>>>,
@@ -146,6 +151,13 @@ impl Handler for JiraSync {
         let Some(project) = self.projects.get(&event.project_id) else {
             return HandleResp::Skip(SkipReason::Other("project-not-synced".into()));
         };
+        let comment = matches!(
+            event.payload,
+            Some(crate::event::Payload::CaseCommentAdded(_))
+        );
+        if comment && !ctx.flag_or(SYNC_COMMENTS, event, true) {
+            return HandleResp::Skip(SkipReason::Disabled(SYNC_COMMENTS.into()));
+        }
         match sync::sync(project, self.lookup_window, ctx, event).await {
             Ok(sync::Outcome::Done) => HandleResp::Success,
             Ok(sync::Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why)),
