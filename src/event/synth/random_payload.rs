@@ -127,6 +127,7 @@ impl<R: Rng + ?Sized> Gen<'_, R> {
                 old: r.s(),
                 new: r.s(),
                 ext_event_id: r.s(),
+                ext_item_id: r.s(),
             }),
             K::ExternalSyncFailed => P::ExternalSyncFailed(ExternalSyncFailed {
                 system: r.e::<ExternalSystem>(),

@@ -98,6 +98,7 @@ impl CaseSim {
             old: old.to_owned(),
             new: new.to_owned(),
             ext_event_id,
+            ext_item_id: String::new(),
         });
         Some(Step {
             actor: jira,

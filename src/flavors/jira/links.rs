@@ -196,6 +196,29 @@ pub async fn set_hash(
     Ok(())
 }
 
+/// Records `updated_ms` as the newest inbound change of an issue's field,
+/// unless a newer one was applied already: `true` when this one is not
+/// older (a retry of the same delivery counts as not older).
+pub async fn advance_inbound(
+    pool: &AnyPool,
+    issue_id: &str,
+    field: &str,
+    updated_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO jira_inbound_marks (issue_id, field, updated_ms) VALUES ($1, $2, $3) \
+         ON CONFLICT (issue_id, field) DO UPDATE SET updated_ms = excluded.updated_ms \
+         WHERE excluded.updated_ms >= jira_inbound_marks.updated_ms \
+         RETURNING issue_id",
+    )
+    .bind(issue_id)
+    .bind(field)
+    .bind(updated_ms)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// How long a claimed delivery is owned by the request that claimed it;
 /// after that (the service crashed mid-way) a new copy may take it over.
 pub const CLAIM_LEASE_MS: i64 = 60_000;
@@ -336,5 +359,21 @@ mod tests {
             claim_delivery(pool, "d2", "10002").await.unwrap(),
             Claim::Mine
         );
+        // Inbound marks: newer or equal goes on, older does not.
+        assert!(advance_inbound(pool, "10001", "priority", 200)
+            .await
+            .unwrap());
+        assert!(advance_inbound(pool, "10001", "priority", 200)
+            .await
+            .unwrap());
+        assert!(!advance_inbound(pool, "10001", "priority", 100)
+            .await
+            .unwrap());
+        assert!(advance_inbound(pool, "10001", "summary", 100)
+            .await
+            .unwrap());
+        assert!(advance_inbound(pool, "10001", "priority", 300)
+            .await
+            .unwrap());
     }
 }

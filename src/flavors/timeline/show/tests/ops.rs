@@ -29,6 +29,7 @@ fn external_ticket_changed() {
         old: "To Do".into(),
         new: "Done".into(),
         ext_event_id: "wh-1".into(),
+        ext_item_id: String::new(),
     });
     assert_eq!(
         by_system(p),

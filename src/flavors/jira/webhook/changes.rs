@@ -1,0 +1,211 @@
+//! What a claimed delivery changes: field updates, comments, a deleted
+//! issue, each as `external_ticket.changed` events (origin JIRA) whose
+//! `aggregate_version` is the issue's or comment's `updated` time in ms.
+//! A change older than the newest applied for its issue field is dropped.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::payload::{comparable, Delivery, Issue, User};
+use super::{ignored, produce, Inbound, WebhookError};
+use crate::event::pb::{
+    Actor, ActorKind, ExternalSystem, ExternalTicketChanged, Origin, OriginChannel,
+};
+use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
+use crate::flavors::jira::links::{self, Link};
+use crate::flavors::jira::plan::digest;
+use crate::flavors::jira::sync::Project;
+use crate::store::now_ms;
+
+/// One change to publish.
+pub struct Change {
+    /// External field (`priority`, `comment`, `issue`).
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    /// The comment id, for comment changes.
+    pub item_id: String,
+    /// The record's `updated` time in ms (the event's aggregate_version).
+    pub version: i64,
+}
+
+/// What the delivery is about, once linked and verified.
+pub struct Target<'a> {
+    pub s: &'a Inbound,
+    pub delivery: &'a Delivery,
+    pub delivery_id: &'a str,
+    pub issue: &'a Issue,
+    pub link: &'a Link,
+    pub project: &'a Project,
+}
+
+impl Target<'_> {
+    fn by_integration(&self, user: Option<&User>) -> bool {
+        user.is_some_and(|u| u.account_id == self.project.cfg.account_id)
+    }
+
+    /// When Jira says it happened: the issue's `updated`, else the delivery's.
+    fn issue_version(&self) -> i64 {
+        (self.issue.updated_ms())
+            .or(self.delivery.timestamp)
+            .unwrap_or_else(now_ms)
+    }
+
+    /// Changelog items of two-way fields that are not our own echo.
+    pub async fn issue_updated(&self) -> Result<Value, WebhookError> {
+        let pool = self.s.store.pool();
+        if self.by_integration(self.delivery.user.as_ref()) {
+            return Ok(ignored("a change made by the integration's account"));
+        }
+        let hashes = links::hashes(pool, &self.link.case_id).await?;
+        let items = (self.delivery.changelog.as_ref()).map_or(&[][..], |c| &c.items[..]);
+        let version = self.issue_version();
+        let cfg = &self.project.cfg;
+        let (mut changes, mut hashed, mut older) = (Vec::new(), Vec::new(), 0);
+        for item in items {
+            let field = (item.field_id.clone()).unwrap_or_else(|| item.field.to_lowercase());
+            if !cfg.mode_of_jira_field(&field).inbound() {
+                continue;
+            }
+            let comparable = comparable(&field, item, self.issue, &cfg.due_date_field);
+            let hash = digest(&field, &comparable);
+            if hashes.get(&field) == Some(&hash) {
+                continue; // the value we wrote last: an echo of our own change
+            }
+            if !links::advance_inbound(pool, &self.issue.id, &field, version).await? {
+                older += 1;
+                continue; // a newer change of this field was applied already
+            }
+            changes.push(Change {
+                old: item.from_string.clone().unwrap_or_default(),
+                new: item.to_string.clone().unwrap_or_default(),
+                field: field.clone(),
+                item_id: String::new(),
+                version,
+            });
+            hashed.push((field, hash));
+        }
+        if changes.is_empty() {
+            return Ok(match older {
+                0 => ignored("no change to a two-way field"),
+                _ => ignored("older than a change already applied"),
+            });
+        }
+        let answer = self.publish(changes, self.delivery.user.as_ref()).await?;
+        for (field, hash) in &hashed {
+            links::set_hash(pool, &self.link.case_id, field, hash).await?;
+        }
+        Ok(answer)
+    }
+
+    /// A comment written or edited in Jira (not by the integration).
+    pub async fn comment(&self) -> Result<Value, WebhookError> {
+        let Some(comment) = self.delivery.comment.as_ref() else {
+            return Err(WebhookError::Malformed(
+                "a comment event without `comment`".into(),
+            ));
+        };
+        if !self.project.cfg.comments {
+            return Ok(ignored("comment sync is off for the project"));
+        }
+        if self.by_integration(comment.editor()) {
+            return Ok(ignored("a comment written by the integration's account"));
+        }
+        let version = comment.updated_ms().unwrap_or_else(|| self.issue_version());
+        let mark = format!("comment:{}", comment.id);
+        let pool = self.s.store.pool();
+        if !links::advance_inbound(pool, &self.issue.id, &mark, version).await? {
+            return Ok(ignored("older than a change already applied"));
+        }
+        let change = Change {
+            field: "comment".into(),
+            old: String::new(),
+            new: comment.text(),
+            item_id: comment.id.clone(),
+            version,
+        };
+        self.publish(vec![change], comment.editor()).await
+    }
+
+    /// The issue was deleted: the link goes stale (outbound then skips as
+    /// `stale-link`) and the case learns it.
+    pub async fn deleted(&self) -> Result<Value, WebhookError> {
+        links::mark_stale(self.s.store.pool(), &self.link.case_id).await?;
+        let change = Change {
+            field: "issue".into(),
+            old: self.issue.key.clone(),
+            new: "deleted".into(),
+            item_id: String::new(),
+            version: self.delivery.timestamp.unwrap_or_else(now_ms),
+        };
+        self.publish(vec![change], self.delivery.user.as_ref())
+            .await
+    }
+
+    async fn publish(
+        &self,
+        changes: Vec<Change>,
+        by: Option<&User>,
+    ) -> Result<Value, WebhookError> {
+        let events: Vec<CaseEvent> = changes.iter().map(|c| self.event(c, by)).collect();
+        produce(self.s, &events).await?;
+        Ok(json!({ "status": "produced", "events": events.len() }))
+    }
+
+    fn event(&self, change: &Change, by: Option<&User>) -> CaseEvent {
+        let at_ms = self.delivery.timestamp.unwrap_or(change.version);
+        let event_id = event_id(self.delivery_id, change, at_ms);
+        let stamp = |ms: i64| crate::event::Timestamp {
+            seconds: ms.div_euclid(1000),
+            nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+        };
+        CaseEvent {
+            event_id: event_id.clone(),
+            event_type: EventType::ExternalTicketChanged.as_str().into(),
+            schema_version: SCHEMA_VERSION,
+            org_id: self.link.org_id.clone(),
+            project_id: self.link.project_id.clone(),
+            case_id: self.link.case_id.clone(),
+            case_key: self.link.case_key.clone(),
+            aggregate_version: change.version.max(0) as u64,
+            occurred_at: Some(stamp(at_ms)),
+            actor: Some(Actor {
+                kind: ActorKind::Integration as i32,
+                id: "jira".into(),
+                display_name: by.map(User::shown).unwrap_or_default(),
+            }),
+            origin: Some(Origin {
+                channel: OriginChannel::Jira as i32,
+                external_ref: Some(self.delivery_id.into()),
+            }),
+            correlation_id: event_id,
+            payload: Some(Payload::ExternalTicketChanged(ExternalTicketChanged {
+                system: ExternalSystem::Jira as i32,
+                ext_id: self.issue.id.clone(),
+                field: change.field.clone(),
+                old: change.old.clone(),
+                new: change.new.clone(),
+                ext_event_id: self.delivery_id.into(),
+                ext_item_id: change.item_id.clone(),
+            })),
+            ..CaseEvent::default()
+        }
+    }
+}
+
+/// Deterministic ids: a re-delivery after a partial failure produces the
+/// same events, which consumers deduplicate.
+fn event_id(delivery_id: &str, change: &Change, at_ms: i64) -> String {
+    let seed = Sha256::new()
+        .chain_update(delivery_id)
+        .chain_update([0])
+        .chain_update(&change.field)
+        .chain_update([0])
+        .chain_update(&change.item_id)
+        .finalize();
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&seed[..10]);
+    uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &random)
+        .into_uuid()
+        .to_string()
+}

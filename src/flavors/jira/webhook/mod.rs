@@ -1,0 +1,216 @@
+//! Inbound: `POST /webhooks/jira`, the Jira admin webhook.
+//!
+//! A delivery must carry `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret,
+//! raw body)>` (401 otherwise). A delivery is claimed atomically by
+//! `X-Atlassian-Webhook-Identifier`: of concurrent or repeated copies one is
+//! handled, the others answer `duplicate`. Changes made by the integration's
+//! own account, and changes whose value equals the last one we synced (§7),
+//! are ignored. Handled: `jira:issue_updated` (each changelog item of a
+//! two-way field), `comment_created` / `comment_updated` (the comment text),
+//! `jira:issue_deleted` (the link goes stale). Each becomes one
+//! `external_ticket.changed` event with origin channel JIRA, so the outbound
+//! side never sends it back, and `aggregate_version` = the issue's (or
+//! comment's) `updated` time in ms: a delivery older than a change already
+//! applied to the same field is ignored. The answer is 2xx only after the
+//! broker acknowledged every event; anything else makes Jira deliver again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+mod changes;
+mod payload;
+
+use self::changes::Target;
+use self::payload::Delivery;
+use super::links;
+use super::sync::Project;
+use crate::event::CaseEvent;
+use crate::flavors::kit::EventPublisher;
+use crate::store::Store;
+
+/// The route's path.
+pub const PATH: &str = "/webhooks/jira";
+
+/// What the route needs.
+pub struct Inbound {
+    pub projects: Arc<HashMap<String, Arc<Project>>>,
+    pub store: Store,
+    pub publisher: EventPublisher,
+}
+
+/// The webhook route, with its body limit (larger bodies get 413).
+pub fn router(inbound: Arc<Inbound>, body_limit: usize) -> Router {
+    Router::new()
+        .route(PATH, post(receive))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(inbound)
+}
+
+/// `sha256=<hex>` of a body, as Jira signs it.
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether `header` is a valid signature of `body` (constant-time compare).
+pub fn verify(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
+    let Some(sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let (Ok(sig), Ok(mut mac)) = (hex::decode(sig), Hmac::<Sha256>::new_from_slice(secret)) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&sig).is_ok()
+}
+
+/// Why a delivery was refused; every variant but the first two makes Jira retry.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// No signature, or one no configured secret produced.
+    #[error("missing or invalid X-Hub-Signature")]
+    BadSignature,
+    /// The body is not a Jira webhook document.
+    #[error("malformed webhook body: {0}")]
+    Malformed(String),
+    /// The link table failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The broker did not acknowledge.
+    #[error("producing to {topic}: {reason}")]
+    Produce { topic: String, reason: String },
+}
+
+impl IntoResponse for WebhookError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            WebhookError::BadSignature => StatusCode::UNAUTHORIZED,
+            WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
+            WebhookError::Db(_) | WebhookError::Produce { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "jira webhook refused; jira will deliver again");
+        }
+        (status, Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+async fn receive(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
+    match handle(&inbound, &headers, &body).await {
+        Ok(reply) => (StatusCode::OK, Json(reply)).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+fn ignored(reason: &str) -> Value {
+    json!({ "status": "ignored", "reason": reason })
+}
+
+/// The events a delivery can be about.
+const HANDLED: [&str; 5] = [
+    "jira:issue_updated",
+    "jira:issue_created",
+    "jira:issue_deleted",
+    "comment_created",
+    "comment_updated",
+];
+
+async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, WebhookError> {
+    let signature = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
+    let verified: Vec<&str> = (s.projects.iter())
+        .filter(|(_, p)| verify(p.cfg.webhook_secret.expose().as_bytes(), body, signature))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if verified.is_empty() {
+        return Err(WebhookError::BadSignature);
+    }
+    let delivery: Delivery =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let delivery_id = headers
+        .get("x-atlassian-webhook-identifier")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| hex::encode(Sha256::digest(body)), str::to_string);
+    let Some(issue) = delivery.issue.as_ref() else {
+        return Ok(ignored("no issue in the delivery"));
+    };
+    let pool = s.store.pool();
+    // One atomic claim: of concurrent copies, exactly one goes on.
+    if links::claim_delivery(pool, &delivery_id, &issue.id).await? == links::Claim::Taken {
+        return Ok(json!({ "status": "duplicate" }));
+    }
+    let handled = apply(s, &verified, &delivery, &delivery_id).await;
+    match &handled {
+        Ok(_) => links::finish_delivery(pool, &delivery_id).await?,
+        // Jira delivers again: that copy must be able to claim it.
+        Err(_) => links::release_delivery(pool, &delivery_id).await?,
+    }
+    handled
+}
+
+/// Handles a claimed delivery.
+async fn apply(
+    s: &Inbound,
+    verified: &[&str],
+    delivery: &Delivery,
+    delivery_id: &str,
+) -> Result<Value, WebhookError> {
+    let Some(issue) = delivery.issue.as_ref() else {
+        return Ok(ignored("no issue in the delivery"));
+    };
+    if !HANDLED.contains(&delivery.webhook_event.as_str()) && !delivery.webhook_event.is_empty() {
+        return Ok(ignored("not an issue or comment change"));
+    }
+    let Some(link) = links::by_issue(s.store.pool(), &issue.id).await? else {
+        return Ok(ignored("issue is not linked to a case"));
+    };
+    let Some(project) = s.projects.get(&link.project_id) else {
+        return Ok(ignored("the case's project is not synced"));
+    };
+    if !verified.contains(&link.project_id.as_str()) {
+        return Err(WebhookError::BadSignature);
+    }
+    if link.stale {
+        return Ok(ignored(
+            "stale link: the issue was deleted or the case left the project",
+        ));
+    }
+    let target = Target {
+        s,
+        delivery,
+        delivery_id,
+        issue,
+        link: &link,
+        project,
+    };
+    match delivery.webhook_event.as_str() {
+        "jira:issue_deleted" => target.deleted().await,
+        "comment_created" | "comment_updated" => target.comment().await,
+        _ => target.issue_updated().await,
+    }
+}
+
+/// Publishes every event (changes from outside: no cause) and waits for
+/// every acknowledgement.
+async fn produce(s: &Inbound, events: &[CaseEvent]) -> Result<(), WebhookError> {
+    s.publisher
+        .publish(None, events.to_vec())
+        .await
+        .map_err(|err| WebhookError::Produce {
+            topic: s.publisher.events_topic().to_string(),
+            reason: err.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests;
