@@ -157,6 +157,45 @@ async fn batches_in_any_order_end_in_the_same_rows(store: Store) {
     assert_eq!(doc["markdown"], "edited", "the stale edit changed nothing");
 }
 
+/// Edits and deletes before their comment, each in its own batch: they wait
+/// for the creation, then the final rows are those of version order.
+async fn edits_and_deletes_before_their_comment_are_applied_when_it_comes(
+    store: Store,
+    fresh: Store,
+) {
+    apply(&store, &[edited("x-4", 4, "edited before added")]).await;
+    assert!(
+        cells(&store).await.is_empty(),
+        "no cell before its creation"
+    );
+    apply(&store, &[edited("x-3", 3, "an older edit, also early")]).await;
+    let answers = apply(&store, &[added("x-2", 2, "original")]).await;
+    assert_eq!(kinds(&answers), ["ok"]);
+    let rows = cells(&store).await;
+    let (content, version, gone) = &rows["cm-1"];
+    let doc: serde_json::Value = serde_json::from_str(content).unwrap();
+    assert_eq!(
+        doc["markdown"], "edited before added",
+        "the newest edit wins"
+    );
+    assert_eq!((*version, *gone), (4, false));
+    // A delete before the creation: the comment never shows.
+    apply(&fresh, &[deleted("y-5", 5)]).await;
+    apply(
+        &fresh,
+        &[added("y-2", 2, "original"), edited("y-3", 3, "edit")],
+    )
+    .await;
+    let rows = cells(&fresh).await;
+    assert!(rows["cm-1"].2, "deleted: {rows:?}");
+    assert_eq!(rows["cm-1"].1, 5);
+    let pending: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pending_row_patches")
+        .fetch_one(fresh.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending.0, 0, "applied patches are removed");
+}
+
 #[tokio::test]
 async fn rows_postgres_duplicates_lifecycle_and_replay() {
     one_batch_with_duplicates_and_comment_lifecycle(pg_store().await).await;
@@ -170,6 +209,19 @@ async fn rows_postgres_order_across_batches() {
 async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("rows.db").display());
     Store::connect(&url, 2).await.expect("sqlite store")
+}
+
+#[tokio::test]
+async fn rows_postgres_edits_and_deletes_before_their_comment() {
+    let (a, b) = (pg_store().await, pg_store().await);
+    edits_and_deletes_before_their_comment_are_applied_when_it_comes(a, b).await;
+}
+
+#[tokio::test]
+async fn rows_sqlite_edits_and_deletes_before_their_comment() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (sqlite_store(&a).await, sqlite_store(&b).await);
+    edits_and_deletes_before_their_comment_are_applied_when_it_comes(a, b).await;
 }
 
 #[tokio::test]

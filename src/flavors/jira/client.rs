@@ -263,12 +263,24 @@ impl JiraClient {
         Ok(c.id)
     }
 
-    /// `GET /issue/{id}/comment`: the newest 100 comments with properties.
+    /// The newest 100 comments of an issue with our `caseSync` cell id, in
+    /// two documented calls: `GET /issue/{id}/comment` for the ids (its
+    /// `expand` takes only `renderedBody`), then `POST /comment/list?expand=
+    /// properties` for their properties.
     pub async fn comments(&self, id: &str, tp: Option<&str>) -> Result<Vec<CommentRef>, JiraError> {
         #[derive(Deserialize)]
         struct Page {
             #[serde(default)]
-            comments: Vec<Raw>,
+            comments: Vec<Listed>,
+        }
+        #[derive(Deserialize)]
+        struct Listed {
+            id: String,
+        }
+        #[derive(Deserialize)]
+        struct Detailed {
+            #[serde(default)]
+            values: Vec<Raw>,
         }
         #[derive(Deserialize)]
         struct Raw {
@@ -284,14 +296,23 @@ impl JiraClient {
         }
         let rb = self
             .request(Method::GET, &format!("/issue/{id}/comment"))
-            .query(&[
-                ("orderBy", "-created"),
-                ("maxResults", "100"),
-                ("expand", "properties"),
-            ]);
-        let page: Page = self.json("get comments", rb, tp).await?;
-        Ok(page
+            .query(&[("orderBy", "-created"), ("maxResults", "100")]);
+        let page: Page = self.json("list comments", rb, tp).await?;
+        let ids: Vec<i64> = page
             .comments
+            .iter()
+            .filter_map(|c| c.id.parse().ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rb = self
+            .request(Method::POST, "/comment/list")
+            .query(&[("expand", "properties")])
+            .json(&serde_json::json!({ "ids": ids }));
+        let detailed: Detailed = self.json("comment properties", rb, tp).await?;
+        Ok(detailed
+            .values
             .into_iter()
             .map(|c| CommentRef {
                 cell_id: c

@@ -11,12 +11,16 @@
 //!    DO UPDATE … WHERE row.version < excluded.version` per table (chunked
 //!    below the backends' parameter limits);
 //! 3. their patches, one multi-row `UPDATE … FROM (VALUES …)` per table and
-//!    set of columns, each guarded by the row's version.
+//!    set of columns, each guarded by the row's version; a patch whose row
+//!    does not exist yet (an edit before its creation) is parked in
+//!    `pending_row_patches` and applied, in version order, by the batch
+//!    that creates the row (see `parked`).
 //!
 //! Invariants: effects and ledger rows commit together or not at all (a
 //! retry redoes both); every write is guarded by a version, so applying a
 //! batch is order-safe and idempotent, and the final state of a row is the
-//! state of its highest-version op whatever order events arrive in; within a
+//! state of applying its ops in version order whatever order events arrive
+//! in (a patch before its row waits for it); within a
 //! batch, ops on one row are collapsed to the highest version (PostgreSQL
 //! refuses to touch a row twice in one statement); upserts run before patches,
 //! so a patch finds the row an earlier event of the same batch creates.
@@ -26,6 +30,7 @@
 //! `Any` driver cannot bind arrays, so UNNEST is not used.
 
 mod handler;
+mod parked;
 mod sql;
 
 use std::collections::{HashMap, HashSet};
@@ -140,8 +145,14 @@ impl Store {
         for (table, rows) in &upserts {
             sql::upsert(&mut tx, table, rows).await?;
         }
+        let now = now_ms();
         for (group, rows) in &patches {
-            sql::patch(&mut tx, group, rows).await?;
+            let untouched = sql::patch(&mut tx, group, rows).await?;
+            parked::park(&mut tx, group, &untouched, now).await?;
+        }
+        for (table, rows) in &upserts {
+            let keys: Vec<Vec<Value>> = rows.iter().map(|r| key_of(table, r)).collect();
+            parked::unpark(&mut tx, table, &keys).await?;
         }
         tx.commit().await?;
         Ok(claimed)
@@ -240,6 +251,13 @@ fn collapse<'a>(ops: impl Iterator<Item = &'a RowOp>) -> (Upserts<'a>, Patches<'
         }
     }
     (upserts, patches)
+}
+
+/// The key values of an upsert row.
+fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
+    (table.key.iter())
+        .filter_map(|k| table.index_of(k).and_then(|i| values.get(i)).cloned())
+        .collect()
 }
 
 fn version_of(table: &Table, values: &[Value]) -> i64 {

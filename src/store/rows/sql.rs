@@ -114,13 +114,15 @@ pub(super) fn upsert_sql(table: &Table, n: usize) -> String {
     )
 }
 
-/// Multi-row guarded updates of one group.
-pub(super) async fn patch(
+/// Multi-row guarded updates of one group; returns the rows it did not
+/// update (missing, newer, or excluded by the condition).
+pub(super) async fn patch<'r, 'a>(
     conn: &mut AnyConnection,
     group: &PatchGroup,
-    rows: &[PatchRow<'_>],
-) -> Result<(), sqlx::Error> {
+    rows: &'r [PatchRow<'a>],
+) -> Result<Vec<&'r PatchRow<'a>>, sqlx::Error> {
     let width = group.table.key.len() + 1 + group.columns.len();
+    let mut untouched = Vec::new();
     for chunk in rows.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
         let sql = patch_sql(group, chunk.len());
         let mut query = sqlx::query(&sql).persistent(false);
@@ -133,9 +135,43 @@ pub(super) async fn patch(
                 query = bind(query, value);
             }
         }
-        query.execute(&mut *conn).await?;
+        let updated: std::collections::HashSet<String> = (query.fetch_all(&mut *conn).await?)
+            .iter()
+            .map(|r| super::parked::key_text(&key_values(r, group.table.key.len())))
+            .collect();
+        let missed = chunk
+            .iter()
+            .filter(|r| !updated.contains(&super::parked::key_text(r.key)));
+        untouched.extend(missed);
     }
-    Ok(())
+    Ok(untouched)
+}
+
+/// The key columns of a returned row, as values.
+fn key_values(row: &sqlx::any::AnyRow, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| match row.try_get::<String, _>(i) {
+            Ok(s) => Value::Text(s),
+            Err(_) => row.try_get::<i64, _>(i).map_or(Value::Null, Value::Int),
+        })
+        .collect()
+}
+
+/// Whether the row with `key` exists.
+pub(super) async fn exists(
+    conn: &mut AnyConnection,
+    table: &Table,
+    key: &[Value],
+) -> Result<bool, sqlx::Error> {
+    let conds: Vec<String> = (table.key.iter().enumerate())
+        .map(|(i, k)| format!("{k} = ${}", i + 1))
+        .collect();
+    let text = format!("SELECT 1 FROM {} WHERE {}", table.name, conds.join(" AND "));
+    let mut query = sqlx::query(&text);
+    for value in key {
+        query = bind(query, value);
+    }
+    Ok(query.fetch_optional(&mut *conn).await?.is_some())
 }
 
 /// The text of a guarded update of `n` rows: `VALUES` columns are named
@@ -168,12 +204,16 @@ pub(super) fn patch_sql(group: &PatchGroup, n: usize) -> String {
     if let Some(extra) = group.only_if {
         conds.push(format!("({extra})"));
     }
+    let returning: Vec<String> = (table.key.iter())
+        .map(|k| format!("{t}.{k}", t = table.name))
+        .collect();
     format!(
-        "UPDATE {t} SET {sets} FROM (VALUES {values}) AS v WHERE {conds}",
+        "UPDATE {t} SET {sets} FROM (VALUES {values}) AS v WHERE {conds} RETURNING {ret}",
         t = table.name,
         sets = sets.join(", "),
         values = placeholders(n, width, 0),
         conds = conds.join(" AND "),
+        ret = returning.join(", "),
     )
 }
 

@@ -75,6 +75,6 @@ fn statements_guard_every_write_by_version() {
     assert_eq!(
         patch_sql(&group, 2),
         "UPDATE t SET v = v.column2, body = v.column3 FROM (VALUES ($1, $2, $3), ($4, $5, $6)) AS v \
-         WHERE t.id = v.column1 AND t.v < v.column2 AND (t.body <> '')"
+         WHERE t.id = v.column1 AND t.v < v.column2 AND (t.body <> '') RETURNING t.id"
     );
 }
