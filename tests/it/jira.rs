@@ -2,6 +2,7 @@
 //! Jira; every request the client sends is checked against the vendor spec
 //! and every ADF body against the ADF schema.
 
+mod faults;
 mod inbound;
 mod support;
 

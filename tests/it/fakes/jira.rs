@@ -6,9 +6,13 @@
 //! available now), issue properties (201 then 200), comments with properties,
 //! `POST search/jql` with a configurable visibility lag, errors in the
 //! `{"errorMessages":[],"errors":{}}` envelope and 401 without the expected
-//! `Authorization`. Tests can inject 429 (`Retry-After`, `X-RateLimit-Reset`),
-//! a create whose answer is lost (the issue exists, the client sees 504) and
-//! 400s on transitions. Every request is recorded.
+//! `Authorization`, a summary over 255 characters refused with 400 (create
+//! and edit). Comment properties come only from `POST /comment/list?expand=
+//! properties`, as documented; `GET /issue/{id}/comment` has none. Tests can
+//! inject 429 (`Retry-After`, `X-RateLimit-Reset`; on every path or on one
+//! endpoint), creates and comments whose answer is lost (applied, the client
+//! sees 504) and 400s on transitions. Every request is recorded with its
+//! arrival time.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +38,8 @@ pub struct Request {
     pub path: String,
     pub body: Value,
     pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// A comment.
@@ -67,7 +73,10 @@ struct World {
     requests: Vec<Request>,
     search_lag: Duration,
     rate_limited: u32,
+    /// 429s for paths containing this text: (text, how many, Retry-After s).
+    endpoint_limited: Option<(String, u32, u64)>,
     lose_create_answers: u32,
+    lose_comment_answers: u32,
     refuse_transitions: u32,
 }
 
@@ -114,6 +123,17 @@ impl FakeJira {
     /// The next `n` requests get 429.
     pub fn rate_limit_next(&self, n: u32) {
         self.with(|w| w.rate_limited = n);
+    }
+
+    /// The next `n` requests whose path contains `endpoint` get 429 with
+    /// `Retry-After: retry_after_secs`.
+    pub fn rate_limit_endpoint(&self, endpoint: &str, n: u32, retry_after_secs: u64) {
+        self.with(|w| w.endpoint_limited = Some((endpoint.into(), n, retry_after_secs)));
+    }
+
+    /// The next `n` comment POSTs are applied but answer 504.
+    pub fn lose_next_comment_answers(&self, n: u32) {
+        self.with(|w| w.lose_comment_answers = n);
     }
 
     /// The next `n` creates succeed but answer 504.
@@ -177,6 +197,7 @@ async fn serve(
     body: Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let at = Instant::now();
     let mut w = world.lock().unwrap();
     let response = answer(&mut w, &method, &uri, &headers, &body);
     w.requests.push(Request {
@@ -184,6 +205,7 @@ async fn serve(
         path: uri.to_string(),
         body,
         status: response.status().as_u16(),
+        at,
     });
     response
 }
@@ -203,20 +225,15 @@ fn answer(
             json!({}),
         );
     }
+    if let Some((endpoint, n, secs)) = w.endpoint_limited.clone() {
+        if n > 0 && uri.path().contains(&endpoint) {
+            w.endpoint_limited = Some((endpoint, n - 1, secs));
+            return too_many(secs);
+        }
+    }
     if w.rate_limited > 0 {
         w.rate_limited -= 1;
-        let reset = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-        let mut r = envelope(
-            StatusCode::TOO_MANY_REQUESTS,
-            &["Rate limit exceeded."],
-            json!({}),
-        );
-        r.headers_mut().insert("retry-after", "1".parse().unwrap());
-        r.headers_mut()
-            .insert("x-ratelimit-reset", reset.parse().unwrap());
-        r.headers_mut()
-            .insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
-        return r;
+        return too_many(1);
     }
     let query = uri.query().unwrap_or("");
     let segments: Vec<&str> = uri
@@ -227,7 +244,9 @@ fn answer(
     match (method.as_str(), segments.as_slice()) {
         ("POST", ["issue"]) => create_issue(w, body),
         ("POST", ["search", "jql"]) => search(w, body),
+        ("POST", ["comment", "list"]) => comment_list(w, query, body),
         (m, ["issue", id, rest @ ..]) => {
+            let lose_comment = m == "POST" && rest == ["comment"] && w.lose_comment_answers > 0;
             let Some(issue) = w.issues.values_mut().find(|i| i.id == *id || i.key == *id) else {
                 return envelope(
                     StatusCode::NOT_FOUND,
@@ -236,10 +255,72 @@ fn answer(
                 );
             };
             let refuse = &mut w.refuse_transitions;
-            issue_op(issue, m, rest, query, body, refuse)
+            let answer = issue_op(issue, m, rest, query, body, refuse);
+            if lose_comment && answer.status() == StatusCode::CREATED {
+                w.lose_comment_answers -= 1;
+                return envelope(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    &["Gateway timeout."],
+                    json!({}),
+                );
+            }
+            answer
         }
         _ => envelope(StatusCode::NOT_FOUND, &["No such resource."], json!({})),
     }
+}
+
+/// 429 as Jira sends it: `Retry-After`, `X-RateLimit-Reset`, the reason.
+fn too_many(secs: u64) -> Response {
+    {
+        let reset = (chrono::Utc::now() + chrono::Duration::seconds(secs as i64)).to_rfc3339();
+        let mut r = envelope(
+            StatusCode::TOO_MANY_REQUESTS,
+            &["Rate limit exceeded."],
+            json!({}),
+        );
+        r.headers_mut()
+            .insert("retry-after", secs.to_string().parse().unwrap());
+        r.headers_mut()
+            .insert("x-ratelimit-reset", reset.parse().unwrap());
+        r.headers_mut()
+            .insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
+        r
+    }
+}
+
+/// `POST /comment/list`: the comments with these ids; properties only with
+/// `expand=properties`.
+fn comment_list(w: &World, query: &str, body: &Value) -> Response {
+    let Some(ids) = body["ids"].as_array() else {
+        return envelope(StatusCode::BAD_REQUEST, &["ids is required."], json!({}));
+    };
+    let wanted: Vec<String> = ids
+        .iter()
+        .filter_map(Value::as_i64)
+        .map(|i| i.to_string())
+        .collect();
+    let expand = query.contains("expand=properties");
+    let values: Vec<Value> = (w.issues.values())
+        .flat_map(|i| i.comments.iter())
+        .filter(|c| wanted.contains(&c.id))
+        .map(|c| {
+            let mut v = json!({"id": c.id, "body": c.body});
+            if expand {
+                v["properties"] = c
+                    .properties
+                    .as_array()
+                    .cloned()
+                    .map_or(json!([]), Value::Array);
+            }
+            v
+        })
+        .collect();
+    let total = values.len();
+    Json(
+        json!({"values": values, "startAt": 0, "maxResults": 1000, "total": total, "isLast": true}),
+    )
+    .into_response()
 }
 
 fn create_issue(w: &mut World, body: &Value) -> Response {
@@ -256,6 +337,9 @@ fn create_issue(w: &mut World, body: &Value) -> Response {
             "summary".into(),
             json!("You must specify a summary of the issue."),
         );
+    }
+    if let Some(problem) = issue::summary_problem(f) {
+        errors.insert("summary".into(), json!(problem));
     }
     let labels = f["labels"].as_array().cloned().unwrap_or_default();
     if labels

@@ -27,6 +27,12 @@ fn status_json(name: &str) -> Value {
     json!({"id": id, "name": name, "statusCategory": {"key": cat, "name": cat}})
 }
 
+/// Jira refuses a summary over 255 characters (UTF-16 units, it is Java).
+pub fn summary_problem(fields: &Value) -> Option<&'static str> {
+    let summary = fields.get("summary")?.as_str()?;
+    (summary.encode_utf16().count() > 255).then_some("Summary must be less than 255 characters.")
+}
+
 pub fn issue_op(
     issue: &mut Issue,
     method: &str,
@@ -43,6 +49,9 @@ pub fn issue_op(
             Json(json!({"id": issue.id, "key": issue.key, "fields": fields})).into_response()
         }
         ("PUT", []) => {
+            if let Some(problem) = summary_problem(&body["fields"]) {
+                return envelope(StatusCode::BAD_REQUEST, &[], json!({"summary": problem}));
+            }
             if body["fields"].is_object() && body["update"].is_object() {
                 let both = body["fields"]
                     .as_object()
@@ -125,7 +134,8 @@ pub fn issue_op(
                     json!({"comment": "Comment body must be an Atlassian Document."}),
                 );
             }
-            let id = (issue.comments.len() + 1).to_string();
+            // Comment ids are unique across the site.
+            let id = format!("{}{:04}", issue.id, issue.comments.len() + 1);
             issue.comments.push(Comment {
                 id: id.clone(),
                 body: body["body"].clone(),
@@ -135,19 +145,9 @@ pub fn issue_op(
             (StatusCode::CREATED, Json(c)).into_response()
         }
         ("GET", ["comment"]) => {
-            let expand = query.contains("expand=properties");
+            // `expand` here takes only `renderedBody`: never properties.
             let mut list: Vec<Value> = (issue.comments.iter())
-                .map(|c| {
-                    let mut v = json!({"id": c.id, "body": c.body});
-                    if expand {
-                        v["properties"] = if c.properties.is_null() {
-                            json!([])
-                        } else {
-                            c.properties.clone()
-                        };
-                    }
-                    v
-                })
+                .map(|c| json!({"id": c.id, "body": c.body}))
                 .collect();
             if query.contains("orderBy=-created") {
                 list.reverse();
