@@ -2,24 +2,33 @@
 # Starts, stops and reports the services that the integration tests use: Kafka,
 # PostgreSQL and OpenSearch, all on 127.0.0.1 and without Docker.
 #
-#   scripts/services.sh up|down|status [kafka|postgres|opensearch ...]   (default: all three)
+#   scripts/services.sh up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch ...]
+#                                                                      (default: all three)
 #
-# State (jars, data, logs, PID files) lives in .devinfra/, which git ignores. A cold start
-# begins with empty data; `up` reuses a service that is already running; `down` stops
-# each service by its recorded PID. devinfra/NOTES.md has the details and measurements.
+# State (jars, data, logs, PID files) lives in .devinfra/, which git ignores. `up` (= `start`)
+# starts what is not running and reuses what is; `stop` (= `down`) stops each service by its
+# recorded PID; `restart` stops then starts. Data is kept across stop and start: a service
+# starts from an empty data directory only the first time, or with --fresh (or
+# SERVICES_FRESH=1). DEVINFRA_STATE puts the state elsewhere and KAFKA_PORT moves the broker
+# (its controller listens on KAFKA_PORT+1), so a test can run a private broker it may stop
+# and restart; the downloaded jars stay shared in .devinfra/. devinfra/NOTES.md has the
+# details and measurements.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${DEVINFRA_STATE:-$ROOT/.devinfra}
 PG_PORT=${PG_PORT:-5432}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+JARS=${DEVINFRA_JARS:-$ROOT/.devinfra} # Downloaded jars, shared by every state directory.
+FRESH=${SERVICES_FRESH:-0}
 PG_DB=ceh_test
 START_TIMEOUT=${SERVICES_START_TIMEOUT:-180} # Seconds a service may take to become ready.
 STOP_TIMEOUT=${SERVICES_STOP_TIMEOUT:-30}    # Seconds between the polite signal and SIGKILL.
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
 ALL=(kafka postgres opensearch)
 
-# Kafka's ports are fixed in devinfra/kafka/server.properties.
-declare -A PORT=([kafka]=9092 [postgres]=$PG_PORT [opensearch]=9200)
+# devinfra/kafka/server.properties names 9092/9093; KAFKA_PORT rewrites them.
+declare -A PORT=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [opensearch]=9200)
 declare -A PIDFILE LOGFILE STARTED_AT
 for svc in "${ALL[@]}"; do
     PIDFILE[$svc]=$STATE/$svc/$svc.pid
@@ -83,13 +92,13 @@ ready_opensearch() { grep -q OPENSEARCH_STARTED "${LOGFILE[opensearch]}" && answ
 # Copies a service's jars into .devinfra/<svc>/libs with Maven, unless the jars for the
 # current pom.xml are already there (the pom's checksum is kept in libs/.pom.sha256).
 fetch_jars() { # svc
-    local svc=$1 pom=$ROOT/devinfra/$1/pom.xml libs=$STATE/$1/libs sum t
+    local svc=$1 pom=$ROOT/devinfra/$1/pom.xml libs=$JARS/$1/libs sum t
     sum=$(sha256sum "$pom" | cut -d' ' -f1)
     [[ -f $libs/.pom.sha256 && $(cat "$libs/.pom.sha256") == "$sum" ]] && return 0
     need mvn "apt-get install maven" || return 1
     log "$svc: downloading jars with Maven"
     t=$(now)
-    rm -rf "$libs" "$libs.tmp"
+    rm -rf "$libs" "$libs.tmp" && mkdir -p "$JARS/$svc" || return 1
     if ! mvn -B -q -f "$pom" "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
         -DoutputDirectory="$libs.tmp" >"$STATE/$svc/mvn.log" 2>&1; then
         tail -n 30 "$STATE/$svc/mvn.log" >&2
@@ -101,20 +110,27 @@ fetch_jars() { # svc
     log "$svc: $(du -sh "$libs" | cut -f1) of jars in $(since "$t") s"
 }
 
-# The start_<svc> functions launch a service from empty data and return without waiting
-# for it. Every step checks its own failure: they run where `set -e` does not apply.
+# The start_<svc> functions launch a service and return without waiting for it. Data is
+# kept from an earlier run unless FRESH=1 (or there is none yet). Every step checks its
+# own failure: they run where `set -e` does not apply.
 
 start_kafka() {
-    local dir=$STATE/kafka cluster_id
+    local dir=$STATE/kafka libs=$JARS/kafka/libs cluster_id
     need java "apt-get install openjdk-17-jdk-headless" && fetch_jars kafka || return 1
-    rm -rf "$dir/data" "$dir/logs" && mkdir -p "$dir/logs" || return 1
+    if ((FRESH)) || [[ ! -f $dir/data/meta.properties ]]; then
+        rm -rf "$dir/data" || return 1
+    fi
+    rm -rf "$dir/logs" && mkdir -p "$dir/logs" || return 1
     # The checked-in file has no log.dirs: this checkout's data directory is appended.
-    { cat "$ROOT/devinfra/kafka/server.properties" && echo "log.dirs=$dir/data"; } >"$dir/server.properties" || return 1
+    { sed -e "s/:9092/:$KAFKA_PORT/g" -e "s/:9093/:$((KAFKA_PORT + 1))/g" "$ROOT/devinfra/kafka/server.properties" &&
+        echo "log.dirs=$dir/data"; } >"$dir/server.properties" || return 1
     local opts=(-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
         "-Dlog4j2.configurationFile=$ROOT/devinfra/kafka/log4j2.properties" "-Dkafka.logs.dir=$dir/logs")
     # The cluster id must be in Kafka's own 22-character form, so StorageTool makes it.
-    if ! cluster_id=$(java -cp "$dir/libs/*" kafka.tools.StorageTool random-uuid 2>"$dir/format.log") ||
-        ! java "${opts[@]}" -cp "$dir/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
+    if [[ -f $dir/data/meta.properties ]]; then
+        log "kafka: keeping the data of $dir/data"
+    elif ! cluster_id=$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>"$dir/format.log") ||
+        ! java "${opts[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
             -c "$dir/server.properties" >>"$dir/format.log" 2>&1; then
         log "kafka: formatting the data directory failed; end of $dir/format.log:"
         tail -n 20 "$dir/format.log" >&2
@@ -124,7 +140,7 @@ start_kafka() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     # setsid keeps the broker out of the caller's process group, so a Ctrl-C in
     # `make test` does not reach it.
-    setsid java "${opts[@]}" -cp "$dir/libs/*" kafka.Kafka "$dir/server.properties" \
+    setsid java "${opts[@]}" -cp "$libs/*" kafka.Kafka "$dir/server.properties" \
         >"${LOGFILE[kafka]}" 2>&1 </dev/null &
     echo $! >"${PIDFILE[kafka]}"
 }
@@ -146,12 +162,16 @@ start_postgres() {
     ensure_postgres_installed && chmod 755 "$STATE/postgres" || return 1
     data=$(pg_data)
     bin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)
-    rm -rf "$data" && install -d -o postgres -g postgres -m 700 "$data" || return 1
-    # initdb refuses to run as root. The cd keeps it out of a directory postgres cannot read;
-    # --no-sync skips the fsyncs that throw-away data does not need.
-    (cd / && runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres --auth=trust \
-        -E UTF8 --locale=C.UTF-8 --no-sync) >"$STATE/postgres/initdb.log" 2>&1 ||
-        { tail -n 20 "$STATE/postgres/initdb.log" >&2; return 1; }
+    if ((FRESH)) || [[ ! -f $data/PG_VERSION ]]; then
+        rm -rf "$data" && install -d -o postgres -g postgres -m 700 "$data" || return 1
+        # initdb refuses to run as root. The cd keeps it out of a directory postgres cannot
+        # read; --no-sync skips the fsyncs that throw-away data does not need.
+        (cd / && runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres --auth=trust \
+            -E UTF8 --locale=C.UTF-8 --no-sync) >"$STATE/postgres/initdb.log" 2>&1 ||
+            { tail -n 20 "$STATE/postgres/initdb.log" >&2; return 1; }
+    else
+        log "postgres: keeping the data of $data"
+    fi
     install -o postgres -m 644 /dev/null "$plog" || return 1
     # Settings for tests: no durability, room for many connection pools, loopback only.
     # pg_ctl -w returns once the server accepts connections.
@@ -165,6 +185,7 @@ start_opensearch() {
     local dir=$STATE/opensearch
     need java "apt-get install openjdk-17-jdk-headless" && need curl "apt-get install curl" &&
         fetch_jars opensearch || return 1
+    # The search tests need no data across restarts: the node always starts empty.
     rm -rf "${dir:?}/home" || return 1
     # The system properties are those of the distribution's jvm.options that matter for
     # an embedded node. A single-file source program needs a JDK, not only a JRE.
@@ -173,7 +194,7 @@ start_opensearch() {
         -Dio.netty.noUnsafe=true -Dio.netty.recycler.maxCapacityPerThread=0 \
         -Djava.locale.providers=SPI,COMPAT -Dos.http.port="${PORT[opensearch]}" \
         "-Dlog4j2.configurationFile=$ROOT/devinfra/opensearch/log4j2.properties" \
-        -cp "$dir/libs/*" "$ROOT/devinfra/opensearch/OsNode.java" "$dir/home" \
+        -cp "$JARS/opensearch/libs/*" "$ROOT/devinfra/opensearch/OsNode.java" "$dir/home" \
         >"${LOGFILE[opensearch]}" 2>&1 </dev/null &
     echo $! >"${PIDFILE[opensearch]}"
 }
@@ -333,6 +354,7 @@ cmd_status() {
 main() {
     local cmd=${1:-} svc
     shift || true
+    if [[ ${1:-} == --fresh ]]; then FRESH=1; shift; fi
     local svcs=("$@")
     ((${#svcs[@]})) || svcs=("${ALL[@]}")
     for svc in "${svcs[@]}"; do
@@ -340,11 +362,12 @@ main() {
     done
     for svc in "${ALL[@]}"; do mkdir -p "$STATE/$svc"; done
     case $cmd in
-    up) cmd_up "${svcs[@]}" ;;
-    down) cmd_down "${svcs[@]}" ;;
+    up | start) cmd_up "${svcs[@]}" ;;
+    down | stop) cmd_down "${svcs[@]}" ;;
+    restart) cmd_down "${svcs[@]}" && cmd_up "${svcs[@]}" ;;
     status) cmd_status "${svcs[@]}" ;;
     *)
-        echo "usage: $0 up|down|status [kafka|postgres|opensearch ...]" >&2
+        echo "usage: $0 up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch ...]" >&2
         exit 2
         ;;
     esac

@@ -175,7 +175,12 @@ fn spawn_reader(
         .name("kafka-range".into())
         .spawn(move || {
             let ends: HashMap<Tp, i64> = ranges.into_iter().map(|r| (r.tp, r.end)).collect();
-            let mut reader = RangeReader { consumer, ends };
+            let errors = Default::default();
+            let mut reader = RangeReader {
+                consumer,
+                ends,
+                errors,
+            };
             let bell = tx.credit.bell();
             while !reader.ends.is_empty() && !stop.load(Ordering::Acquire) {
                 let room = tx.credit.room().min(tx.credit.chunk());
@@ -197,6 +202,7 @@ fn spawn_reader(
 struct RangeReader {
     consumer: Arc<BaseConsumer>,
     ends: HashMap<Tp, i64>,
+    errors: super::kafka::throttle::Throttle,
 }
 
 impl RangeReader {
@@ -212,7 +218,9 @@ impl RangeReader {
             let record = match polled {
                 Ok(m) => to_record(&m),
                 Err(err) => {
-                    tracing::warn!(error = %err, "kafka poll error");
+                    if let Some(repeated) = self.errors.due(std::time::Instant::now()) {
+                        tracing::warn!(error = %err, repeated, "kafka poll error");
+                    }
                     continue;
                 }
             };

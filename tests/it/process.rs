@@ -11,6 +11,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::helpers::*;
 
+mod restart;
+
 /// The binary with the ci environment pointed at this test's topic, group and database.
 fn ceh(topic: &str, group: &str, db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_case-event-handler"));

@@ -16,6 +16,7 @@
 //! is never lost, and the wait is bounded anyway.
 
 mod queues;
+pub(crate) mod throttle;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,11 +68,19 @@ struct GroupContext {
     group: String,
     consumer: OnceLock<Weak<Group>>,
     queues: Arc<Queues<GroupContext>>,
+    errors: throttle::Throttle,
 }
 
 impl ClientContext for GroupContext {
     fn stats(&self, stats: Statistics) {
         events::KafkaStats::new(&self.group, &stats).emit();
+    }
+
+    /// librdkafka's global errors (all brokers down ...), throttled.
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if let Some(repeated) = self.errors.due(std::time::Instant::now()) {
+            tracing::error!(%error, reason, repeated, "kafka client error");
+        }
     }
 }
 
@@ -163,6 +172,7 @@ pub fn start_group(
         closing: closing.clone(),
         consumer: OnceLock::new(),
         queues: queues.clone(),
+        errors: Default::default(),
         group: config
             .properties
             .get("group.id")
@@ -182,6 +192,7 @@ pub fn start_group(
         stop: stop.clone(),
         heartbeat: heartbeat.clone(),
         queues,
+        errors: Default::default(),
     };
     let thread = poller.spawn();
     Ok(Arc::new(KafkaControl {
@@ -221,6 +232,7 @@ struct Poller {
     stop: Arc<AtomicBool>,
     heartbeat: Heartbeat,
     queues: Arc<Queues<GroupContext>>,
+    errors: throttle::Throttle,
 }
 
 impl Poller {
@@ -258,7 +270,11 @@ impl Poller {
         for _ in 0..MAIN_QUEUE_EVENTS {
             match self.consumer.poll(Duration::ZERO) {
                 Some(Ok(m)) => chunk.push(to_record(&m)),
-                Some(Err(err)) => tracing::warn!(error = %err, "kafka poll error"),
+                Some(Err(err)) => {
+                    if let Some(repeated) = self.errors.due(std::time::Instant::now()) {
+                        tracing::warn!(error = %err, repeated, "kafka poll error");
+                    }
+                }
                 None => return,
             }
         }

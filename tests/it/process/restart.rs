@@ -1,0 +1,265 @@
+//! Broker restarts: the service keeps running through a broker that goes
+//! away and comes back (data kept), and loses nor doubles anything. Each test
+//! runs its own broker (scripts/services.sh with a private state directory
+//! and port), so stopping it disturbs no other test.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use case_event_handler::store::Store;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::FutureProducer;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::{count, expected_cells, ledger_ids, sigterm, wait_exit};
+use crate::helpers::*;
+
+/// A Kafka broker of this test's own, stopped (data kept) on drop.
+struct PrivateBroker {
+    state: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivateBroker {
+    fn start() -> Self {
+        let state = tempfile::Builder::new()
+            .prefix("ceh-broker-")
+            .tempdir()
+            .expect("tempdir");
+        let port = free_port_pair();
+        let broker = Self { state, port };
+        broker.services(&["up", "kafka"]);
+        broker
+    }
+
+    fn services(&self, args: &[&str]) {
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/services.sh"))
+            .args(args)
+            .env("DEVINFRA_STATE", self.state.path())
+            .env("KAFKA_PORT", self.port.to_string())
+            .output()
+            .expect("run scripts/services.sh");
+        assert!(
+            out.status.success(),
+            "services.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn client(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", self.bootstrap());
+        config
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/services.sh"))
+            .args(["down", "kafka"])
+            .env("DEVINFRA_STATE", self.state.path())
+            .env("KAFKA_PORT", self.port.to_string())
+            .output();
+    }
+}
+
+/// A free port whose successor is free too (the controller's).
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let next = port
+            .checked_add(1)
+            .and_then(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok());
+        if port < 60_000 && next.is_some() {
+            return port;
+        }
+    }
+    panic!("no two free ports in a row");
+}
+
+async fn publish_on(
+    broker: &PrivateBroker,
+    topic: &str,
+    events: &[case_event_handler::event::CaseEvent],
+) {
+    let producer: FutureProducer = broker
+        .client()
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .create()
+        .expect("producer");
+    let stream = events.iter().cloned().map(Ok);
+    case_event_handler::cli::produce::publish(&producer, topic, stream, 0)
+        .await
+        .expect("publish");
+}
+
+/// Committed offsets of `group` summed, and the topic's end offsets summed.
+fn progress(broker: &PrivateBroker, group: &str, topic: &str, partitions: i32) -> (i64, i64) {
+    let consumer: BaseConsumer = broker
+        .client()
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .ok();
+    let committed: i64 = (committed.iter())
+        .flat_map(|t| t.elements())
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => o,
+            _ => 0,
+        })
+        .sum();
+    let ends: i64 = (0..partitions)
+        .filter_map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .ok()
+        })
+        .map(|(_, high)| high)
+        .sum();
+    (committed, ends)
+}
+
+async fn create_topic_on(broker: &PrivateBroker, topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = broker.client().create().expect("admin");
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    for r in admin
+        .create_topics([&topic], &opts)
+        .await
+        .expect("create_topics")
+    {
+        r.expect("topic created");
+    }
+}
+
+/// The timeline service on the private broker (its stderr discarded: a
+/// broker outage is loud, and an unread pipe would block it).
+fn spawn_on(broker: &PrivateBroker, topic: &str, group: &str, db: &str) -> std::process::Child {
+    super::ceh(topic, group, db)
+        .args(["--set", &format!("kafka.brokers={}", broker.bootstrap())])
+        .args(["run", "--flavor", "timeline"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the service")
+}
+
+async fn wait_ledger(store: &Store, at_least: i64) {
+    let start = Instant::now();
+    while count(store, "SELECT COUNT(*) FROM processed_events").await < at_least {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the group committed every record; the services stay up.
+async fn caught_up(
+    broker: &PrivateBroker,
+    (group, topic): (&str, &str),
+    total: usize,
+    services: &mut [std::process::Child],
+) {
+    let start = Instant::now();
+    loop {
+        let (committed, ends) = progress(broker, group, topic, 4);
+        if ends == total as i64 && committed == ends {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "not caught up after the restart: committed {committed} of {ends}"
+        );
+        for child in services.iter_mut() {
+            assert!(
+                child.try_wait().expect("try_wait").is_none(),
+                "a service exited"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every event exactly once in the ledger and the timeline.
+async fn exactly_once(store: &Store, events: &[case_event_handler::event::CaseEvent]) {
+    let ids = ledger_ids(store).await;
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    let n = events.len();
+    assert_eq!((ids.len(), unique.len()), (n, n), "each event once");
+    let cells = count(store, "SELECT COUNT(*) FROM timeline_cells").await;
+    assert_eq!(
+        cells,
+        expected_cells(events),
+        "nothing lost, nothing doubled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_stopped_for_20_s_mid_run_and_restarted_loses_and_doubles_nothing() {
+    let broker = PrivateBroker::start();
+    let (topic, group) = (unique("it-restart"), unique("g"));
+    create_topic_on(&broker, &topic, 4).await;
+    let events = synth(61, 300, 10);
+    let (first, second) = events.split_at(2_000);
+    publish_on(&broker, &topic, first).await;
+    let db = fresh_pg().await;
+    let store = Store::connect(&db, 2).await.expect("store");
+    let mut child = spawn_on(&broker, &topic, &group, &db);
+    wait_ledger(&store, 500).await;
+    broker.services(&["stop", "kafka"]);
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let alive = child.try_wait().expect("try_wait").is_none();
+    assert!(alive, "the service died with the broker");
+    broker.services(&["start", "kafka"]);
+    publish_on(&broker, &topic, second).await;
+    let services = std::slice::from_mut(&mut child);
+    caught_up(&broker, (&group, &topic), events.len(), services).await;
+    sigterm(&child);
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(30)),
+        0,
+        "a clean stop"
+    );
+    exactly_once(&store, &events).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restarted_during_a_rebalance_loses_and_doubles_nothing() {
+    let broker = PrivateBroker::start();
+    let (topic, group) = (unique("it-restart-rb"), unique("g"));
+    create_topic_on(&broker, &topic, 4).await;
+    let events = synth(62, 300, 10);
+    publish_on(&broker, &topic, &events).await;
+    let db = fresh_pg().await;
+    let store = Store::connect(&db, 4).await.expect("store");
+    let first = spawn_on(&broker, &topic, &group, &db);
+    wait_ledger(&store, 300).await;
+    // A second member joins (a rebalance starts), and the broker goes away.
+    let second = spawn_on(&broker, &topic, &group, &db);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    broker.services(&["restart", "kafka"]);
+    let mut services = [first, second];
+    caught_up(&broker, (&group, &topic), events.len(), &mut services).await;
+    for child in &services {
+        sigterm(child);
+    }
+    for child in &mut services {
+        assert_eq!(wait_exit(child, Duration::from_secs(30)), 0, "a clean stop");
+    }
+    exactly_once(&store, &events).await;
+}
