@@ -19,9 +19,9 @@ use case_event_handler::event::{self, CaseEvent};
 use case_event_handler::flavors::timeline::Timeline;
 use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::offsets::OffsetTracker;
-use case_event_handler::runtime::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use case_event_handler::runtime::scheduler::KeyQueues;
 use case_event_handler::settings::{LogFormat, TelemetrySettings};
+use case_event_handler::source::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use case_event_handler::store::rows::RowPlanner;
 use case_event_handler::telemetry::{self, events::EventCompleted, trace};
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use case_event_handler::runtime::record::Tp;
+use case_event_handler::source::record::Tp;
 use case_event_handler::source::SourceControl;
 
 use crate::probe::unix_us;

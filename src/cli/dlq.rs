@@ -11,10 +11,10 @@ use super::progress;
 use crate::app;
 use crate::flavors;
 use crate::runtime::dlq::headers;
-use crate::runtime::record::{Record, Tp};
 use crate::settings::{Need, Settings};
 use crate::source::channels;
 use crate::source::range::{self, Lookup, Range};
+use crate::source::record::{Record, Tp};
 
 /// `dlq` subcommands.
 #[derive(Debug, Subcommand)]

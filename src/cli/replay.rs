@@ -11,9 +11,9 @@ use super::progress;
 use crate::app;
 use crate::flavors;
 use crate::runtime::decode_record;
-use crate::runtime::record::Tp;
 use crate::settings::Settings;
 use crate::source::range::{self, Lookup, Range};
+use crate::source::record::Tp;
 
 /// `replay` options.
 #[derive(Debug, Args)]
@@ -159,7 +159,7 @@ async fn dry_run(
 
 /// Counts one record of a dry run: handled or not interested per type, or invalid.
 fn count_one(
-    record: &crate::runtime::record::Record,
+    record: &crate::source::record::Record,
     processor: &crate::handler::Processor,
     counts: &mut BTreeMap<String, (u64, u64)>,
     invalid: &mut u64,

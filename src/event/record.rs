@@ -7,7 +7,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 
 use super::command::{CaseCommand, COMMAND_TYPE};
 use super::CaseEvent;
-use crate::runtime::record::{CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
+use crate::source::record::{CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 
 /// Key, value and headers of one Kafka record.
 pub type RecordParts = (String, Vec<u8>, OwnedHeaders);

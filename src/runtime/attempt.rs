@@ -10,11 +10,11 @@ use futures::FutureExt;
 
 use super::live::Live;
 use super::policy::Ordering;
-use super::record::Record;
 use crate::event::CaseEvent;
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 use crate::resilience::breaker::{self, Permit};
 use crate::resilience::maintenance::Decision;
+use crate::source::record::Record;
 use crate::store::Store;
 use crate::telemetry::events::HandlerTimer;
 

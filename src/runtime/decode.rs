@@ -1,7 +1,7 @@
 //! Record bytes → event, by the record's `content-type` header.
 
-use super::record::{Record, CONTENT_TYPE, JSON};
 use crate::event::{self, CaseEvent};
+use crate::source::record::{Record, CONTENT_TYPE, JSON};
 
 /// Decodes a record: canonical proto JSON when the content type says so,
 /// binary protobuf otherwise. The error names the problem.

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use super::record::Record;
+use crate::source::record::Record;
 
 /// Why an event was dead-lettered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

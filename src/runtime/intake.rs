@@ -14,9 +14,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::decode_record;
-use super::record::{Record, Tp, EVENT_TYPE};
 use crate::event::CaseEvent;
 use crate::handler::Processor;
+use crate::source::record::{Record, Tp, EVENT_TYPE};
 use crate::source::SourceMsg;
 
 /// What the dispatcher reads.
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
     use crate::event::synth::{Synth, SynthSpec};
     use crate::handler::{Ctx, HandleResp, Handler};
-    use crate::runtime::record::Tp;
+    use crate::source::record::Tp;
 
     /// Wants only status changes; counts how often it was asked.
     struct StatusOnly(AtomicUsize);

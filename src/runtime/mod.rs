@@ -17,7 +17,6 @@ pub mod live;
 pub mod offsets;
 pub mod policy;
 pub mod progress;
-pub mod record;
 pub mod scheduler;
 mod summary;
 

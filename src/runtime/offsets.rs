@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::record::Tp;
+use crate::source::record::Tp;
 
 /// Tracks in-flight offsets of every partition, with each record's size (the
 /// credit it holds).

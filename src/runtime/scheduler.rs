@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use bytes::Bytes;
 
-use super::record::Tp;
+use crate::source::record::Tp;
 
 /// The scheduling identity of an event: its partition and its ordering key.
 pub type Lane = (Tp, Bytes);

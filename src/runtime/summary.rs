@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::record::Tp;
+use crate::source::record::Tp;
 
 /// Counts of final outcomes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
 use super::{SourceControl, SourceMsg, SourceTx};
-use crate::runtime::record::{Record, Tp};
-use crate::runtime::record::{CONTENT_TYPE, JSON};
+use crate::source::record::{Record, Tp};
+use crate::source::record::{CONTENT_TYPE, JSON};
 
 /// Where a file source reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

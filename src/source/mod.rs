@@ -13,13 +13,14 @@ pub mod credit;
 pub mod file;
 pub mod kafka;
 pub mod range;
+pub mod record;
 
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 pub use credit::{Credit, Doorbell};
 
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 
 /// What a source tells the runtime, in order.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::kafka::{bounded_prefetch, marks_tpl, to_record, tpl_of, tps_of, KafkaSourceError};
 use super::{SourceControl, SourceMsg, SourceTx};
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 
 /// One partition's range: `start` inclusive, `end` exclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]

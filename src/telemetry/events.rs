@@ -23,7 +23,7 @@ use super::metrics::{metrics, OutcomeLabels};
 use super::trace;
 use crate::handler::SkipReason;
 use crate::runtime::attempt::Job;
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 
 pub use dead_letter::{DeadLetterFailed, DeadLettered, DeadLettering};
 pub use kafka::{CommitDone, KafkaStats};

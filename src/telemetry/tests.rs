@@ -19,7 +19,7 @@ use crate::event::pb::TraceContext;
 use crate::event::CaseEvent;
 use crate::handler::SkipReason;
 use crate::runtime::dlq::DlqReason;
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 use crate::source::SourceControl;
 
 const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

@@ -21,7 +21,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::event::pb::TraceContext;
 use crate::event::CaseEvent;
-use crate::runtime::record::Record;
+use crate::source::record::Record;
 
 /// The span of one event (or of one undecodable record), from the moment it
 /// is read until its final outcome. `outcome` and `reason` are recorded when

@@ -5,8 +5,8 @@
 use case_event_handler::event::command::{AssignCase, CaseCommand, Payload as Command};
 use case_event_handler::event::{decode, CaseEvent};
 use case_event_handler::flavors::kit::EventPublisher;
-use case_event_handler::runtime::record::{Record, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use case_event_handler::settings::KafkaSettings;
+use case_event_handler::source::record::{Record, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
 use prost::Message;
 
 use crate::helpers::*;

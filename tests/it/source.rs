@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use case_event_handler::event::CaseEvent;
 use case_event_handler::handler::Processor;
 use case_event_handler::runtime::policy::RuntimeConfig;
-use case_event_handler::runtime::record::{Tp, EVENT_TYPE};
+use case_event_handler::source::record::{Tp, EVENT_TYPE};
 use case_event_handler::source::SourceControl;
 use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::ClientConfig;

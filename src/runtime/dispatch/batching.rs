@@ -19,7 +19,7 @@ use super::{Dispatcher, Done};
 use crate::handler::Processor;
 use crate::runtime::attempt::{self, Attempt, Job};
 use crate::runtime::policy::BatchLimits;
-use crate::runtime::record::Tp;
+use crate::source::record::Tp;
 use crate::telemetry::events;
 use crate::telemetry::trace;
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::runtime::record::Tp;
+use crate::source::record::Tp;
 use crate::source::SourceControl;
 use crate::telemetry::events::PausedPartitions;
 

@@ -11,9 +11,9 @@ use crate::handler::{HandleResp, Processor, SkipReason};
 use crate::runtime::attempt::{self, Attempt, Job};
 use crate::runtime::dlq::{DlqEntry, DlqReason};
 use crate::runtime::policy::OnExhausted;
-use crate::runtime::record::Record;
 use crate::runtime::scheduler::Lane;
 use crate::runtime::summary::RunError;
+use crate::source::record::Record;
 use crate::telemetry::events;
 
 /// A record on its way to the DLQ.

@@ -34,7 +34,7 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use self::queues::Queues;
 use super::{SourceControl, SourceMsg, SourceTx};
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 use crate::telemetry::events;
 use crate::telemetry::Heartbeat;
 

@@ -17,7 +17,7 @@ use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 
 use super::to_record;
-use crate::runtime::record::{Record, Tp};
+use crate::source::record::{Record, Tp};
 use crate::source::Doorbell;
 
 /// The split queues of the assigned partitions, read round-robin.

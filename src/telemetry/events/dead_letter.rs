@@ -3,7 +3,7 @@
 use tracing::Span;
 
 use crate::runtime::dlq::{DlqEntry, DlqReason};
-use crate::runtime::record::Record;
+use crate::source::record::Record;
 use crate::telemetry::metrics::{metrics, OutcomeLabels, ReasonLabels};
 use crate::telemetry::trace;
 

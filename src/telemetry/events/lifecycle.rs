@@ -1,7 +1,7 @@
 //! Events of a run's lifecycle: revokes, stopping, fatal errors.
 
-use crate::runtime::record::Tp;
 use crate::runtime::RunError;
+use crate::source::record::Tp;
 
 /// Partitions were revoked; their in-flight events drain.
 pub struct RevokeDraining<'a> {
