@@ -192,8 +192,9 @@ fn hot_path(c: &mut Criterion) {
     g.bench_function("event span + completion telemetry", |b| {
         b.iter(|| {
             i = (i + 1) % SAMPLES;
-            let span = trace::event_span("bench", &records[i], Some(&evs[i]));
-            EventCompleted::new("bench", &tp, i as i64, None, &span).emit();
+            let r = &records[i];
+            let span = trace::event_span("bench", r.at(), &r.headers, Some(&evs[i]));
+            EventCompleted::new("bench", r.at(), None, &span).emit();
             black_box(span)
         })
     });

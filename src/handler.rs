@@ -73,6 +73,27 @@ pub enum SkipReason {
     Other(String),
 }
 
+/// Label values are bounded: a free-text skip reason is cut to this length.
+const MAX_REASON: usize = 64;
+
+impl SkipReason {
+    /// The `reason` label of metrics and spans: the display form, bounded.
+    pub fn label(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            SkipReason::NotInterested => "not-interested".into(),
+            SkipReason::Duplicate => "duplicate".into(),
+            SkipReason::Stale => "stale".into(),
+            other => {
+                let mut label = other.to_string();
+                if let Some((cut, _)) = label.char_indices().nth(MAX_REASON) {
+                    label.truncate(cut);
+                }
+                label.into()
+            }
+        }
+    }
+}
+
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -215,7 +215,8 @@ pub async fn run(
         mut runtime,
         routes,
     } = build_runtime(settings, spec, store, use_kafka).await?;
-    let served = telemetry::serve(&settings.telemetry, runtime.store.clone(), routes).await;
+    let ping = (runtime.store.clone()).map(|s| Arc::new(s) as Arc<dyn telemetry::Ping>);
+    let served = telemetry::serve(&settings.telemetry, ping, routes).await;
     if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
         live::spawn(
             opts,
@@ -235,7 +236,9 @@ pub async fn run(
                 drain_timeout: runtime.config.drain_timeout,
             };
             let control = start_group(&config, tx)?;
-            served.health.watch_kafka(&control);
+            served
+                .health
+                .watch_source(control.heartbeat(), control.clone());
             control
         }
         SourceSpec::File(input) => {

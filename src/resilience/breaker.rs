@@ -36,8 +36,37 @@ impl Default for BreakerConfig {
     }
 }
 
-/// Where a breaker is (shared with telemetry's state gauge and readiness).
-pub use crate::telemetry::BreakerState as State;
+/// Where a breaker is (telemetry gets its name and gauge value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Calls flow.
+    Closed,
+    /// A trial call is allowed.
+    HalfOpen,
+    /// Calls are refused.
+    Open,
+}
+
+impl State {
+    /// The log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::HalfOpen => "half-open",
+            State::Open => "open",
+        }
+    }
+
+    /// The gauge value: 0 closed, 1 half-open, 2 open.
+    pub fn gauge(self) -> i64 {
+        match self {
+            State::Closed => 0,
+            State::HalfOpen => 1,
+            State::Open => 2,
+        }
+    }
+}
 
 /// May a call go now?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +230,7 @@ impl Breakers {
     /// Records a call to `dependency`; logs and reports transitions.
     pub fn record(&self, dependency: &str, ok: bool) {
         if let Some(Some(state)) = self.with(dependency, |b| b.record(ok, Instant::now())) {
-            crate::telemetry::breaker_state(dependency, state);
+            crate::telemetry::breaker_state(dependency, state.as_str(), state.gauge());
         }
     }
 

@@ -293,7 +293,7 @@ impl Dispatcher {
                 Prepared::Event(ev) => Some(ev.as_ref()),
                 _ => None,
             };
-            trace::event_span(self.rt.flavor, &record, decoded)
+            trace::event_span(self.rt.flavor, record.at(), &record.headers, decoded)
         } else {
             tracing::Span::none()
         };
@@ -304,7 +304,7 @@ impl Dispatcher {
                 return self.complete(&tp, record.offset, Some(skip), &span);
             }
             Prepared::Invalid(err) => {
-                events::RecordInvalid::new(self.rt.flavor, &record, &err).emit();
+                events::RecordInvalid::new(self.rt.flavor, record.at(), &err).emit();
                 let dead = DeadJob {
                     record,
                     lane: None,
@@ -374,8 +374,10 @@ impl Dispatcher {
 
     /// A final outcome without a dead letter: success (`None`) or a skip.
     fn complete(&mut self, tp: &Tp, offset: i64, skip: Option<SkipReason>, span: &tracing::Span) {
-        events::EventCompleted::new(self.rt.flavor, tp, offset, skip.as_ref(), span).emit();
-        self.tally.completed(skip.as_ref());
+        let label = skip.as_ref().map(SkipReason::label);
+        let at = crate::telemetry::At::new(&tp.topic, tp.partition, offset);
+        events::EventCompleted::new(self.rt.flavor, at, label.as_deref(), span).emit();
+        self.tally.completed(label.as_deref());
         match skip {
             Some(reason) => *self.summary.skipped.entry(reason.to_string()).or_default() += 1,
             None => self.summary.succeeded += 1,

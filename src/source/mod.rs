@@ -154,3 +154,9 @@ pub trait SourceControl: Send + Sync {
     /// releases the source. Called once, at the end.
     fn close(&self);
 }
+
+impl<T: SourceControl + ?Sized> crate::telemetry::Assignment for T {
+    fn assigned_count(&self) -> usize {
+        self.assigned().len()
+    }
+}

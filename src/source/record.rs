@@ -48,6 +48,11 @@ pub struct Record {
 }
 
 impl Record {
+    /// Where it is, as telemetry takes it.
+    pub fn at(&self) -> crate::telemetry::At<'_> {
+        crate::telemetry::At::new(&self.tp.topic, self.tp.partition, self.offset)
+    }
+
     /// The value of the first header with this name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers

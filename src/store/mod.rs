@@ -199,6 +199,13 @@ impl Store {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::telemetry::Ping for Store {
+    async fn ping(&self) -> Result<(), String> {
+        Store::ping(self).await.map_err(|e| e.to_string())
+    }
+}
+
 /// Ledger rows per statement: far below both backends' parameter limits.
 const LEDGER_CHUNK: usize = 300;
 

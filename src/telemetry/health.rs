@@ -14,49 +14,32 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::source::kafka::KafkaControl;
-use crate::source::SourceControl;
-use crate::store::Store;
+/// What readiness asks of the consumer: how many partitions it holds.
+/// (Every `source::SourceControl` answers it.)
+pub trait Assignment: Send + Sync {
+    /// Partitions assigned now.
+    fn assigned_count(&self) -> usize;
+}
+
+/// What readiness asks of the store: does it answer. (`store::Store`
+/// answers it.)
+#[async_trait::async_trait]
+pub trait Ping: Send + Sync {
+    /// `Err` names why not.
+    async fn ping(&self) -> Result<(), String>;
+}
+
+/// The state name of an open breaker (readiness fails on it).
+pub const OPEN: &str = "open";
 
 /// Longest a readiness probe waits for the store.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A circuit breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BreakerState {
-    /// Calls flow.
-    Closed,
-    /// A trial call is allowed.
-    HalfOpen,
-    /// Calls are refused.
-    Open,
-}
-
-impl BreakerState {
-    /// The log spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BreakerState::Closed => "closed",
-            BreakerState::HalfOpen => "half-open",
-            BreakerState::Open => "open",
-        }
-    }
-
-    /// The gauge value: 0 closed, 1 half-open, 2 open.
-    pub fn gauge(self) -> i64 {
-        match self {
-            BreakerState::Closed => 0,
-            BreakerState::HalfOpen => 1,
-            BreakerState::Open => 2,
-        }
-    }
-}
-
 /// Breaker states as reported, and the dependencies readiness requires.
 #[derive(Default)]
 struct Breakers {
-    states: BTreeMap<String, BreakerState>,
+    /// The state's name (`closed`, `half-open`, `open`) per dependency.
+    states: BTreeMap<String, &'static str>,
     required: BTreeSet<String>,
 }
 
@@ -66,7 +49,7 @@ fn breakers() -> &'static Mutex<Breakers> {
 }
 
 /// Records a breaker's state; returns the state it had before.
-pub(super) fn set_breaker(dependency: &str, state: BreakerState) -> Option<BreakerState> {
+pub(super) fn set_breaker(dependency: &str, state: &'static str) -> Option<&'static str> {
     let mut b = breakers().lock().unwrap_or_else(|e| e.into_inner());
     b.states.insert(dependency.to_string(), state)
 }
@@ -82,7 +65,7 @@ pub fn open_required() -> Vec<String> {
     let b = breakers().lock().unwrap_or_else(|e| e.into_inner());
     b.required
         .iter()
-        .filter(|d| b.states.get(*d) == Some(&BreakerState::Open))
+        .filter(|d| b.states.get(*d) == Some(&OPEN))
         .cloned()
         .collect()
 }
@@ -140,13 +123,13 @@ impl Report {
 /// What the probes look at in one running flavor.
 pub struct Health {
     liveness_timeout: Duration,
-    store: Option<Store>,
-    source: OnceLock<(Heartbeat, Arc<dyn SourceControl>)>,
+    store: Option<Arc<dyn Ping>>,
+    source: OnceLock<(Heartbeat, Arc<dyn Assignment>)>,
 }
 
 impl Health {
     /// Probes for a flavor with this store (checked by readiness).
-    pub fn new(liveness_timeout: Duration, store: Option<Store>) -> Self {
+    pub fn new(liveness_timeout: Duration, store: Option<Arc<dyn Ping>>) -> Self {
         Self {
             liveness_timeout,
             store,
@@ -154,13 +137,8 @@ impl Health {
         }
     }
 
-    /// Watches a group consumer: its poll loop and its assignment.
-    pub fn watch_kafka(&self, control: &Arc<KafkaControl>) {
-        self.watch_source(control.heartbeat(), control.clone());
-    }
-
     /// Watches a source whose poll loop beats `heartbeat`.
-    pub fn watch_source(&self, heartbeat: Heartbeat, control: Arc<dyn SourceControl>) {
+    pub fn watch_source(&self, heartbeat: Heartbeat, control: Arc<dyn Assignment>) {
         let _ = self.source.set((heartbeat, control));
     }
 
@@ -198,7 +176,7 @@ impl Health {
             Some((beat, _)) if beat.age() > self.liveness_timeout => {
                 Err("the poll loop is stalled".to_string())
             }
-            Some((_, control)) => match control.assigned().len() {
+            Some((_, control)) => match control.assigned_count() {
                 0 => Err("no partitions assigned".to_string()),
                 n => Ok(format!("{n} assigned")),
             },
@@ -207,7 +185,7 @@ impl Health {
         if let Some(store) = &self.store {
             let ping = match tokio::time::timeout(PING_TIMEOUT, store.ping()).await {
                 Ok(Ok(())) => Ok("reachable".to_string()),
-                Ok(Err(err)) => Err(format!("unreachable: {err}")),
+                Ok(Err(why)) => Err(format!("unreachable: {why}")),
                 Err(_) => Err("ping timed out".to_string()),
             };
             report.check("store", ping);

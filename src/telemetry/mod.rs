@@ -8,6 +8,7 @@
 //! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
 //! - [`server`]: the HTTP server that serves all of it, plus flavor routes.
 
+mod at;
 pub mod events;
 pub mod health;
 pub mod metrics;
@@ -31,8 +32,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::settings::{LogFormat, TelemetrySettings};
-use crate::store::Store;
-pub use health::{require_dependency, BreakerState, Health, Heartbeat};
+pub use at::{At, TpText};
+pub use health::{require_dependency, Assignment, Health, Heartbeat, Ping};
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -112,11 +113,14 @@ pub fn shutdown() {
 /// Reports a circuit breaker's state: the `ceh_breaker_state` gauge, a log
 /// line on change, and readiness (an open breaker of a required dependency
 /// makes `/readyz` fail).
-pub fn breaker_state(dependency: &str, state: BreakerState) {
+/// `state` is the state's name (`closed`, `half-open`, `open`), `gauge`
+/// its gauge value (0, 1, 2).
+pub fn breaker_state(dependency: &str, state: &'static str, gauge: i64) {
     let previous = health::set_breaker(dependency, state);
     events::BreakerChanged {
         dependency,
         state,
+        gauge,
         previous,
     }
     .emit();
@@ -140,7 +144,7 @@ pub struct Served {
 /// (its probes then fail, which is what an orchestrator acts on).
 pub async fn serve(
     settings: &TelemetrySettings,
-    store: Option<Store>,
+    store: Option<Arc<dyn Ping>>,
     routes: Option<axum::Router>,
 ) -> Served {
     let timeout = Duration::from_secs(u64::from(settings.liveness_timeout_secs));

@@ -12,12 +12,14 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::events::{self, Mode};
-use super::health::{BreakerState, Health, Heartbeat};
+use super::health::{Health, Heartbeat};
 use super::metrics::{find, render};
+use super::At;
 use super::{breaker_state, maintenance_window, require_dependency, server, trace};
 use crate::event::pb::TraceContext;
 use crate::event::CaseEvent;
 use crate::handler::SkipReason;
+use crate::resilience::breaker::State as BreakerState;
 use crate::runtime::dlq::DlqReason;
 use crate::source::record::{Record, Tp};
 use crate::source::SourceControl;
@@ -44,14 +46,15 @@ fn outcomes_render_as_counters_by_flavor_outcome_and_reason() {
     let stale = SkipReason::Stale;
     let mut tally = events::Tally::new(flavor, Mode::Single);
     for _ in 0..3 {
-        events::EventCompleted::new(flavor, &tp, 1, None, &span).emit();
+        events::EventCompleted::new(flavor, At::new(&tp.topic, 0, 1), None, &span).emit();
         tally.completed(None);
     }
-    events::EventCompleted::new(flavor, &tp, 2, Some(&stale), &span).emit();
+    let stale = stale.label();
+    events::EventCompleted::new(flavor, At::new(&tp.topic, 0, 2), Some(&stale), &span).emit();
     tally.completed(Some(&stale));
     let r = record(&[]);
-    events::DeadLettered::new(flavor, &r, DlqReason::Discarded, &span).emit();
-    events::DeadLettered::new(flavor, &r, DlqReason::Invalid, &span).emit();
+    events::DeadLettered::new(flavor, r.at(), DlqReason::Discarded.as_str(), &span).emit();
+    events::DeadLettered::new(flavor, r.at(), DlqReason::Invalid.as_str(), &span).emit();
     tally.received(&tp.topic, 1);
     tally.flush();
     let text = render();
@@ -127,7 +130,11 @@ fn gauges_hold_the_last_value() {
     events::InFlight::new(flavor, 4).emit();
     events::PausedPartitions::new(flavor, 2).emit();
     maintenance_window(flavor, true);
-    breaker_state("unit-gauges-dep", BreakerState::Open);
+    breaker_state(
+        "unit-gauges-dep",
+        BreakerState::Open.as_str(),
+        BreakerState::Open.gauge(),
+    );
     let text = render();
     let f = [("flavor", flavor)];
     assert_eq!(find(&text, "ceh_in_flight_events", &f), Some(4.0));
@@ -161,8 +168,9 @@ fn find_matches_whole_label_pairs_only() {
 #[test]
 fn skip_labels_are_bounded() {
     let long = SkipReason::Other("x".repeat(500));
-    assert_eq!(events::skip_label(&long).chars().count(), 64);
-    assert_eq!(events::skip_label(&SkipReason::Duplicate), "duplicate");
+    assert_eq!(long.label().chars().count(), 64);
+    assert_eq!(SkipReason::Duplicate.label(), "duplicate");
+    assert_eq!(SkipReason::Stale.label(), SkipReason::Stale.to_string());
 }
 
 /// A source whose assignment the test sets.
@@ -208,20 +216,32 @@ async fn readiness_needs_partitions_and_no_open_required_breaker() {
     assert!(!report.ok);
     source.0.lock().unwrap().push(Tp::new("t", 0));
     assert!(health.readiness().await.ok);
-    breaker_state("unit-ready-optional", BreakerState::Open);
+    breaker_state(
+        "unit-ready-optional",
+        BreakerState::Open.as_str(),
+        BreakerState::Open.gauge(),
+    );
     assert!(
         health.readiness().await.ok,
         "an optional dependency may be down"
     );
     require_dependency("unit-ready-required");
-    breaker_state("unit-ready-required", BreakerState::Open);
+    breaker_state(
+        "unit-ready-required",
+        BreakerState::Open.as_str(),
+        BreakerState::Open.gauge(),
+    );
     let report = health.readiness().await;
     assert!(!report.ok);
     assert!(
         report.checks["breakers"].contains("unit-ready-required"),
         "{report:?}"
     );
-    breaker_state("unit-ready-required", BreakerState::HalfOpen);
+    breaker_state(
+        "unit-ready-required",
+        BreakerState::HalfOpen.as_str(),
+        BreakerState::HalfOpen.gauge(),
+    );
     assert!(health.readiness().await.ok);
 }
 
@@ -275,7 +295,7 @@ fn trace_id(span: &Span) -> String {
 fn event_spans_continue_the_record_header_trace() {
     with_otel(|| {
         let r = record(&[("traceparent", PARENT)]);
-        let span = trace::event_span("unit-trace", &r, None);
+        let span = trace::event_span("unit-trace", r.at(), &r.headers, None);
         assert_eq!(trace_id(&span), "4bf92f3577b34da6a3ce929d0e0e4736");
         let headers = span.in_scope(trace::current_headers);
         let tp = &headers["traceparent"];
@@ -301,13 +321,11 @@ fn event_spans_fall_back_to_the_envelope_trace() {
             }),
             ..CaseEvent::default()
         };
-        let span = trace::event_span("unit-trace", &record(&[]), Some(&event));
+        let bare = record(&[]);
+        let span = trace::event_span("unit-trace", bare.at(), &bare.headers, Some(&event));
         assert_eq!(trace_id(&span), "0af7651916cd43dd8448eb211c80319c");
-        let with_header = trace::event_span(
-            "unit-trace",
-            &record(&[("traceparent", PARENT)]),
-            Some(&event),
-        );
+        let r = record(&[("traceparent", PARENT)]);
+        let with_header = trace::event_span("unit-trace", r.at(), &r.headers, Some(&event));
         assert_eq!(
             trace_id(&with_header),
             "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -319,7 +337,8 @@ fn event_spans_fall_back_to_the_envelope_trace() {
 #[test]
 fn outbound_requests_and_produced_events_carry_the_current_context() {
     with_otel(|| {
-        let span = trace::event_span("unit-trace", &record(&[("traceparent", PARENT)]), None);
+        let r = record(&[("traceparent", PARENT)]);
+        let span = trace::event_span("unit-trace", r.at(), &r.headers, None);
         let _entered = span.enter();
         let request = reqwest::Client::new().get("http://127.0.0.1:9/");
         let built = trace::propagate_http(request, Some(PARENT))
@@ -345,7 +364,7 @@ fn without_a_trace_context_the_given_traceparent_passes_through() {
     assert_eq!(built.headers()["traceparent"], PARENT);
     assert_eq!(trace::current_traceparent(), None);
     let invalid = record(&[("traceparent", "00-zz-yy-01")]);
-    assert!(trace::remote_parent(&invalid).is_none());
+    assert!(trace::remote_parent(&invalid.headers).is_none());
 }
 
 /// On a current-thread runtime every task sees the thread's subscriber.
@@ -382,4 +401,40 @@ async fn flavor_routes_continue_the_callers_trace() {
         "a new trace: {fresh}"
     );
     srv.stop().await;
+}
+
+#[test]
+fn telemetry_depends_on_nothing_above_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/telemetry");
+    let above = [
+        "crate::runtime",
+        "crate::source",
+        "crate::handler",
+        "crate::store",
+        "crate::resilience",
+        "crate::flavors",
+        "crate::app",
+        "crate::http",
+        "crate::cli",
+    ];
+    let mut stack = vec![root];
+    let mut checked = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.file_name().is_some_and(|n| n == "tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for module in above {
+                assert!(!text.contains(module), "{} uses {module}", path.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "checked {checked} files");
 }

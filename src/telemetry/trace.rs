@@ -19,21 +19,27 @@ use tracing::field::Empty;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use super::At;
 use crate::event::pb::TraceContext;
 use crate::event::CaseEvent;
-use crate::source::record::Record;
+use bytes::Bytes;
 
 /// The span of one event (or of one undecodable record), from the moment it
 /// is read until its final outcome. `outcome` and `reason` are recorded when
 /// it completes.
-pub fn event_span(flavor: &'static str, record: &Record, event: Option<&CaseEvent>) -> Span {
+pub fn event_span(
+    flavor: &'static str,
+    at: At<'_>,
+    headers: &[(String, Bytes)],
+    event: Option<&CaseEvent>,
+) -> Span {
     let span = tracing::info_span!(
         "event",
         otel.kind = "consumer",
         flavor,
-        topic = %record.tp.topic,
-        partition = record.tp.partition,
-        offset = record.offset,
+        topic = at.topic,
+        partition = at.partition,
+        offset = at.offset,
         event_id = Empty,
         event_type = Empty,
         case_id = Empty,
@@ -49,7 +55,7 @@ pub fn event_span(flavor: &'static str, record: &Record, event: Option<&CaseEven
         span.record("case_id", event.case_id.as_str());
     }
     let envelope = event.and_then(|e| e.trace.as_ref());
-    if let Some(parent) = remote_parent(record).or_else(|| envelope.and_then(envelope_parent)) {
+    if let Some(parent) = remote_parent(headers).or_else(|| envelope.and_then(envelope_parent)) {
         // Fails only when the span was already started, which it was not.
         let _ = span.set_parent(parent);
     }
@@ -77,8 +83,8 @@ pub fn record_outcome(span: &Span, outcome: &str, reason: &str) {
 }
 
 /// The trace context of the record's `traceparent` / `tracestate` headers.
-pub fn remote_parent(record: &Record) -> Option<Context> {
-    valid(TraceContextPropagator::new().extract(&RecordHeaders(record)))
+pub fn remote_parent(headers: &[(String, Bytes)]) -> Option<Context> {
+    valid(TraceContextPropagator::new().extract(&RecordHeaders(headers)))
 }
 
 /// The trace context of an envelope's `trace` field.
@@ -100,16 +106,17 @@ fn valid(cx: Context) -> Option<Context> {
     cx.span().span_context().is_valid().then_some(cx)
 }
 
-struct RecordHeaders<'a>(&'a Record);
+/// A record's headers, as the propagator reads them.
+struct RecordHeaders<'a>(&'a [(String, Bytes)]);
 
 impl Extractor for RecordHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        let value = self.0.header(key)?;
+        let (_, value) = self.0.iter().find(|(k, _)| k == key)?;
         std::str::from_utf8(value).ok()
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.0.headers.iter().map(|(k, _)| k.as_str()).collect()
+        self.0.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
 

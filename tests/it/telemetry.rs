@@ -137,7 +137,7 @@ async fn telemetry_scrape_after_1000_events_matches_what_happened_and_lag_drains
     };
     let control = start_group(&source, tx).expect("kafka source");
     let health = Arc::new(Health::new(Duration::from_secs(2), None));
-    health.watch_kafka(&control);
+    health.watch_source(control.heartbeat(), control.clone());
     let addr = "127.0.0.1:0".parse().unwrap();
     let srv = server::start(addr, health, None)
         .await

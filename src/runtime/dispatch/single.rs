@@ -113,8 +113,16 @@ impl Dispatcher {
                 let policy = self.rt.config.retry_now();
                 match policy.next_delay(job.attempts, elapsed, err.retry_after) {
                     Some(delay) => {
-                        events::RetryScheduled::new(self.rt.flavor, &job, delay, &err.message)
-                            .emit();
+                        events::RetryScheduled {
+                            flavor: self.rt.flavor,
+                            at: job.record.at(),
+                            event_id: &job.event.event_id,
+                            attempt: job.attempts,
+                            span: &job.span,
+                            delay,
+                            error: &err.message,
+                        }
+                        .emit();
                         self.summary.retries += 1;
                         return Next::Again(Box::new(job), delay);
                     }
@@ -189,7 +197,15 @@ impl Dispatcher {
             error,
             attempts,
         };
-        events::DeadLettering::new(&dead.record, &dead.event_id, &entry).emit();
+        events::DeadLettering {
+            flavor: entry.flavor,
+            at: dead.record.at(),
+            event_id: &dead.event_id,
+            reason: entry.reason.as_str(),
+            attempts: entry.attempts,
+            error: &entry.error,
+        }
+        .emit();
         let (generation, _) = self.enter(&dead.record.tp);
         let tp = dead.record.tp.clone();
         let span = dead.span.clone();
@@ -212,7 +228,8 @@ impl Dispatcher {
         result: Result<(), String>,
     ) {
         if let Err(error) = result {
-            events::DeadLetterFailed::new(self.rt.flavor, &dead.record, reason, &error).emit();
+            let at = dead.record.at();
+            events::DeadLetterFailed::new(self.rt.flavor, at, reason.as_str(), &error).emit();
             return self.fail(RunError::DeadLetterFailed {
                 tp: dead.record.tp.clone(),
                 offset: dead.record.offset,
@@ -224,7 +241,8 @@ impl Dispatcher {
             .dead_lettered
             .entry(reason.as_str().to_string())
             .or_default() += 1;
-        events::DeadLettered::new(self.rt.flavor, &dead.record, reason, &dead.span).emit();
+        let at = dead.record.at();
+        events::DeadLettered::new(self.rt.flavor, at, reason.as_str(), &dead.span).emit();
         self.complete_offset(&dead.record.tp, dead.record.offset);
         if let Some(lane) = dead.lane {
             self.next_in_lane(&lane);

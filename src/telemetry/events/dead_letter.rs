@@ -1,38 +1,34 @@
-//! Events of the dead-letter path.
+//! Events of the dead-letter path. Reasons are their labels (`invalid`,
+//! `discarded`, `retries-exhausted`).
 
 use tracing::Span;
 
-use crate::runtime::dlq::{DlqEntry, DlqReason};
-use crate::source::record::Record;
 use crate::telemetry::metrics::{metrics, OutcomeLabels, ReasonLabels};
-use crate::telemetry::trace;
+use crate::telemetry::{trace, At};
 
 /// An event is being written to the dead-letter topic.
 pub struct DeadLettering<'a> {
-    /// The record.
-    pub record: &'a Record,
+    /// The flavor.
+    pub flavor: &'a str,
+    /// Where the record is.
+    pub at: At<'a>,
     /// The event id (empty for undecodable records).
     pub event_id: &'a str,
-    /// Flavor, reason, error and attempts.
-    pub entry: &'a DlqEntry,
+    /// The reason label.
+    pub reason: &'a str,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error.
+    pub error: &'a str,
 }
 
-impl<'a> DeadLettering<'a> {
-    /// The event.
-    pub fn new(record: &'a Record, event_id: &'a str, entry: &'a DlqEntry) -> Self {
-        Self {
-            record,
-            event_id,
-            entry,
-        }
-    }
-
+impl DeadLettering<'_> {
     /// Logs the decision (counted once the write succeeds).
     pub fn emit(self) {
-        let (tp, offset, e) = (&self.record.tp, self.record.offset, self.entry);
+        let (tp, offset) = (self.at.tp(), self.at.offset);
         tracing::warn!(
-            flavor = e.flavor, %tp, offset, event_id = self.event_id, reason = %e.reason,
-            attempts = e.attempts, error = %e.error, "dead-lettering event"
+            flavor = self.flavor, %tp, offset, event_id = self.event_id, reason = self.reason,
+            attempts = self.attempts, error = self.error, "dead-lettering event"
         );
     }
 }
@@ -41,39 +37,34 @@ impl<'a> DeadLettering<'a> {
 pub struct DeadLettered<'a> {
     /// The flavor.
     pub flavor: &'static str,
-    /// The record.
-    pub record: &'a Record,
-    /// Why.
-    pub reason: DlqReason,
+    /// Where the record is.
+    pub at: At<'a>,
+    /// The reason label.
+    pub reason: &'static str,
     /// The event's span (gets the outcome).
     pub span: &'a Span,
 }
 
 impl<'a> DeadLettered<'a> {
     /// The event.
-    pub fn new(
-        flavor: &'static str,
-        record: &'a Record,
-        reason: DlqReason,
-        span: &'a Span,
-    ) -> Self {
+    pub fn new(flavor: &'static str, at: At<'a>, reason: &'static str, span: &'a Span) -> Self {
         Self {
             flavor,
-            record,
+            at,
             reason,
             span,
         }
     }
 
-    /// Logs and counts the write and the outcome (`invalid` or `discard`),
-    /// and records the outcome on the span.
+    /// Logs, counts (`ceh_dlq_writes_total`, `ceh_events_total`) and
+    /// records the outcome on the span.
     pub fn emit(self) {
-        let (flavor, reason) = (self.flavor, self.reason.as_str());
-        let (tp, offset) = (&self.record.tp, self.record.offset);
+        let (flavor, reason) = (self.flavor, self.reason);
+        let (tp, offset) = (self.at.tp(), self.at.offset);
         tracing::info!(parent: self.span, flavor, %tp, offset, reason, "dead letter written");
-        let outcome = match self.reason {
-            DlqReason::Invalid => "invalid",
-            DlqReason::Discarded | DlqReason::RetriesExhausted => "discard",
+        let outcome = match reason {
+            "invalid" => "invalid",
+            _ => "discard",
         };
         trace::record_outcome(self.span, outcome, reason);
         let m = metrics();
@@ -89,29 +80,24 @@ impl<'a> DeadLettered<'a> {
     }
 }
 
-/// A dead letter could not be written (the run stops).
+/// A dead letter could not be written (the run stops or retries it).
 pub struct DeadLetterFailed<'a> {
     /// The flavor.
     pub flavor: &'static str,
-    /// The record.
-    pub record: &'a Record,
-    /// Why it was to be dead-lettered.
-    pub reason: DlqReason,
+    /// Where the record is.
+    pub at: At<'a>,
+    /// The reason label.
+    pub reason: &'static str,
     /// Why the write failed.
     pub error: &'a str,
 }
 
 impl<'a> DeadLetterFailed<'a> {
     /// The event.
-    pub fn new(
-        flavor: &'static str,
-        record: &'a Record,
-        reason: DlqReason,
-        error: &'a str,
-    ) -> Self {
+    pub fn new(flavor: &'static str, at: At<'a>, reason: &'static str, error: &'a str) -> Self {
         Self {
             flavor,
-            record,
+            at,
             reason,
             error,
         }
@@ -119,8 +105,8 @@ impl<'a> DeadLetterFailed<'a> {
 
     /// Logs and counts the failure.
     pub fn emit(self) {
-        let (flavor, reason) = (self.flavor, self.reason.as_str());
-        let (tp, offset) = (&self.record.tp, self.record.offset);
+        let (flavor, reason) = (self.flavor, self.reason);
+        let (tp, offset) = (self.at.tp(), self.at.offset);
         tracing::error!(flavor, %tp, offset, reason, error = self.error, "dead-letter write failed");
         metrics()
             .dlq_failures

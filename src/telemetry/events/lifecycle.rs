@@ -1,21 +1,20 @@
 //! Events of a run's lifecycle: revokes, stopping, fatal errors.
 
-use crate::runtime::RunError;
-use crate::source::record::Tp;
+use std::fmt::{Debug, Display};
 
 /// Partitions were revoked; their in-flight events drain.
 pub struct RevokeDraining<'a> {
     /// The flavor.
     pub flavor: &'static str,
     /// The revoked partitions.
-    pub partitions: &'a [Tp],
+    pub partitions: &'a dyn Debug,
     /// Waiting events dropped (their new owner reads them again).
     pub dropped: usize,
 }
 
 impl<'a> RevokeDraining<'a> {
     /// The event.
-    pub fn new(flavor: &'static str, partitions: &'a [Tp], dropped: usize) -> Self {
+    pub fn new(flavor: &'static str, partitions: &'a dyn Debug, dropped: usize) -> Self {
         Self {
             flavor,
             partitions,
@@ -89,12 +88,12 @@ pub struct RunFailed<'a> {
     /// The flavor.
     pub flavor: &'static str,
     /// What happened.
-    pub error: &'a RunError,
+    pub error: &'a dyn Display,
 }
 
 impl<'a> RunFailed<'a> {
     /// The event.
-    pub fn new(flavor: &'static str, error: &'a RunError) -> Self {
+    pub fn new(flavor: &'static str, error: &'a dyn Display) -> Self {
         Self { flavor, error }
     }
 

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::telemetry::health::BreakerState;
 use crate::telemetry::metrics::{metrics, DependencyLabels, FlavorLabels, HttpLabels};
 
 /// An outbound HTTP request finished.
@@ -56,20 +55,22 @@ impl OutboundHttp {
 pub struct BreakerChanged<'a> {
     /// The dependency it guards.
     pub dependency: &'a str,
-    /// The new state.
-    pub state: BreakerState,
+    /// The new state's name.
+    pub state: &'static str,
+    /// Its gauge value (0 closed, 1 half-open, 2 open).
+    pub gauge: i64,
     /// The state before, if it was known.
-    pub previous: Option<BreakerState>,
+    pub previous: Option<&'static str>,
 }
 
 impl BreakerChanged<'_> {
     /// Logs a change and sets the gauge.
     pub fn emit(self) {
         if self.previous != Some(self.state) {
-            let previous = self.previous.map_or("unknown", BreakerState::as_str);
+            let previous = self.previous.unwrap_or("unknown");
             tracing::info!(
                 dependency = self.dependency,
-                state = self.state.as_str(),
+                state = self.state,
                 previous,
                 "circuit breaker state"
             );
@@ -77,10 +78,7 @@ impl BreakerChanged<'_> {
         let labels = DependencyLabels {
             dependency: self.dependency.to_string(),
         };
-        metrics()
-            .breaker
-            .get_or_create(&labels)
-            .set(self.state.gauge());
+        metrics().breaker.get_or_create(&labels).set(self.gauge);
     }
 }
 

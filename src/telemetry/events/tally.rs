@@ -9,16 +9,16 @@ use std::time::Duration;
 
 use prometheus_client::metrics::histogram::Histogram;
 
-use super::skip_label;
 use crate::event::CaseEvent;
-use crate::handler::SkipReason;
 use crate::telemetry::metrics::{metrics, FlavorLabels, ModeLabels, OutcomeLabels, TopicLabels};
 
 /// Counts of one tick, and the run's histogram handles.
 pub struct Tally {
     flavor: &'static str,
     records: HashMap<Arc<str>, u64>,
-    outcomes: HashMap<Option<SkipReason>, u64>,
+    successes: u64,
+    /// Skips per reason label.
+    skips: HashMap<String, u64>,
     in_flight: Option<usize>,
     end_to_end: Histogram,
     handler: HandlerTimer,
@@ -47,7 +47,8 @@ impl Tally {
         Self {
             flavor,
             records: HashMap::default(),
-            outcomes: HashMap::default(),
+            successes: 0,
+            skips: HashMap::default(),
             in_flight: None,
             end_to_end: m.end_to_end_seconds.get_or_create(&labels).clone(),
             handler: HandlerTimer(m.handler_seconds.get_or_create(&mode).clone()),
@@ -69,12 +70,16 @@ impl Tally {
         }
     }
 
-    /// An event completed: success (`None`) or a skip.
-    pub fn completed(&mut self, skip: Option<&SkipReason>) {
-        match self.outcomes.get_mut(&skip.cloned()) {
+    /// An event completed: success (`None`) or a skip (its reason label).
+    pub fn completed(&mut self, skip: Option<&str>) {
+        let Some(reason) = skip else {
+            self.successes += 1;
+            return;
+        };
+        match self.skips.get_mut(reason) {
             Some(count) => *count += 1,
             None => {
-                self.outcomes.insert(skip.cloned(), 1);
+                self.skips.insert(reason.to_string(), 1);
             }
         }
     }
@@ -106,11 +111,10 @@ impl Tally {
             };
             m.records.get_or_create(&labels).inc_by(n);
         }
-        for (skip, n) in self.outcomes.drain() {
-            let (outcome, reason) = match &skip {
-                None => ("success", String::new()),
-                Some(reason) => ("skip", skip_label(reason)),
-            };
+        let successes = std::mem::take(&mut self.successes);
+        let skips = self.skips.drain().map(|(reason, n)| ("skip", reason, n));
+        let counts = (successes > 0).then(|| ("success", String::new(), successes));
+        for (outcome, reason, n) in counts.into_iter().chain(skips) {
             let labels = OutcomeLabels {
                 flavor: self.flavor,
                 outcome,
