@@ -23,29 +23,46 @@ struct PrivateBroker {
 }
 
 impl PrivateBroker {
+    /// Starts on two free ports below the ephemeral range (so that no
+    /// outgoing connection takes them meanwhile), trying new ports if a
+    /// bind still fails.
     fn start() -> Self {
-        let state = tempfile::Builder::new()
-            .prefix("ceh-broker-")
-            .tempdir()
-            .expect("tempdir");
-        let port = free_port_pair();
-        let broker = Self { state, port };
-        broker.services(&["up", "kafka"]);
-        broker
+        let mut last = String::new();
+        for _ in 0..5 {
+            let state = tempfile::Builder::new()
+                .prefix("ceh-broker-")
+                .tempdir()
+                .expect("tempdir");
+            let broker = Self {
+                state,
+                port: free_port_pair(),
+            };
+            match broker.try_services(&["up", "kafka"]) {
+                Ok(()) => return broker,
+                Err(err) if err.contains("Address already in use") => last = err,
+                Err(err) => panic!("services.sh up kafka: {err}"),
+            }
+        }
+        panic!("no free ports for a private broker: {last}");
     }
 
     fn services(&self, args: &[&str]) {
+        if let Err(err) = self.try_services(args) {
+            panic!("services.sh {args:?}: {err}");
+        }
+    }
+
+    fn try_services(&self, args: &[&str]) -> Result<(), String> {
         let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/services.sh"))
             .args(args)
             .env("DEVINFRA_STATE", self.state.path())
             .env("KAFKA_PORT", self.port.to_string())
             .output()
             .expect("run scripts/services.sh");
-        assert!(
-            out.status.success(),
-            "services.sh {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+        }
     }
 
     fn bootstrap(&self) -> String {
@@ -69,22 +86,19 @@ impl Drop for PrivateBroker {
     }
 }
 
-/// A free port whose successor is free too (the controller's).
+/// A free port whose successor is free too (the controller's), below the
+/// ephemeral range that outgoing connections draw from.
 fn free_port_pair() -> u16 {
-    for _ in 0..100 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let next = port
-            .checked_add(1)
-            .and_then(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok());
-        if port < 60_000 && next.is_some() {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    for _ in 0..200 {
+        let port: u16 = rng.random_range(20_000..30_000);
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 1) {
             return port;
         }
     }
-    panic!("no two free ports in a row");
+    panic!("no two free ports in a row below 30000");
 }
 
 async fn publish_on(
