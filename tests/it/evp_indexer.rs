@@ -167,12 +167,7 @@ async fn evp_fake_intake_enforces_the_intake_contract() {
     );
     assert_eq!(intake.dropped_stale(), 2);
 
-    intake.inject([
-        Fault::RateLimited {
-            retry_after_secs: 7,
-        },
-        Fault::Unavailable,
-    ]);
+    intake.inject([Fault::RateLimited(7), Fault::Status(503)]);
     intake.poison("e1");
     let (status, _, retry_after) = post(&url, Some(KEY), "gzip", gz(logs(1, json!({})))).await;
     assert_eq!((status, retry_after.as_deref()), (429, Some("7")));
@@ -231,11 +226,9 @@ async fn evp_indexer_ships_20000_events_exactly_once_through_faults_and_a_poison
     let contract = check_contract(&intake);
     intake.poison(&poison);
     intake.inject([
-        Fault::TooLarge,
-        Fault::RateLimited {
-            retry_after_secs: 1,
-        },
-        Fault::Unavailable,
+        Fault::Status(413),
+        Fault::RateLimited(1),
+        Fault::Status(503),
     ]);
     publish(&topic, &events).await;
 

@@ -15,17 +15,15 @@
 //! arrival time.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Map, Value};
-use tokio::task::JoinHandle;
 
+use super::server::{FakeServer, Fault, Incoming, Vendor};
 use issue::issue_op;
 
 mod issue;
@@ -37,6 +35,7 @@ pub struct Request {
     /// Path and query.
     pub path: String,
     pub body: Value,
+    /// 0 when the connection was closed instead of answered.
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
@@ -70,49 +69,57 @@ struct World {
     auth: String,
     issues: BTreeMap<String, Issue>,
     next: u64,
-    requests: Vec<Request>,
     search_lag: Duration,
-    rate_limited: u32,
-    /// 429s for paths containing this text: (text, how many, Retry-After s).
-    endpoint_limited: Option<(String, u32, u64)>,
-    lose_create_answers: u32,
-    lose_comment_answers: u32,
     refuse_transitions: u32,
+}
+
+/// Jira's side of the fake (the harness does the rest).
+struct Jira(Mutex<World>);
+
+impl Vendor for Jira {
+    fn answer(&self, req: &Incoming) -> Response {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let mut w = self.0.lock().unwrap();
+        answer(&mut w, &req.method, &req.uri, &req.headers, &body)
+    }
+
+    fn refuse(&self, status: StatusCode, retry_after: Option<u64>) -> Response {
+        match (status, retry_after) {
+            (StatusCode::TOO_MANY_REQUESTS, secs) => too_many(secs.unwrap_or(1)),
+            (StatusCode::GATEWAY_TIMEOUT, _) => envelope(status, &["Gateway timeout."], json!({})),
+            _ => envelope(
+                status,
+                &[status.canonical_reason().unwrap_or("Error")],
+                json!({}),
+            ),
+        }
+    }
 }
 
 /// The running fake.
 pub struct FakeJira {
     pub url: String,
-    world: Arc<Mutex<World>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for FakeJira {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    server: FakeServer<Jira>,
 }
 
 impl FakeJira {
     /// Serves project `project`; requests must carry `authorization` exactly.
     pub async fn start(project: &str, authorization: &str) -> Self {
-        let world = Arc::new(Mutex::new(World {
+        let world = World {
             project: project.into(),
             auth: authorization.into(),
             next: 1,
             ..World::default()
-        }));
-        let app = Router::new().fallback(serve).with_state(world.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Self { url, world, task }
+        };
+        let server = FakeServer::start(Jira(Mutex::new(world))).await;
+        Self {
+            url: server.base_url(),
+            server,
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        f(&mut self.world.lock().unwrap())
+        f(&mut self.server.vendor().0.lock().unwrap())
     }
 
     /// New issues stay invisible to search this long.
@@ -121,24 +128,25 @@ impl FakeJira {
     }
 
     /// The next `n` requests get 429.
-    pub fn rate_limit_next(&self, n: u32) {
-        self.with(|w| w.rate_limited = n);
+    pub fn rate_limit_next(&self, n: usize) {
+        self.server
+            .inject(std::iter::repeat_n(Fault::RateLimited(1), n));
     }
 
-    /// The next `n` requests whose path contains `endpoint` get 429 with
+    /// The next `n` requests to a path ending in `endpoint` get 429 with
     /// `Retry-After: retry_after_secs`.
-    pub fn rate_limit_endpoint(&self, endpoint: &str, n: u32, retry_after_secs: u64) {
-        self.with(|w| w.endpoint_limited = Some((endpoint.into(), n, retry_after_secs)));
+    pub fn rate_limit_endpoint(&self, endpoint: &str, n: usize, retry_after_secs: u64) {
+        (self.server).inject_on(endpoint, Fault::RateLimited(retry_after_secs), n);
     }
 
     /// The next `n` comment POSTs are applied but answer 504.
-    pub fn lose_next_comment_answers(&self, n: u32) {
-        self.with(|w| w.lose_comment_answers = n);
+    pub fn lose_next_comment_answers(&self, n: usize) {
+        (self.server).inject_on("POST /comment", Fault::Lost(Some(504)), n);
     }
 
-    /// The next `n` creates succeed but answer 504.
-    pub fn lose_next_create_answers(&self, n: u32) {
-        self.with(|w| w.lose_create_answers = n);
+    /// The next `n` creates are applied but answer 504.
+    pub fn lose_next_create_answers(&self, n: usize) {
+        (self.server).inject_on("POST /issue", Fault::Lost(Some(504)), n);
     }
 
     /// The next `n` transition POSTs get 400 even when available.
@@ -160,8 +168,17 @@ impl FakeJira {
         self.with(|w| w.issues.values().cloned().collect())
     }
 
+    /// Every request so far, with the status the client got.
     pub fn requests(&self) -> Vec<Request> {
-        self.with(|w| w.requests.clone())
+        (self.server.exchanges().into_iter())
+            .map(|e| Request {
+                method: e.request.method.to_string(),
+                path: e.path(),
+                body: serde_json::from_slice(&e.request.body).unwrap_or(Value::Null),
+                status: e.status.unwrap_or(0),
+                at: e.at,
+            })
+            .collect()
     }
 }
 
@@ -189,27 +206,6 @@ fn create(w: &mut World, fields: Value, properties: Value) -> Issue {
     issue
 }
 
-async fn serve(
-    State(world): State<Arc<Mutex<World>>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let at = Instant::now();
-    let mut w = world.lock().unwrap();
-    let response = answer(&mut w, &method, &uri, &headers, &body);
-    w.requests.push(Request {
-        method: method.to_string(),
-        path: uri.to_string(),
-        body,
-        status: response.status().as_u16(),
-        at,
-    });
-    response
-}
-
 fn answer(
     w: &mut World,
     method: &Method,
@@ -225,16 +221,6 @@ fn answer(
             json!({}),
         );
     }
-    if let Some((endpoint, n, secs)) = w.endpoint_limited.clone() {
-        if n > 0 && uri.path().contains(&endpoint) {
-            w.endpoint_limited = Some((endpoint, n - 1, secs));
-            return too_many(secs);
-        }
-    }
-    if w.rate_limited > 0 {
-        w.rate_limited -= 1;
-        return too_many(1);
-    }
     let query = uri.query().unwrap_or("");
     let segments: Vec<&str> = uri
         .path()
@@ -246,7 +232,6 @@ fn answer(
         ("POST", ["search", "jql"]) => search(w, body),
         ("POST", ["comment", "list"]) => comment_list(w, query, body),
         (m, ["issue", id, rest @ ..]) => {
-            let lose_comment = m == "POST" && rest == ["comment"] && w.lose_comment_answers > 0;
             let Some(issue) = w.issues.values_mut().find(|i| i.id == *id || i.key == *id) else {
                 return envelope(
                     StatusCode::NOT_FOUND,
@@ -255,16 +240,7 @@ fn answer(
                 );
             };
             let refuse = &mut w.refuse_transitions;
-            let answer = issue_op(issue, m, rest, query, body, refuse);
-            if lose_comment && answer.status() == StatusCode::CREATED {
-                w.lose_comment_answers -= 1;
-                return envelope(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    &["Gateway timeout."],
-                    json!({}),
-                );
-            }
-            answer
+            issue_op(issue, m, rest, query, body, refuse)
         }
         _ => envelope(StatusCode::NOT_FOUND, &["No such resource."], json!({})),
     }
@@ -358,14 +334,6 @@ fn create_issue(w: &mut World, body: &Value) -> Response {
         return envelope(StatusCode::BAD_REQUEST, &[], Value::Object(errors));
     }
     let issue = create(w, f.clone(), body["properties"].clone());
-    if w.lose_create_answers > 0 {
-        w.lose_create_answers -= 1;
-        return envelope(
-            StatusCode::GATEWAY_TIMEOUT,
-            &["Gateway timeout."],
-            json!({}),
-        );
-    }
     let self_url = format!("/rest/api/3/issue/{}", issue.id);
     (
         StatusCode::CREATED,

@@ -6,23 +6,22 @@
 //! (400 otherwise), errors in the spec's `HTTPLogErrors` envelope
 //! (`{"errors":[{"status","title","detail"}]}`), 202 `{}` on success. Logs
 //! with a `timestamp` older than 18 h are dropped although the request is
-//! answered 202, as the intake does. Tests can inject 413, 429 (with
-//! `Retry-After`) and 503 for the next requests, and name poison documents
-//! (by `event_id`) that make any request holding them a 400.
+//! answered 202, as the intake does. Tests can inject faults (413, 429 with
+//! `Retry-After`, 503, delays, lost answers) for the next requests, and name poison documents
+//! (by `event_id`) that make any request holding them a 400. Built on the
+//! fake-server harness ([`super::server`]), which serves injected faults.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
+
+pub use super::server::Fault;
+use super::server::{FakeServer, Incoming, Vendor};
 
 /// The intake's path.
 pub const PATH: &str = "/api/v2/logs";
@@ -43,17 +42,6 @@ const DATE_ATTRIBUTES: [&str; 7] = [
     "published_date",
 ];
 
-/// A failure the next request gets instead of being looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// 413 Payload Too Large.
-    TooLarge,
-    /// 429 with `Retry-After` seconds.
-    RateLimited { retry_after_secs: u64 },
-    /// 503 Service Unavailable.
-    Unavailable,
-}
-
 /// What one request came to.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -72,81 +60,77 @@ type Hook = Box<dyn Fn(&Value) + Send + Sync>;
 #[derive(Default)]
 struct Shared {
     api_key: String,
-    faults: Mutex<VecDeque<Fault>>,
     poison: Mutex<HashSet<String>>,
     accepted: Mutex<Vec<String>>,
     dropped_stale: Mutex<usize>,
     oversized: Mutex<usize>,
-    requests: Mutex<Vec<Request>>,
     hook: Mutex<Option<Hook>>,
+}
+
+impl Vendor for Shared {
+    fn answer(&self, req: &Incoming) -> Response {
+        if req.uri.path() != PATH || req.method != "POST" {
+            return Reject(StatusCode::NOT_FOUND, "no such endpoint".into(), None).into_response();
+        }
+        match self.take(&req.headers, &req.body) {
+            Ok(()) => (StatusCode::ACCEPTED, Json(json!({}))).into_response(),
+            Err(reject) => reject.into_response(),
+        }
+    }
+
+    fn refuse(&self, status: StatusCode, retry_after: Option<u64>) -> Response {
+        Reject(status, "injected".into(), retry_after).into_response()
+    }
 }
 
 /// A running fake; stops when dropped.
 pub struct LogsIntake {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for LogsIntake {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    server: FakeServer<Shared>,
 }
 
 impl LogsIntake {
     /// Starts a fake that accepts `api_key`.
     pub async fn start(api_key: &str) -> Self {
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             api_key: api_key.to_string(),
             ..Shared::default()
-        });
-        let app = Router::new()
-            .route(PATH, post(logs))
-            .layer(DefaultBodyLimit::max(4 * MAX_BODY_BYTES))
-            .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("fake logs intake");
-        });
-        Self { addr, shared, task }
+        };
+        let server = FakeServer::start(shared).await;
+        Self { server }
+    }
+
+    fn shared(&self) -> &Shared {
+        self.server.vendor()
     }
 
     /// The intake URL to configure.
     pub fn url(&self) -> String {
-        format!("http://{}{PATH}", self.addr)
+        format!("{}{PATH}", self.server.base_url())
     }
 
     /// The next requests get these faults, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.shared.faults.lock().unwrap().extend(faults);
+        self.server.inject(faults);
     }
 
     /// Injected faults not served yet.
     pub fn faults_left(&self) -> usize {
-        self.shared.faults.lock().unwrap().len()
+        self.server.faults_left()
     }
 
     /// Any request holding a document with this `event_id` is a 400.
     pub fn poison(&self, event_id: &str) {
-        self.shared
-            .poison
-            .lock()
-            .unwrap()
-            .insert(event_id.to_string());
+        (self.shared().poison.lock().unwrap()).insert(event_id.to_string());
     }
 
     /// Called with every well-formed request body (e.g. for contract checks).
     pub fn on_request(&self, hook: impl Fn(&Value) + Send + Sync + 'static) {
-        *self.shared.hook.lock().unwrap() = Some(Box::new(hook));
+        *self.shared().hook.lock().unwrap() = Some(Box::new(hook));
     }
 
     /// Every accepted document, in arrival order.
     pub fn accepted(&self) -> Vec<Value> {
-        let docs = self.shared.accepted.lock().unwrap();
+        let docs = self.shared().accepted.lock().unwrap();
         docs.iter()
             .map(|d| serde_json::from_str(d).expect("stored JSON"))
             .collect()
@@ -162,22 +146,37 @@ impl LogsIntake {
 
     /// How many accepted documents there are.
     pub fn accepted_count(&self) -> usize {
-        self.shared.accepted.lock().unwrap().len()
+        self.shared().accepted.lock().unwrap().len()
     }
 
-    /// Every request so far.
+    /// Every request so far: its answer, and its body as the intake reads it.
     pub fn requests(&self) -> Vec<Request> {
-        self.shared.requests.lock().unwrap().clone()
+        (self.server.exchanges().iter())
+            .map(|e| {
+                let encoding = e.request.header(header::CONTENT_ENCODING.as_str());
+                let raw = decode(encoding, &e.request.body).unwrap_or_default();
+                let entries = serde_json::from_slice::<Value>(&raw)
+                    .ok()
+                    .and_then(|v| v.as_array().map(Vec::len))
+                    .unwrap_or(0);
+                Request {
+                    status: e.status.unwrap_or(0),
+                    entries,
+                    bytes: raw.len(),
+                    encoding: encoding.to_string(),
+                }
+            })
+            .collect()
     }
 
     /// Logs answered 202 but dropped for a `timestamp` older than 18 h.
     pub fn dropped_stale(&self) -> usize {
-        *self.shared.dropped_stale.lock().unwrap()
+        *self.shared().dropped_stale.lock().unwrap()
     }
 
     /// Logs over 1 MB (the intake truncates them).
     pub fn oversized(&self) -> usize {
-        *self.shared.oversized.lock().unwrap()
+        *self.shared().oversized.lock().unwrap()
     }
 }
 
@@ -200,22 +199,6 @@ impl IntoResponse for Reject {
     }
 }
 
-async fn logs(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut seen = Request {
-        status: 202,
-        entries: 0,
-        bytes: 0,
-        encoding: header_str(&headers, header::CONTENT_ENCODING).to_string(),
-    };
-    let resp = match s.take(&headers, &body, &mut seen) {
-        Ok(()) => (StatusCode::ACCEPTED, Json(json!({}))).into_response(),
-        Err(reject) => reject.into_response(),
-    };
-    seen.status = resp.status().as_u16();
-    s.requests.lock().unwrap().push(seen);
-    resp
-}
-
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> &str {
     headers
         .get(name)
@@ -228,7 +211,7 @@ fn bad(detail: impl Into<String>) -> Reject {
 }
 
 impl Shared {
-    fn take(&self, headers: &HeaderMap, body: &[u8], seen: &mut Request) -> Result<(), Reject> {
+    fn take(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Reject> {
         match header_str(headers, "dd-api-key") {
             "" => {
                 return Err(Reject(
@@ -246,27 +229,13 @@ impl Shared {
             }
             _ => {}
         }
-        if let Some(fault) = self.faults.lock().unwrap().pop_front() {
-            return Err(match fault {
-                Fault::TooLarge => Reject(StatusCode::PAYLOAD_TOO_LARGE, "injected".into(), None),
-                Fault::RateLimited { retry_after_secs } => Reject(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "injected".into(),
-                    Some(retry_after_secs),
-                ),
-                Fault::Unavailable => {
-                    Reject(StatusCode::SERVICE_UNAVAILABLE, "injected".into(), None)
-                }
-            });
-        }
         let media = header_str(headers, header::CONTENT_TYPE);
         if media.split(';').next().map(str::trim) != Some("application/json") {
             return Err(bad(format!(
                 "Content-Type {media:?} is not application/json"
             )));
         }
-        let raw = decode(&seen.encoding, body)?;
-        seen.bytes = raw.len();
+        let raw = decode(header_str(headers, header::CONTENT_ENCODING), body)?;
         if raw.len() > MAX_BODY_BYTES {
             return Err(Reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -279,7 +248,6 @@ impl Shared {
         let entries = value
             .as_array()
             .ok_or_else(|| bad("expected a JSON array"))?;
-        seen.entries = entries.len();
         if entries.len() > MAX_ENTRIES {
             return Err(Reject(
                 StatusCode::PAYLOAD_TOO_LARGE,

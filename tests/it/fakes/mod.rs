@@ -2,3 +2,4 @@
 
 pub mod jira;
 pub mod logs_intake;
+pub mod server;
