@@ -7,6 +7,7 @@
 //! event publisher.
 
 pub mod evp_indexer;
+pub mod evp_indexer_feed;
 pub mod jira;
 pub mod kit;
 pub mod timeline;
@@ -14,7 +15,12 @@ pub mod timeline;
 pub use kit::{BuildCtx, BuildError, Built, FlavorSpec, Style};
 
 /// Every built flavor.
-pub static FLAVORS: &[FlavorSpec] = &[evp_indexer::SPEC, jira::SPEC, timeline::SPEC];
+pub static FLAVORS: &[FlavorSpec] = &[
+    evp_indexer::SPEC,
+    evp_indexer_feed::SPEC,
+    jira::SPEC,
+    timeline::SPEC,
+];
 
 /// An unknown `--flavor`: the message lists the valid names.
 #[derive(Debug, thiserror::Error)]

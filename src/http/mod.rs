@@ -137,10 +137,13 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_millis(wait.max(0) as u64))
 }
 
-/// `X-RateLimit-Reset` (Jira: an ISO 8601 instant such as
-/// `2024-03-08T13:53Z`) as the wait from now.
+/// `X-RateLimit-Reset` as the wait from now: Datadog sends the seconds
+/// until the reset, Jira an ISO 8601 instant such as `2024-03-08T13:53Z`.
 pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get("x-ratelimit-reset")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
     let at = chrono::DateTime::parse_from_rfc3339(value)
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc))
@@ -256,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn rate_limit_reset_reads_jiras_minute_instants() {
+    fn rate_limit_reset_reads_jiras_instants_and_datadogs_seconds() {
         let mut h = HeaderMap::new();
         let at = chrono::Utc::now() + chrono::Duration::minutes(2);
         let text = at.format("%Y-%m-%dT%H:%MZ").to_string();
@@ -268,6 +271,9 @@ mod tests {
         );
         h.insert("x-ratelimit-reset", "not a time".parse().unwrap());
         assert_eq!(rate_limit_reset(&h), None);
+        // Datadog: seconds until the reset.
+        h.insert("x-ratelimit-reset", "42".parse().unwrap());
+        assert_eq!(rate_limit_reset(&h), Some(Duration::from_secs(42)));
     }
 
     #[test]

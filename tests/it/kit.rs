@@ -44,12 +44,22 @@ impl FlavorRun {
             .expect("a clean run")
     }
 
-    /// Waits until every record of its topic is committed.
-    pub async fn caught_up(&self, partitions: i32, within: Duration) {
+    /// Waits until every record of its topic is committed; fails at once,
+    /// with the flavor's error, if the flavor stops first.
+    pub async fn caught_up(&mut self, partitions: i32, within: Duration) {
+        let task = self.task.as_ref().expect("running");
+        let (group, topic) = (&self.group, &self.topic);
+        let mut stopped = false;
         eventually("all committed", within, || {
-            committed(&self.group, &self.topic, partitions) == end_offsets(&self.topic, partitions)
+            stopped = task.is_finished();
+            stopped || committed(group, topic, partitions) == end_offsets(topic, partitions)
         })
         .await;
+        if stopped {
+            let task = self.task.take().expect("running");
+            let result = task.await.expect("the flavor's task");
+            panic!("the flavor stopped before catching up: {result:?}");
+        }
     }
 
     /// The same flavor, topic and database under a new consumer group (it

@@ -2,6 +2,7 @@
 //! Each test uses its own topics, consumer group and database.
 
 mod contract;
+mod evp_feed;
 mod evp_indexer;
 mod fakes;
 mod helpers;

@@ -36,7 +36,7 @@ use crate::http::Dependency;
 
 pub use client::{body, pack, ship, Intake, Limits, Reply};
 pub use config::{EvpConfig, MAX_BODY_BYTES, MAX_ENTRIES};
-pub use doc::{document, DocContext, DocError};
+pub use doc::{document, tag, DocContext, DocError};
 pub use intake::{gzip, HttpIntake, LOGS_INTAKE};
 
 /// The flavor name.
