@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::FlavorConfig;
+use crate::flavors::kit::{Checks, FlavorConfig};
 use crate::settings::{Problem, SecretString, Settings};
 
 /// Most entries the intake takes in one request.
@@ -56,28 +56,15 @@ impl EvpConfig {
     /// intake's, and a request timeout that leaves room in the handler
     /// timeout. Every problem, each under its key.
     pub fn check(&self, handler_timeout: Duration) -> Vec<Problem> {
-        let mut out = Vec::new();
-        let mut bad = |ok: bool, key: &str, message: &str| {
-            if !ok {
-                out.push(Problem::new(key, message));
-            }
-        };
-        let key_set = !self.api_key.expose().trim().is_empty();
-        bad(
-            key_set,
-            "api_key",
-            "is required (the DD-API-KEY of the intake)",
-        );
-        let http = self.url.starts_with("https://") || self.url.starts_with("http://");
-        bad(http, "url", "must be an http(s) URL");
         let entries = (1..=MAX_ENTRIES).contains(&self.max_entries);
-        bad(entries, "max_entries", "must be within 1..=1000");
         let bytes = (1024..=MAX_BODY_BYTES).contains(&self.max_body_bytes);
-        bad(bytes, "max_body_bytes", "must be within 1024..=5000000");
-        let timeout = self.timeout_ms > 0 && self.timeout() < handler_timeout;
-        let why = "must be above 0 and below the runtime's handler_timeout_ms";
-        bad(timeout, "timeout_ms", why);
-        out
+        Checks::default()
+            .required_secret("api_key", &self.api_key, "the DD-API-KEY of the intake")
+            .http_url("url", &self.url)
+            .expect(entries, "max_entries", "must be within 1..=1000")
+            .expect(bytes, "max_body_bytes", "must be within 1024..=5000000")
+            .request_timeout("timeout_ms", self.timeout_ms, handler_timeout)
+            .done()
     }
 }
 

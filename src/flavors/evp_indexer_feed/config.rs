@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::FlavorConfig;
+use crate::flavors::kit::{Checks, FlavorConfig};
 use crate::settings::{Problem, SecretString, Settings};
 
 /// Most tags the intake takes on one event.
@@ -46,28 +46,15 @@ impl FeedConfig {
 impl FlavorConfig for FeedConfig {
     fn problems(&self, settings: &Settings, flavor: &'static str) -> Vec<Problem> {
         let handler_timeout = settings.runtime_for(flavor).handler_timeout();
-        let mut out = Vec::new();
-        let mut bad = |ok: bool, key: &str, message: &str| {
-            if !ok {
-                out.push(Problem::new(key, message));
-            }
-        };
-        let key_set = !self.api_key.expose().trim().is_empty();
-        bad(
-            key_set,
-            "api_key",
-            "is required (the DD-API-KEY of the intake)",
-        );
-        let http = self.url.starts_with("https://") || self.url.starts_with("http://");
-        bad(http, "url", "must be an http(s) URL");
-        let timeout = self.timeout_ms > 0 && self.timeout() < handler_timeout;
-        let why = "must be above 0 and below the runtime's handler_timeout_ms";
-        bad(timeout, "timeout_ms", why);
         let tags_ok = self.tags.len() <= MAX_TAGS / 2
             && (self.tags.iter()).all(|t| t.contains(':') && (1..=200).contains(&t.len()));
         let why = "at most 50 `key:value` tags of at most 200 characters";
-        bad(tags_ok, "tags", why);
-        out
+        Checks::default()
+            .required_secret("api_key", &self.api_key, "the DD-API-KEY of the intake")
+            .http_url("url", &self.url)
+            .request_timeout("timeout_ms", self.timeout_ms, handler_timeout)
+            .expect(tags_ok, "tags", why)
+            .done()
     }
 }
 

@@ -5,10 +5,11 @@
 
 use std::any::TypeId;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::settings::{ConfigError, Problem, Settings};
+use crate::settings::{ConfigError, Problem, SecretString, Settings};
 
 /// A flavor's own settings.
 pub trait FlavorConfig: DeserializeOwned + Default + Send + 'static {
@@ -67,6 +68,47 @@ pub fn load<C: FlavorConfig>(settings: &Settings, flavor: &'static str) -> Resul
     match problems.is_empty() {
         true => Ok(config),
         false => Err(problems),
+    }
+}
+
+/// Collects the problems of [`FlavorConfig::problems`], with the checks most
+/// sections share (a required secret, an http(s) URL, a request timeout that
+/// fits the handler timeout).
+#[derive(Debug, Default)]
+pub struct Checks(Vec<Problem>);
+
+impl Checks {
+    /// A problem at `key` unless `ok`.
+    pub fn expect(&mut self, ok: bool, key: &str, message: &str) -> &mut Self {
+        if !ok {
+            self.0.push(Problem::new(key, message));
+        }
+        self
+    }
+
+    /// `secret` must not be blank; `what` says what it is for.
+    pub fn required_secret(&mut self, key: &str, secret: &SecretString, what: &str) -> &mut Self {
+        let set = !secret.expose().trim().is_empty();
+        self.expect(set, key, &format!("is required ({what})"))
+    }
+
+    /// `url` must be http(s).
+    pub fn http_url(&mut self, key: &str, url: &str) -> &mut Self {
+        let ok = url.starts_with("https://") || url.starts_with("http://");
+        self.expect(ok, key, "must be an http(s) URL")
+    }
+
+    /// One request's `timeout_ms` must be above 0 and below the runtime's
+    /// handler timeout, so a call ends before the runtime gives up on it.
+    pub fn request_timeout(&mut self, key: &str, timeout_ms: u64, handler: Duration) -> &mut Self {
+        let ok = timeout_ms > 0 && Duration::from_millis(timeout_ms) < handler;
+        let why = "must be above 0 and below the runtime's handler_timeout_ms";
+        self.expect(ok, key, why)
+    }
+
+    /// Every problem found, in order.
+    pub fn done(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.0)
     }
 }
 
