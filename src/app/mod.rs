@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::flavors::kit::EventPublisher;
 use crate::flavors::{self, BuildCtx, FlavorSpec};
-use crate::runtime::dlq::{DeadLetterSink, KafkaDlq};
+use crate::runtime::dlq::{DeadLetterSink, DlqClaims, KafkaDlq};
 use crate::runtime::live::Live;
 use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
@@ -152,8 +152,11 @@ pub async fn build_runtime(
     ));
     live::apply(settings, spec.name, &live);
     config.live = Some(live);
-    let dlq =
-        producer.map(|p| Arc::new(KafkaDlq::new(p, config.dlq.clone())) as Arc<dyn DeadLetterSink>);
+    let dlq = producer.map(|p| {
+        let claims = DlqClaims::new(store.clone(), kafka::base_properties(&settings.kafka));
+        let dlq = KafkaDlq::new(p, config.dlq.clone()).with_claims(claims);
+        Arc::new(dlq) as Arc<dyn DeadLetterSink>
+    });
     let runtime = Runtime {
         flavor: spec.name,
         processor: built.processor,

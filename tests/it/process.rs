@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::helpers::*;
 
+mod dead_letter_crash;
 mod restart;
 
 /// The binary with the ci environment pointed at this test's topic, group and database.

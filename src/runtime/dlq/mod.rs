@@ -4,6 +4,12 @@
 //! `dlq.*` headers naming its origin, the flavor, the reason class, the error
 //! text and the attempts made. A [`DlqCircuit`] stops the consumer when too many
 //! recent events were dead-lettered, instead of emptying the topic into the DLQ.
+//! With a store, [`DlqClaims`] keep it to one dead letter per source record
+//! across crashes and rebalances.
+
+mod claims;
+
+pub use claims::{fail_point, Claim, DlqClaims, LEASE};
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -87,6 +93,7 @@ pub trait DeadLetterSink: Send + Sync {
 pub struct KafkaDlq {
     producer: FutureProducer,
     template: super::policy::DlqPolicy,
+    claims: Option<DlqClaims>,
 }
 
 impl KafkaDlq {
@@ -95,6 +102,74 @@ impl KafkaDlq {
         Self {
             producer,
             template: policy,
+            claims: None,
+        }
+    }
+
+    /// The same writer, keeping one dead letter per source record (see [`DlqClaims`]).
+    pub fn with_claims(mut self, claims: DlqClaims) -> Self {
+        self.claims = Some(claims);
+        self
+    }
+
+    async fn produce(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        record: &Record,
+        entry: &DlqEntry,
+    ) -> Result<(), String> {
+        let hdrs = dlq_headers(record, entry);
+        let mut out = FutureRecord::to(topic)
+            .payload(record.payload.as_ref())
+            .headers(hdrs);
+        if let Some(key) = &record.key {
+            out = out.key(key.as_ref());
+        }
+        if let Some(partition) = partition {
+            out = out.partition(partition);
+        }
+        self.producer
+            .send(out, Duration::from_secs(30))
+            .await
+            .map(|_| ())
+            .map_err(|(err, _)| format!("producing to {topic}: {err}"))
+    }
+
+    /// Claims the record's dead letter; `None` when it is written already,
+    /// else the partition to write it to.
+    async fn claim(
+        &self,
+        claims: &DlqClaims,
+        topic: &str,
+        record: &Record,
+        flavor: &str,
+    ) -> Result<Option<i32>, String> {
+        let placement = claims.placement(topic, record.tp.partition).await?;
+        loop {
+            match claims.claim(flavor, record, topic, placement).await? {
+                Claim::New => return Ok(Some(placement.0)),
+                Claim::Written => return Ok(None),
+                Claim::Writing {
+                    partition,
+                    from,
+                    age,
+                    ours,
+                } => {
+                    if claims
+                        .find(flavor, record, topic, (partition, from))
+                        .await?
+                    {
+                        claims.written(flavor, record).await?;
+                        return Ok(None);
+                    }
+                    if ours || age >= LEASE {
+                        return Ok(Some(partition));
+                    }
+                    // Another process may still be writing it: wait out its lease.
+                    tokio::time::sleep(LEASE - age).await;
+                }
+            }
         }
     }
 }
@@ -103,18 +178,16 @@ impl KafkaDlq {
 impl DeadLetterSink for KafkaDlq {
     async fn send(&self, record: &Record, entry: &DlqEntry) -> Result<(), String> {
         let topic = self.template.topic_for(&record.tp.topic, entry.flavor);
-        let hdrs = dlq_headers(record, entry);
-        let mut out = FutureRecord::to(&topic)
-            .payload(record.payload.as_ref())
-            .headers(hdrs);
-        if let Some(key) = &record.key {
-            out = out.key(key.as_ref());
+        let Some(claims) = &self.claims else {
+            return self.produce(&topic, None, record, entry).await;
+        };
+        if let Some(partition) = self.claim(claims, &topic, record, entry.flavor).await? {
+            self.produce(&topic, Some(partition), record, entry).await?;
+            fail_point("dlq.after-write");
+            claims.written(entry.flavor, record).await?;
         }
-        self.producer
-            .send(out, Duration::from_secs(30))
-            .await
-            .map(|_| ())
-            .map_err(|(err, _)| format!("producing to {topic}: {err}"))
+        fail_point("dlq.after-mark");
+        Ok(())
     }
 }
 
