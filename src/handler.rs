@@ -38,7 +38,7 @@ impl HandleResp {
         match result {
             Ok(()) => HandleResp::Success,
             Err(err) => match err.class {
-                ErrorClass::Transient => HandleResp::Retry(err),
+                ErrorClass::Transient | ErrorClass::Deferred => HandleResp::Retry(err),
                 ErrorClass::Permanent | ErrorClass::Invalid => HandleResp::Discard(err),
                 ErrorClass::Duplicate => HandleResp::Skip(SkipReason::Duplicate),
             },
@@ -110,8 +110,13 @@ impl fmt::Display for SkipReason {
 /// How the runtime treats a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// Worth retrying: timeouts, 429, 5xx, a database that went away.
+    /// Worth retrying: timeouts, 5xx, a database that went away.
     Transient,
+    /// Worth retrying, and not the event's fault: the dependency never
+    /// judged it (a 429 or 503, or a batch stopped before it was sent). The
+    /// runtime retries after the hint or the backoff without counting an
+    /// attempt, so such a wait never exhausts an event's retry budget.
+    Deferred,
     /// Retrying cannot help: a 4xx the vendor rejects, a broken mapping.
     Permanent,
     /// The event itself is unusable.
@@ -136,6 +141,11 @@ impl HandlerError {
     /// A transient failure.
     pub fn transient(message: impl fmt::Display) -> Self {
         Self::new(ErrorClass::Transient, message)
+    }
+
+    /// A failure the dependency never judged the event by (see [`ErrorClass::Deferred`]).
+    pub fn deferred(message: impl fmt::Display) -> Self {
+        Self::new(ErrorClass::Deferred, message)
     }
 
     /// A permanent failure.

@@ -96,10 +96,12 @@ impl HttpError {
     }
 }
 
-/// Status → class, shared by every integration.
+/// Status → class, shared by every integration. A 429 or 503 says the
+/// vendor did not look at the request: deferred, not charged to the event.
 pub fn classify_status(status: StatusCode) -> ErrorClass {
     match status.as_u16() {
-        408 | 409 | 425 | 429 => ErrorClass::Transient,
+        429 | 503 => ErrorClass::Deferred,
+        408 | 409 | 425 => ErrorClass::Transient,
         s if s >= 500 => ErrorClass::Transient,
         _ => ErrorClass::Permanent,
     }
@@ -117,6 +119,7 @@ impl From<HttpError> for HandlerError {
         let class = err.class();
         let base = match class {
             ErrorClass::Transient => HandlerError::transient(&err),
+            ErrorClass::Deferred => HandlerError::deferred(&err),
             _ => HandlerError::permanent(&err),
         };
         match retry_after {
@@ -242,10 +245,17 @@ mod tests {
 
     #[test]
     fn statuses_classify_as_the_integrations_reference_says() {
-        for s in [408, 409, 425, 429, 500, 502, 503, 504] {
+        for s in [408, 409, 425, 500, 502, 504] {
             assert_eq!(
                 classify_status(StatusCode::from_u16(s).unwrap()),
                 ErrorClass::Transient,
+                "{s}"
+            );
+        }
+        for s in [429, 503] {
+            assert_eq!(
+                classify_status(StatusCode::from_u16(s).unwrap()),
+                ErrorClass::Deferred,
                 "{s}"
             );
         }
@@ -299,7 +309,7 @@ mod tests {
             body: String::new(),
         };
         let h: HandlerError = err.into();
-        assert_eq!(h.class, ErrorClass::Transient);
+        assert_eq!(h.class, ErrorClass::Deferred);
         assert_eq!(h.retry_after, Some(Duration::from_secs(3)));
     }
 }

@@ -342,8 +342,10 @@ impl Dispatcher {
     }
 
     fn on_done(&mut self, generation: u64, tp: Tp, done: Done) {
+        let batch_ended = matches!(done, Done::Batch(..));
         match &done {
-            Done::Batch(..) | Done::Lost(_) => self.batch.finished_one(),
+            Done::Batch(jobs, _) => self.batch.finished_one(Some(jobs)),
+            Done::Lost(_) => self.batch.finished_one(None),
             Done::Single(..) => self.running -= 1,
             Done::DeadLetter(..) => {}
         }
@@ -367,6 +369,9 @@ impl Dispatcher {
                 Done::Lost(_) => {}
             }
             self.answer_revoke(false);
+        }
+        if batch_ended {
+            self.flush_batch(); // jobs waiting for its keys may go now
         }
         // Otherwise the partition was revoked while this ran; its new owner redoes it.
         self.fill_slots();

@@ -62,12 +62,18 @@ impl RetryPolicy {
         if attempt >= self.max_attempts || elapsed >= self.max_elapsed {
             return None;
         }
+        Some(self.delay(attempt, hint))
+    }
+
+    /// The backoff after attempt `attempt` (full jitter, capped), never
+    /// shorter than `hint`, whatever the budget.
+    pub fn delay(&self, attempt: u32, hint: Option<Duration>) -> Duration {
         let exp = self
             .initial
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
         let ceiling = exp.min(self.max);
         let jittered = rand::rng().random_range(Duration::ZERO..=ceiling);
-        Some(hint.map_or(jittered, |floor| jittered.max(floor)))
+        hint.map_or(jittered, |floor| jittered.max(floor))
     }
 }
 

@@ -15,6 +15,8 @@ use crate::contract::{self, DATADOG_SPEC};
 use crate::fakes::logs_intake::{Fault, LogsIntake, MAX_BODY_BYTES, MAX_ENTRIES, PATH};
 use crate::helpers::*;
 
+mod faults;
+
 const KEY: &str = "test-api-key";
 
 fn config(intake: &LogsIntake, key: &str) -> EvpConfig {
@@ -282,11 +284,23 @@ async fn evp_indexer_ships_20000_events_exactly_once_through_faults_and_a_poison
         requests.iter().all(|r| r.encoding == "gzip"),
         "uncompressed request"
     );
+    // The injected 413 teaches half the refused size; later requests fill up to it.
+    let refused = requests.iter().find(|r| r.status == 413).expect("a 413");
+    let learned = refused.bytes / 2;
     assert!(
         requests
             .iter()
-            .any(|r| r.entries == MAX_ENTRIES || r.bytes > MAX_BODY_BYTES - 50_000),
+            .any(|r| r.entries == MAX_ENTRIES || r.bytes > learned - 50_000),
         "no request reached a limit, so packing went untested"
+    );
+    let after: Vec<_> = requests
+        .iter()
+        .skip_while(|r| r.status != 413)
+        .skip(1)
+        .collect();
+    assert!(
+        after.iter().all(|r| r.status != 413),
+        "413 again after it was learned"
     );
     for status in [413, 429, 503] {
         assert!(

@@ -108,10 +108,15 @@ mod tests {
     fn statuses_map_to_replies_as_the_intake_contract_says() {
         assert!(matches!(reply_to(status(413, None)), Reply::TooLarge(b) if b.contains("413")));
         assert!(matches!(reply_to(status(400, None)), Reply::BadRequest(_)));
-        for code in [408, 429, 500, 503] {
+        for (code, class) in [
+            (408, ErrorClass::Transient),
+            (429, ErrorClass::Deferred),
+            (500, ErrorClass::Transient),
+            (503, ErrorClass::Deferred),
+        ] {
             match reply_to(status(code, Some(3))) {
                 Reply::Failed(e) => {
-                    assert_eq!(e.class, ErrorClass::Transient, "{code}");
+                    assert_eq!(e.class, class, "{code}");
                     assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
                 }
                 other => panic!("{code}: {other:?}"),

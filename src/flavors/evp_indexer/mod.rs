@@ -22,6 +22,8 @@ mod client;
 mod config;
 mod doc;
 mod intake;
+mod memory;
+mod ship;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,10 +36,12 @@ use crate::event::{CaseEvent, EventType};
 use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError, Processor};
 use crate::http::Dependency;
 
-pub use client::{body, pack, ship, Intake, Limits, Reply};
+pub use client::{body, pack, Intake, Limits, Reply};
 pub use config::{EvpConfig, MAX_BODY_BYTES, MAX_ENTRIES};
 pub use doc::{document, tag, DocContext, DocError};
 pub use intake::{gzip, HttpIntake, LOGS_INTAKE};
+pub use memory::Memory;
+pub use ship::ship;
 
 /// The flavor name.
 pub const NAME: &str = "evp-indexer";
@@ -69,6 +73,7 @@ pub struct EvpIndexer {
     intake: Arc<dyn Intake>,
     doc: DocContext,
     limits: Limits,
+    memory: Memory,
     budget: Duration,
 }
 
@@ -77,16 +82,18 @@ impl EvpIndexer {
     /// within `handler_timeout`.
     pub fn new(config: &EvpConfig, dep: Dependency, handler_timeout: Duration) -> Self {
         let intake = HttpIntake::new(config, dep);
+        let limits = Limits {
+            max_entries: config.max_entries,
+            max_body_bytes: config.max_body_bytes,
+        };
         Self {
             intake: Arc::new(intake),
             doc: DocContext {
                 ddsource: config.ddsource.clone(),
                 service: config.service.clone(),
             },
-            limits: Limits {
-                max_entries: config.max_entries,
-                max_body_bytes: config.max_body_bytes,
-            },
+            limits,
+            memory: Memory::new(limits),
             // No request starts later than this into a call, so the last one
             // ends (or times out) before the runtime's handler timeout.
             budget: handler_timeout.saturating_sub(config.timeout() + MARGIN),
@@ -113,7 +120,9 @@ impl BatchHandler for EvpIndexer {
         let deadline = Instant::now() + self.budget;
         let now = chrono::Utc::now();
         let docs = events.iter().map(|e| self.serialize(e, now)).collect();
-        ship(self.intake.as_ref(), docs, self.limits, deadline).await
+        let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+        let intake = self.intake.as_ref();
+        ship(intake, &ids, docs, self.limits, &self.memory, deadline).await
     }
 }
 

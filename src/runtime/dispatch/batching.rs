@@ -6,10 +6,15 @@
 //! How many batches run at once is the handler's to say
 //! (`BatchHandler::max_running`): a read model applies one at a time, so a
 //! case's events are applied in order across batches; an order-insensitive
-//! indexer may run two.
+//! indexer may run two. Even then a key (a case) is never in two running
+//! batches, and an event id never twice in running batches: a job whose key
+//! or id is busy waits, in order, at the front of the next batch.
 
 use std::collections::VecDeque;
 use std::time::Duration;
+
+use bytes::Bytes;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tokio::time::Instant as TokioInstant;
 use tracing::Instrument;
@@ -38,6 +43,9 @@ pub(super) struct OpenBatch {
     running: usize,
     /// Batches that may run at once (the handler's `max_running`).
     slots: usize,
+    /// Keys and event ids in running batches, with how many jobs hold each.
+    busy_keys: HashMap<Bytes, usize>,
+    busy_ids: HashMap<String, usize>,
 }
 
 impl OpenBatch {
@@ -67,9 +75,84 @@ impl OpenBatch {
         }
     }
 
-    /// A running batch task ended.
-    pub(super) fn finished_one(&mut self) {
+    /// A running batch task ended; its keys and ids are free again (`jobs`
+    /// is `None` when the task was lost, which stops the run anyway).
+    pub(super) fn finished_one(&mut self, jobs: Option<&[Job]>) {
         self.running -= 1;
+        for job in jobs.unwrap_or_default() {
+            release(&mut self.busy_keys, &job.key);
+            release(&mut self.busy_ids, job.event.event_id.as_str());
+        }
+    }
+
+    /// Marks the keys and ids of a starting batch busy.
+    fn started(&mut self, jobs: &[Job]) {
+        self.running += 1;
+        for job in jobs {
+            *self.busy_keys.entry(job.key.clone()).or_default() += 1;
+            *self.busy_ids.entry(job.event.event_id.clone()).or_default() += 1;
+        }
+    }
+
+    /// Splits `jobs` into those free to go now and those that wait: a job
+    /// whose key or event id is in a running batch, whose id is already
+    /// going in this batch, or whose key has an earlier job waiting. The
+    /// waiting ones go, in order, to the front of the next batch.
+    fn admit(&mut self, jobs: Vec<Job>, limits: &BatchLimits) -> Vec<Job> {
+        let (mut go, mut wait) = (Vec::with_capacity(jobs.len()), Vec::new());
+        let mut waiting_keys: HashSet<Bytes> = HashSet::default();
+        let mut going_ids: HashSet<String> = HashSet::default();
+        for job in jobs {
+            let id = job.event.event_id.as_str();
+            let blocked = self.busy_keys.contains_key(&job.key)
+                || waiting_keys.contains(&job.key)
+                || self.busy_ids.contains_key(id)
+                || going_ids.contains(id);
+            if blocked {
+                waiting_keys.insert(job.key.clone());
+                wait.push(job);
+            } else {
+                going_ids.insert(id.to_string());
+                go.push(job);
+            }
+        }
+        if !wait.is_empty() {
+            self.wait_in_front(wait, limits);
+        }
+        go
+    }
+
+    /// Puts `wait` (older than anything waiting) in front of the next batch,
+    /// which is cut at `max_events` again.
+    fn wait_in_front(&mut self, mut wait: Vec<Job>, limits: &BatchLimits) {
+        let max = limits.max_events.max(1);
+        match self.full.pop_front() {
+            Some(next) => {
+                wait.extend(next);
+                let mut rest = wait.split_off(max.min(wait.len()));
+                let mut batches = vec![wait];
+                while !rest.is_empty() {
+                    let tail = rest.split_off(max.min(rest.len()));
+                    batches.push(std::mem::replace(&mut rest, tail));
+                }
+                for batch in batches.into_iter().rev() {
+                    self.full.push_front(batch);
+                }
+            }
+            None => {
+                wait.append(&mut self.jobs);
+                while wait.len() > max {
+                    let rest = wait.split_off(max);
+                    self.full.push_back(std::mem::replace(&mut wait, rest));
+                }
+                self.jobs = wait;
+                self.bytes = self.jobs.iter().map(|j| j.record.size()).sum();
+                // Tried again when a running batch ends, or at max_wait.
+                if !self.jobs.is_empty() {
+                    (self.deadline).get_or_insert_with(|| TokioInstant::now() + limits.max_wait);
+                }
+            }
+        }
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -123,6 +206,19 @@ impl OpenBatch {
     }
 }
 
+fn release<K>(busy: &mut HashMap<K::Owned, usize>, key: &K)
+where
+    K: ToOwned + std::hash::Hash + Eq + ?Sized,
+    K::Owned: std::hash::Hash + Eq + std::borrow::Borrow<K>,
+{
+    if let Some(n) = busy.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            busy.remove(key);
+        }
+    }
+}
+
 impl Dispatcher {
     /// Sends full batches while slots are free.
     pub(super) fn flush_full(&mut self) {
@@ -130,6 +226,10 @@ impl Dispatcher {
             let Some(jobs) = self.batch.full.pop_front() else {
                 return;
             };
+            let jobs = self.batch.admit(jobs, &self.rt.config.batch);
+            if jobs.is_empty() {
+                return; // every job waits for a running batch
+            }
             self.start_batch(jobs, None);
         }
     }
@@ -138,6 +238,10 @@ impl Dispatcher {
     pub(super) fn flush_batch(&mut self) {
         while !self.batch.is_empty() && self.batch.has_slot() && self.stop.is_none() {
             let jobs = self.batch.take();
+            let jobs = self.batch.admit(jobs, &self.rt.config.batch);
+            if jobs.is_empty() {
+                return; // every job waits for a running batch
+            }
             self.start_batch(jobs, None);
         }
     }
@@ -159,7 +263,7 @@ impl Dispatcher {
         // others are tracked through their pending offsets.
         let (generation, cancel) = self.enter(&tp);
         let env = self.env.clone();
-        self.batch.running += 1;
+        self.batch.started(&jobs);
         events::BatchStarted::new(self.rt.flavor, jobs.len()).emit();
         let span = if self.spans {
             trace::batch_span(self.rt.flavor, jobs.iter().map(|j| &j.span))

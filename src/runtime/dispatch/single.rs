@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing::{Instrument, Span};
 
 use super::{Dispatcher, Done};
-use crate::handler::{HandleResp, Processor, SkipReason};
+use crate::handler::{ErrorClass, HandleResp, Processor, SkipReason};
 use crate::runtime::attempt::{self, Attempt, Job};
 use crate::runtime::dlq::{DlqEntry, DlqReason};
 use crate::runtime::policy::OnExhausted;
@@ -103,7 +103,10 @@ impl Dispatcher {
             }
             Attempt::Resp(resp) => resp,
         };
-        job.attempts += 1;
+        let deferred = matches!(&resp, HandleResp::Retry(e) if e.class == ErrorClass::Deferred);
+        if !deferred {
+            job.attempts += 1;
+        }
         match resp {
             HandleResp::Success => self.finish_job(job, None),
             HandleResp::Skip(reason) => self.finish_job(job, Some(reason)),
@@ -111,7 +114,12 @@ impl Dispatcher {
             HandleResp::Retry(err) => {
                 let elapsed = job.first_try.map_or(Duration::ZERO, |t| t.elapsed());
                 let policy = self.rt.config.retry_now();
-                match policy.next_delay(job.attempts, elapsed, err.retry_after) {
+                let next = match deferred {
+                    // Not the event's fault: no attempt counted, never exhausted.
+                    true => Some(policy.delay(job.attempts + 1, err.retry_after)),
+                    false => policy.next_delay(job.attempts, elapsed, err.retry_after),
+                };
+                match next {
                     Some(delay) => {
                         events::RetryScheduled {
                             flavor: self.rt.flavor,

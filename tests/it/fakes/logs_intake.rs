@@ -65,6 +65,8 @@ struct Shared {
     dropped_stale: Mutex<usize>,
     oversized: Mutex<usize>,
     hook: Mutex<Option<Hook>>,
+    /// The body limit actually enforced (the documented one unless a test lowers it).
+    max_body_bytes: Mutex<usize>,
 }
 
 impl Vendor for Shared {
@@ -93,6 +95,7 @@ impl LogsIntake {
     pub async fn start(api_key: &str) -> Self {
         let shared = Shared {
             api_key: api_key.to_string(),
+            max_body_bytes: Mutex::new(MAX_BODY_BYTES),
             ..Shared::default()
         };
         let server = FakeServer::start(shared).await;
@@ -111,6 +114,32 @@ impl LogsIntake {
     /// The next requests get these faults, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         self.server.inject(faults);
+    }
+
+    /// Every `n`-th request gets `fault`.
+    pub fn inject_every(&self, n: usize, fault: Fault) {
+        self.server.inject_every(n, fault);
+    }
+
+    /// Enforces a smaller body limit than documented (413 above it), as an
+    /// intake configured differently might.
+    pub fn limit_body_bytes(&self, bytes: usize) {
+        *self.shared().max_body_bytes.lock().unwrap() = bytes;
+    }
+
+    /// The `event_id`s of every request's documents, with its answer.
+    pub fn request_ids(&self) -> Vec<(u16, Vec<String>)> {
+        (self.server.exchanges().iter())
+            .map(|e| {
+                let encoding = e.request.header(header::CONTENT_ENCODING.as_str());
+                let raw = decode(encoding, &e.request.body).unwrap_or_default();
+                let docs: Vec<Value> = serde_json::from_slice(&raw).unwrap_or_default();
+                let ids = docs
+                    .iter()
+                    .map(|d| d["event_id"].as_str().unwrap_or_default().into());
+                (e.status.unwrap_or(0), ids.collect())
+            })
+            .collect()
     }
 
     /// Injected faults not served yet.
@@ -236,7 +265,7 @@ impl Shared {
             )));
         }
         let raw = decode(header_str(headers, header::CONTENT_ENCODING), body)?;
-        if raw.len() > MAX_BODY_BYTES {
+        if raw.len() > *self.max_body_bytes.lock().unwrap() {
             return Err(Reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload above 5MB uncompressed".into(),

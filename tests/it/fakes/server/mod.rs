@@ -132,6 +132,8 @@ impl Route {
 struct Core<V> {
     vendor: V,
     faults: Mutex<VecDeque<Rule>>,
+    /// Every n-th request (counted from the start) gets this fault.
+    every: Mutex<Option<(usize, Fault)>>,
     log: Mutex<Vec<Exchange>>,
 }
 
@@ -158,6 +160,7 @@ impl<V: Vendor> FakeServer<V> {
         let core = Arc::new(Core {
             vendor,
             faults: Mutex::default(),
+            every: Mutex::default(),
             log: Mutex::default(),
         });
         let task = tokio::spawn(accept(listener, core.clone()));
@@ -191,6 +194,12 @@ impl<V: Vendor> FakeServer<V> {
         faults.extend(std::iter::repeat_n(rule, n));
     }
 
+    /// From now on every `n`-th request (counting all so far) gets `fault`,
+    /// unless a queued fault comes first.
+    pub fn inject_every(&self, n: usize, fault: Fault) {
+        *self.core.every.lock().unwrap() = Some((n.max(1), fault));
+    }
+
     /// Faults not served yet.
     pub fn faults_left(&self) -> usize {
         self.core.faults.lock().unwrap().len()
@@ -205,9 +214,15 @@ impl<V: Vendor> FakeServer<V> {
 impl<V> Core<V> {
     fn take_fault(&self, method: &Method, uri: &Uri) -> Option<Fault> {
         let mut faults = self.faults.lock().unwrap();
-        let at = (faults.iter())
-            .position(|r| (r.route.as_ref()).is_none_or(|route| route.matches(method, uri)))?;
-        faults.remove(at).map(|r| r.fault)
+        let queued = (faults.iter())
+            .position(|r| (r.route.as_ref()).is_none_or(|route| route.matches(method, uri)));
+        if let Some(at) = queued {
+            return faults.remove(at).map(|r| r.fault);
+        }
+        let every = self.every.lock().unwrap();
+        let (n, fault) = every.as_ref()?;
+        let nth = self.log.lock().unwrap().len() + 1;
+        (nth % n == 0).then(|| fault.clone())
     }
 }
 

@@ -141,3 +141,14 @@ async fn harness_stops_when_dropped() {
     let err = reqwest::get(format!("{url}/")).await.expect_err("stopped");
     assert!(err.is_connect() || err.is_request(), "{err}");
 }
+
+#[tokio::test]
+async fn harness_serves_a_fault_to_every_nth_request() {
+    let server = FakeServer::start(Counter::default()).await;
+    server.inject_every(3, Fault::Status(429));
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(get(&server, "/").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429, 200, 200, 429, 200]);
+}
