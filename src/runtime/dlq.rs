@@ -4,6 +4,7 @@
 //! `dlq.*` headers naming its origin, the flavor, the reason class, the error
 //! text and the attempts made. A [`DlqCircuit`] stops the consumer when too many
 //! recent events were dead-lettered, instead of emptying the topic into the DLQ.
+//! [`MemoryDlq`] keeps dead letters in memory, for tests.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -115,6 +116,39 @@ impl DeadLetterSink for KafkaDlq {
             .await
             .map(|_| ())
             .map_err(|(err, _)| format!("producing to {topic}: {err}"))
+    }
+}
+
+/// Dead letters kept in memory, for tests: every entry written, with its
+/// record; told to, it refuses writes as an unreachable topic would.
+#[derive(Debug, Default)]
+pub struct MemoryDlq {
+    written: std::sync::Mutex<Vec<(Record, DlqEntry)>>,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryDlq {
+    /// Every dead letter written so far, in order.
+    pub fn entries(&self) -> Vec<(Record, DlqEntry)> {
+        self.written.lock().unwrap().clone()
+    }
+
+    /// From now on, writes fail (`true`) or succeed again (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl DeadLetterSink for MemoryDlq {
+    async fn send(&self, record: &Record, entry: &DlqEntry) -> Result<(), String> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("the dead-letter sink is failing (as told)".into());
+        }
+        let mut written = self.written.lock().unwrap();
+        written.push((record.clone(), entry.clone()));
+        Ok(())
     }
 }
 
