@@ -1,0 +1,121 @@
+//! Retries: when they start, what they pause, and when the budget ends.
+
+use std::time::Duration;
+
+use super::script::{now, slow, Answer, Script};
+use super::*;
+
+/// The timer wheel fires on whole milliseconds: a jittered delay may end up
+/// to one later.
+const TICK: Duration = Duration::from_millis(1);
+
+#[tokio::test(start_paused = true)]
+async fn retries_start_within_the_exponential_backoff_ceilings() {
+    let mut cfg = config();
+    cfg.retry.max_attempts = 5;
+    // Twenty keys, each failing four times and then succeeding.
+    let evs: Vec<CaseEvent> = (0..20).map(|i| event(&format!("c{i}"), i)).collect();
+    let retry = now(Answer::Retry(None));
+    let ok = now(Answer::Success);
+    let script = evs.iter().fold(Script::default(), |s, e| {
+        s.on(&e.event_id, &[retry, retry, retry, retry, ok])
+    });
+    let mut run = Run::single(script, cfg);
+    run.send(&tp(0), &evs);
+    let calls = run.calls.clone();
+    let summary = run.finish().await.expect("a clean run");
+    assert_eq!(summary.succeeded, 20, "{summary}");
+    assert_eq!(summary.retries, 80, "{summary}");
+    let ceilings = [ms(100), ms(200), ms(400), ms(400)];
+    let mut first_gaps = Vec::new();
+    for e in &evs {
+        let calls = calls.of(&e.event_id);
+        let attempts: Vec<u32> = calls.iter().map(|c| c.attempt).collect();
+        assert_eq!(attempts, [1, 2, 3, 4, 5], "{}", e.event_id);
+        for (k, pair) in calls.windows(2).enumerate() {
+            let gap = pair[1].started - pair[0].ended.unwrap();
+            assert!(
+                gap <= ceilings[k] + TICK,
+                "retry {} of {} waited {gap:?}, past its ceiling {:?}",
+                k + 1,
+                e.event_id,
+                ceilings[k]
+            );
+        }
+        first_gaps.push(calls[1].started - calls[0].ended.unwrap());
+    }
+    first_gaps.sort();
+    first_gaps.dedup();
+    assert!(first_gaps.len() > 1, "full jitter spreads the delays");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_above_the_backoff_ceiling_is_the_delay() {
+    let e = event("a", 1);
+    let script = Script::default().on(
+        &e.event_id,
+        &[
+            now(Answer::Retry(Some(Duration::from_secs(3)))),
+            now(Answer::Retry(Some(Duration::from_secs(5)))),
+            now(Answer::Success),
+        ],
+    );
+    let mut run = Run::single(script, config());
+    run.send(&tp(0), std::slice::from_ref(&e));
+    let t0 = run.t0;
+    let calls = run.calls.clone();
+    let summary = run.finish().await.expect("a clean run");
+    let starts: Vec<Duration> = calls
+        .of(&e.event_id)
+        .iter()
+        .map(|c| c.started - t0)
+        .collect();
+    assert_eq!(starts, [ms(0), ms(3000), ms(8000)]);
+    assert_eq!((summary.succeeded, summary.retries), (1, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backoff_pauses_its_partition_while_other_partitions_flow() {
+    let a = event("a", 1);
+    let others = events("b", 10, 5);
+    let script = Script::default()
+        .on(
+            &a.event_id,
+            &[
+                now(Answer::Retry(Some(Duration::from_secs(2)))),
+                now(Answer::Success),
+            ],
+        )
+        .otherwise(slow(ms(100)));
+    let mut run = Run::single(script, config());
+    run.send(&tp(0), std::slice::from_ref(&a));
+    run.send(&tp(1), &others);
+    run.at(ms(1000)).await;
+    assert!(run.control.is_paused(&tp(0)), "paused during the backoff");
+    assert_eq!(
+        run.control.stored(&tp(0)),
+        None,
+        "nothing of tp 0 completed"
+    );
+    assert!(!run.control.is_paused(&tp(1)));
+    assert_eq!(
+        run.control.stored(&tp(1)),
+        Some(5),
+        "tp 1's five events (100 ms each, one key) completed meanwhile"
+    );
+    let control = run.control.clone();
+    let t0 = run.t0;
+    run.finish().await.expect("a clean run");
+    let paused: Vec<(Duration, Option<Duration>)> = control
+        .paused(&tp(0))
+        .into_iter()
+        .map(|(from, to)| (from - t0, to.map(|t| t - t0)))
+        .collect();
+    assert_eq!(
+        paused,
+        [(ms(0), Some(ms(2000)))],
+        "paused for the backoff only"
+    );
+    assert!(control.paused(&tp(1)).is_empty());
+    assert_eq!(control.stored(&tp(0)), Some(1));
+}
