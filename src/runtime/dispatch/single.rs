@@ -243,6 +243,7 @@ impl Dispatcher {
             .or_default() += 1;
         let at = dead.record.at();
         events::DeadLettered::new(self.rt.flavor, at, reason.as_str(), &dead.span).emit();
+        self.rt.progress.completed_one(true);
         self.complete_offset(&dead.record.tp, dead.record.offset);
         if let Some(lane) = dead.lane {
             self.next_in_lane(&lane);

@@ -151,3 +151,16 @@ async fn a_dead_letter_that_cannot_be_written_stops_the_run_with_the_offset_held
     );
     assert_eq!(control.stored(&tp(0)), None, "offset 0 is not passed");
 }
+
+#[tokio::test(start_paused = true)]
+async fn progress_counts_dead_letters_as_final_outcomes() {
+    let evs = events("a", 1, 3);
+    let script = Script::default().on(&evs[1].event_id, &[now(Answer::Discard)]);
+    let mut run = Run::single(script, config());
+    run.send(&tp(0), &evs);
+    let progress = run.progress.clone();
+    let summary = run.finish().await.expect("a clean run");
+    assert_eq!(summary.total(), 3, "{summary}");
+    assert_eq!(progress.completed(), 3, "every final outcome counts");
+    assert_eq!(progress.dead_lettered(), 1);
+}
