@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, Span};
 
 use super::{Dispatcher, Done};
@@ -52,7 +53,7 @@ impl Dispatcher {
         let Processor::Single(handler) = self.rt.processor.clone() else {
             return;
         };
-        job.first_try.get_or_insert_with(std::time::Instant::now);
+        job.first_try.get_or_insert_with(TokioInstant::now);
         self.running += 1;
         let (generation, cancel) = self.enter(&job.record.tp);
         let (env, tp) = (self.env.clone(), job.record.tp.clone());

@@ -119,3 +119,26 @@ async fn a_backoff_pauses_its_partition_while_other_partitions_flow() {
     assert!(control.paused(&tp(1)).is_empty());
     assert_eq!(control.stored(&tp(0)), Some(1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_retry_budget_ends_on_elapsed_time() {
+    let mut cfg = config();
+    cfg.retry.max_attempts = 100;
+    cfg.retry.max_elapsed = ms(2500);
+    let e = event("a", 1);
+    let script = Script::default().on(&e.event_id, &[now(Answer::Retry(Some(ms(1000))))]);
+    let mut run = Run::single(script, cfg);
+    run.send(&tp(0), std::slice::from_ref(&e));
+    let (t0, calls, dlq) = (run.t0, run.calls.clone(), run.dlq.clone());
+    run.finish().await.expect("a clean run");
+    let starts: Vec<Duration> = calls
+        .of(&e.event_id)
+        .iter()
+        .map(|c| c.started - t0)
+        .collect();
+    // After the attempt at 3 s, 3 s have passed since the first: no more.
+    assert_eq!(starts, [ms(0), ms(1000), ms(2000), ms(3000)]);
+    let entries = dlq.entries();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].1.attempts, 4);
+}
