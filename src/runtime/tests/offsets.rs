@@ -133,3 +133,23 @@ fn answered_about(run: &Run, at: Duration) {
         "answered at {now:?}, expected {at:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_revoke_during_a_backoff_is_answered_at_once_and_the_event_never_retried() {
+    let e = event("a", 1);
+    let backoff = super::script::now(super::script::Answer::Retry(Some(ms(10_000))));
+    let script = Script::default().on(&e.event_id, &[backoff]);
+    let mut run = Run::single(script, config());
+    run.send(&tp(0), std::slice::from_ref(&e));
+    run.at(ms(1000)).await;
+    let marks = run.source.revoke(vec![tp(0)]).unwrap().answer().await;
+    answered_about(&run, ms(1000));
+    assert_eq!(marks, Some(vec![(tp(0), 0)]), "the new owner starts at it");
+    let (t0, calls) = (run.t0, run.calls.clone());
+    run.finish().await.expect("a clean run");
+    assert_eq!(calls.of(&e.event_id).len(), 1, "not retried here");
+    assert!(
+        tokio::time::Instant::now() - t0 < ms(1100),
+        "the backoff is not waited out"
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::script::{now, slow, Answer, Script};
+use super::script::{now, slow, Answer, Script, Step};
 use super::*;
 
 /// The timer wheel fires on whole milliseconds: a jittered delay may end up
@@ -141,4 +141,53 @@ async fn the_retry_budget_ends_on_elapsed_time() {
     let entries = dlq.entries();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].1.attempts, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_partition_resumes_when_the_backoff_ends_not_when_the_retry_does() {
+    let a = event("a", 1);
+    let script = Script::default().on(
+        &a.event_id,
+        &[
+            now(Answer::Retry(Some(Duration::from_secs(2)))),
+            Step {
+                work: Duration::from_secs(10),
+                answer: Answer::Success,
+            },
+        ],
+    );
+    let mut run = Run::single(script, config());
+    run.send(&tp(0), std::slice::from_ref(&a));
+    run.at(ms(5000)).await;
+    let retry = run.calls.of(&a.event_id)[1].clone();
+    assert_eq!(run.since(retry.started), ms(2000), "the retry runs");
+    assert!(
+        !run.control.is_paused(&tp(0)),
+        "the backoff is over: its partition fetches again while the retry runs"
+    );
+    run.finish().await.expect("a clean run");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backoff_does_not_hold_a_running_slot() {
+    let mut cfg = config();
+    cfg.max_in_flight = 1;
+    let (a, b) = (event("a", 1), event("b", 2));
+    let script = Script::default().on(
+        &a.event_id,
+        &[
+            now(Answer::Retry(Some(Duration::from_secs(2)))),
+            now(Answer::Success),
+        ],
+    );
+    let mut run = Run::single(script, cfg);
+    run.send(&tp(0), &[a.clone(), b.clone()]);
+    let (t0, calls) = (run.t0, run.calls.clone());
+    run.finish().await.expect("a clean run");
+    let b_started = calls.of(&b.event_id)[0].started - t0;
+    assert_eq!(
+        b_started,
+        ms(0),
+        "max_in_flight bounds handler calls: b runs while a waits out its backoff"
+    );
 }
