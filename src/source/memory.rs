@@ -211,10 +211,8 @@ impl RecordingControl {
         let mut out: Vec<(Instant, Option<Instant>)> = Vec::new();
         for (at, call) in self.calls() {
             match call {
-                Call::Pause(tps) if tps.contains(tp) => {
-                    if !matches!(out.last(), Some((_, None))) {
-                        out.push((at, None));
-                    }
+                Call::Pause(tps) if tps.contains(tp) && !matches!(out.last(), Some((_, None))) => {
+                    out.push((at, None));
                 }
                 Call::Resume(tps) if tps.contains(tp) => {
                     if let Some((_, end @ None)) = out.last_mut() {
@@ -289,8 +287,8 @@ mod tests {
     fn pause_intervals_pair_each_pause_with_the_next_resume() {
         let (a, b) = (Tp::new("t", 0), Tp::new("t", 1));
         let control = RecordingControl::new(&[a.clone(), b.clone()]);
-        control.pause(&[a.clone()]);
-        control.resume(&[a.clone()]);
+        control.pause(std::slice::from_ref(&a));
+        control.resume(std::slice::from_ref(&a));
         control.pause(&[a.clone(), b.clone()]);
         control.store(&[(b.clone(), 4), (a.clone(), 2)]);
         assert_eq!(control.paused(&a).len(), 2);
