@@ -29,8 +29,9 @@ pub struct Job {
     pub key: Bytes,
     /// Attempts made so far.
     pub attempts: u32,
-    /// When the first attempt started.
-    pub first_try: Option<Instant>,
+    /// When the first attempt started (tokio time, so that a paused clock
+    /// drives the retry budget's elapsed time too).
+    pub first_try: Option<tokio::time::Instant>,
     /// Whether it waits out a delay (retry backoff, breaker, maintenance);
     /// its partition stays paused meanwhile.
     pub waiting: bool,

@@ -44,6 +44,8 @@ use single::DeadJob;
 enum Done {
     /// One attempt of one event.
     Single(Job, Attempt),
+    /// A single event's backoff (or deferral) ended; `true` if cancelled.
+    Waited(Job, bool),
     /// One attempt of a batch.
     Batch(Vec<Job>, Vec<Attempt>),
     /// A dead-letter write.
@@ -347,7 +349,7 @@ impl Dispatcher {
             Done::Batch(jobs, _) => self.batch.finished_one(Some(jobs)),
             Done::Lost(_) => self.batch.finished_one(None),
             Done::Single(..) => self.running -= 1,
-            Done::DeadLetter(..) => {}
+            Done::DeadLetter(..) | Done::Waited(..) => {}
         }
         let current = match self.per_tp.get_mut(&tp) {
             Some(state) if state.generation == generation => {
@@ -362,6 +364,7 @@ impl Dispatcher {
         if current {
             match done {
                 Done::Single(job, result) => self.on_attempt(job, result),
+                Done::Waited(job, cancelled) => self.on_waited(job, cancelled),
                 Done::Batch(jobs, results) => self.on_batch(jobs, results),
                 Done::DeadLetter(dead, reason, result) => {
                     self.on_dead_lettered(dead, reason, result)

@@ -19,6 +19,8 @@ pub mod policy;
 pub mod progress;
 pub mod scheduler;
 mod summary;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@
 pub mod credit;
 pub mod file;
 pub mod kafka;
+pub mod memory;
 pub mod range;
 pub mod record;
 

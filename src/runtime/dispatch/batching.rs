@@ -257,7 +257,7 @@ impl Dispatcher {
             return;
         };
         for job in &mut jobs {
-            job.first_try.get_or_insert_with(std::time::Instant::now);
+            job.first_try.get_or_insert_with(TokioInstant::now);
         }
         // A batch counts as a running task of its first event's partition; the
         // others are tracked through their pending offsets.

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, Span};
 
 use super::{Dispatcher, Done};
@@ -42,28 +43,22 @@ impl Dispatcher {
             let Some(job) = self.ready.pop_front() else {
                 return;
             };
-            self.start(job, None);
+            self.start(job);
         }
     }
 
-    /// Starts an attempt, after `delay` when it is a retry. It runs as a
-    /// future of the dispatcher's own set: no task per event.
-    pub(super) fn start(&mut self, mut job: Job, delay: Option<Duration>) {
+    /// Starts an attempt. It runs as a future of the dispatcher's own set:
+    /// no task per event.
+    fn start(&mut self, mut job: Job) {
         let Processor::Single(handler) = self.rt.processor.clone() else {
             return;
         };
-        job.first_try.get_or_insert_with(std::time::Instant::now);
+        job.first_try.get_or_insert_with(TokioInstant::now);
         self.running += 1;
-        let (generation, cancel) = self.enter(&job.record.tp);
+        let (generation, _) = self.enter(&job.record.tp);
         let (env, tp) = (self.env.clone(), job.record.tp.clone());
         let span = job.span.clone();
         let task = async move {
-            if let Some(delay) = delay {
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = cancel.cancelled() => return (generation, tp, Done::Single(job, Attempt::Cancelled)),
-                }
-            }
             let result = attempt::single(env, handler, &job).await;
             (generation, tp, Done::Single(job, result))
         };
@@ -74,11 +69,44 @@ impl Dispatcher {
         }
     }
 
+    /// Holds a job for `delay` (a backoff or a deferral) without a running
+    /// slot: `max_in_flight` bounds handler calls, not waits. Its lane stays
+    /// its own, and its partition paused until the wait ends.
+    fn wait(&mut self, job: Job, delay: Duration) {
+        let (generation, cancel) = self.enter(&job.record.tp);
+        let tp = job.record.tp.clone();
+        self.tasks.push(Box::pin(async move {
+            let cancelled = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => true,
+                _ = tokio::time::sleep(delay) => false,
+            };
+            (generation, tp, Done::Waited(job, cancelled))
+        }));
+    }
+
+    /// A wait ended: the partition fetches again and the job is first in
+    /// line for a running slot; a cancelled one (revoked, stopping) is dropped.
+    pub(super) fn on_waited(&mut self, mut job: Job, cancelled: bool) {
+        let revoked = self
+            .per_tp
+            .get(&job.record.tp)
+            .is_none_or(|s| s.cancel.is_cancelled());
+        if cancelled || revoked || self.stop.is_some() {
+            let _ = self.settle(job, Attempt::Cancelled);
+            return;
+        }
+        if std::mem::take(&mut job.waiting) {
+            self.flow.backoff_ended(&job.record.tp, &*self.control);
+        }
+        self.ready.push_front(job);
+    }
+
     pub(super) fn on_attempt(&mut self, job: Job, result: Attempt) {
         if let Next::Again(mut job, delay) = self.settle(job, result) {
             self.flow.backoff_started(&job.record.tp, &*self.control);
             job.waiting = true;
-            self.start(*job, Some(delay));
+            self.wait(*job, delay);
         }
     }
 
@@ -251,6 +279,7 @@ impl Dispatcher {
             .or_default() += 1;
         let at = dead.record.at();
         events::DeadLettered::new(self.rt.flavor, at, reason.as_str(), &dead.span).emit();
+        self.rt.progress.completed_one(true);
         self.complete_offset(&dead.record.tp, dead.record.offset);
         if let Some(lane) = dead.lane {
             self.next_in_lane(&lane);

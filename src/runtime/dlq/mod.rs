@@ -5,11 +5,14 @@
 //! text and the attempts made. A [`DlqCircuit`] stops the consumer when too many
 //! recent events were dead-lettered, instead of emptying the topic into the DLQ.
 //! With a store, [`DlqClaims`] keep it to one dead letter per source record
-//! across crashes and rebalances.
+//! across crashes and rebalances. [`MemoryDlq`] keeps dead letters in memory,
+//! for tests.
 
 mod claims;
+mod memory;
 
 pub use claims::{fail_point, Claim, DlqClaims, LEASE};
+pub use memory::MemoryDlq;
 
 use std::collections::VecDeque;
 use std::fmt;
