@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEST_THREADS ?= 4
 
-.PHONY: build test services helm services-down lint demo bench
+.PHONY: build test services helm services-down lint demo bench soak
 
 build:
 	$(CARGO) build --release
@@ -50,3 +50,10 @@ lint:
 # trials are environment variables, see its docstring). Starts Kafka and PostgreSQL.
 bench:
 	python3 bench/run.py
+
+# Two flavors (timeline, evp-indexer) for SOAK_SECS (1800) at SOAK_RATE (2000) events/s under
+# random SIGKILL/SIGTERM and PostgreSQL and broker restarts, on private services (127.0.0.1),
+# then an outside check; report in target/soak/<UTC time>/report.md. Not part of `make test`.
+soak:
+	$(CARGO) build --release --bin case-event-handler
+	python3 bench/soak.py
