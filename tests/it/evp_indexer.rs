@@ -35,6 +35,41 @@ fn indexer(config: &EvpConfig, handler_timeout: Duration) -> EvpIndexer {
     EvpIndexer::new(config, dep, handler_timeout)
 }
 
+/// The indexer over `topic` (4 partitions) in a pipeline with batches of up
+/// to `max_events` and `max_attempts`, until every offset is committed; its
+/// summary after a clean stop.
+async fn run_to_the_end(
+    intake: &LogsIntake,
+    topic: &str,
+    group: &str,
+    max_events: usize,
+    max_attempts: u32,
+) -> case_event_handler::runtime::RunSummary {
+    let mut rt = test_config();
+    rt.max_in_flight = 5_000;
+    rt.batch.max_events = max_events;
+    rt.batch.max_bytes = 50_000_000;
+    rt.batch.max_wait = Duration::from_millis(400);
+    rt.retry.max_attempts = max_attempts;
+    rt.retry.max = Duration::from_secs(2);
+    let handler = indexer(&config(intake, KEY), rt.handler_timeout);
+    let p = spawn_pipeline(
+        "evp-indexer",
+        Processor::Batch(Arc::new(handler)),
+        Some(pg_store().await),
+        topic,
+        rt,
+        group_props(group),
+    );
+    eventually("all offsets committed", Duration::from_secs(300), || {
+        committed(group, topic, 4) == end_offsets(topic, 4)
+    })
+    .await;
+    p.stop()
+        .await
+        .expect("a clean stop (no dead-letter circuit trip)")
+}
+
 /// Collects contract violations of every request body the fake sees.
 fn check_contract(intake: &LogsIntake) -> Arc<Mutex<(usize, Vec<String>)>> {
     let spec = contract::load_spec(DATADOG_SPEC);
@@ -234,27 +269,7 @@ async fn evp_indexer_ships_20000_events_exactly_once_through_faults_and_a_poison
     ]);
     publish(&topic, &events).await;
 
-    let mut rt = test_config();
-    rt.max_in_flight = 5_000;
-    rt.batch.max_events = 2_500;
-    rt.batch.max_bytes = 50_000_000;
-    rt.batch.max_wait = Duration::from_millis(500);
-    rt.retry.max_attempts = 6;
-    rt.retry.max = Duration::from_secs(2);
-    let handler = indexer(&config(&intake, KEY), rt.handler_timeout);
-    let p = spawn_pipeline(
-        "evp-indexer",
-        Processor::Batch(Arc::new(handler)),
-        Some(pg_store().await),
-        &topic,
-        rt,
-        group_props(&group),
-    );
-    eventually("all offsets committed", Duration::from_secs(300), || {
-        committed(&group, &topic, 4) == end_offsets(&topic, 4)
-    })
-    .await;
-    let summary = p.stop().await.expect("clean stop");
+    let summary = run_to_the_end(&intake, &topic, &group, 2_500, 6).await;
 
     let mut counts: HashMap<String, usize> = HashMap::new();
     for id in intake.accepted_ids() {

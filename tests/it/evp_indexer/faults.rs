@@ -4,13 +4,10 @@
 //! intake whose real body limit is lower than documented.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::time::Duration;
 
 use case_event_handler::event::CaseEvent;
-use case_event_handler::handler::Processor;
 
-use super::{check_contract, config, indexer, KEY};
+use super::{check_contract, run_to_the_end, KEY};
 use crate::fakes::logs_intake::{Fault, LogsIntake};
 use crate::helpers::*;
 
@@ -41,30 +38,7 @@ async fn evp_poison_429s_and_duplicates_settle_each_event_once() {
     intake.inject_every(9, Fault::RateLimited(1));
     publish(&topic, &stream).await;
 
-    let mut rt = test_config();
-    rt.max_in_flight = 5_000;
-    rt.batch.max_events = 2_000;
-    rt.batch.max_bytes = 50_000_000;
-    rt.batch.max_wait = Duration::from_millis(300);
-    rt.retry.max_attempts = 4;
-    rt.retry.max = Duration::from_secs(1);
-    let handler = indexer(&config(&intake, KEY), rt.handler_timeout);
-    let p = spawn_pipeline(
-        "evp-indexer",
-        Processor::Batch(Arc::new(handler)),
-        Some(pg_store().await),
-        &topic,
-        rt,
-        group_props(&group),
-    );
-    eventually("all offsets committed", Duration::from_secs(240), || {
-        committed(&group, &topic, 4) == end_offsets(&topic, 4)
-    })
-    .await;
-    let summary = p
-        .stop()
-        .await
-        .expect("no dead-letter circuit trip, a clean stop");
+    let summary = run_to_the_end(&intake, &topic, &group, 2_000, 4).await;
 
     let mut counts: HashMap<String, usize> = HashMap::new();
     for id in intake.accepted_ids() {
@@ -83,7 +57,10 @@ async fn evp_poison_429s_and_duplicates_settle_each_event_once() {
     }
     assert_eq!(summary.dead_lettered("retries-exhausted"), 0, "{summary}");
     // One dead letter per poison record (one poison event has a duplicate record).
-    let poison_records = stream.iter().filter(|e| poison.contains(&e.event_id)).count();
+    let poison_records = stream
+        .iter()
+        .filter(|e| poison.contains(&e.event_id))
+        .count();
     assert_eq!(poison_records, 7);
     assert_eq!(summary.dead_lettered("discarded"), 7, "{summary}");
     let dead = read_all(&format!("{topic}.dlq.evp-indexer")).await;
