@@ -44,7 +44,7 @@ pub(super) struct OpenBatch {
     /// Batches that may run at once (the handler's `max_running`).
     slots: usize,
     /// Keys and event ids in running batches, with how many jobs hold each.
-    busy_keys: HashMap<Bytes, usize>,
+    busy_keys: HashMap<(Tp, Bytes), usize>,
     busy_ids: HashMap<String, usize>,
 }
 
@@ -80,7 +80,7 @@ impl OpenBatch {
     pub(super) fn finished_one(&mut self, jobs: Option<&[Job]>) {
         self.running -= 1;
         for job in jobs.unwrap_or_default() {
-            release(&mut self.busy_keys, &job.key);
+            release(&mut self.busy_keys, &lane(job));
             release(&mut self.busy_ids, job.event.event_id.as_str());
         }
     }
@@ -89,7 +89,7 @@ impl OpenBatch {
     fn started(&mut self, jobs: &[Job]) {
         self.running += 1;
         for job in jobs {
-            *self.busy_keys.entry(job.key.clone()).or_default() += 1;
+            *self.busy_keys.entry(lane(job)).or_default() += 1;
             *self.busy_ids.entry(job.event.event_id.clone()).or_default() += 1;
         }
     }
@@ -100,16 +100,17 @@ impl OpenBatch {
     /// waiting ones go, in order, to the front of the next batch.
     fn admit(&mut self, jobs: Vec<Job>, limits: &BatchLimits) -> Vec<Job> {
         let (mut go, mut wait) = (Vec::with_capacity(jobs.len()), Vec::new());
-        let mut waiting_keys: HashSet<Bytes> = HashSet::default();
+        let mut waiting_keys: HashSet<(Tp, Bytes)> = HashSet::default();
         let mut going_ids: HashSet<String> = HashSet::default();
         for job in jobs {
             let id = job.event.event_id.as_str();
-            let blocked = self.busy_keys.contains_key(&job.key)
-                || waiting_keys.contains(&job.key)
+            let lane = lane(&job);
+            let blocked = self.busy_keys.contains_key(&lane)
+                || waiting_keys.contains(&lane)
                 || self.busy_ids.contains_key(id)
                 || going_ids.contains(id);
             if blocked {
-                waiting_keys.insert(job.key.clone());
+                waiting_keys.insert(lane);
                 wait.push(job);
             } else {
                 going_ids.insert(id.to_string());
@@ -204,6 +205,12 @@ impl OpenBatch {
         self.take_open();
         n
     }
+}
+
+/// A job's ordering lane: its partition and key (the key is empty under
+/// partition ordering, so the lane is the partition).
+fn lane(job: &Job) -> (Tp, Bytes) {
+    (job.record.tp.clone(), job.key.clone())
 }
 
 fn release<K>(busy: &mut HashMap<K::Owned, usize>, key: &K)

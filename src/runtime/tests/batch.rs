@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::script::{now, Answer, Script};
+use super::script::{now, slow, Answer, Script};
 use super::*;
 use crate::runtime::dlq::DlqReason;
 
@@ -124,4 +124,60 @@ async fn batches_close_on_count_and_a_partial_one_goes_when_the_slot_frees() {
         batches.push((items.len(), items[0].started - t0));
     }
     assert_eq!(batches, [(10, ms(0)), (10, ms(1000)), (5, ms(2000))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_key_is_never_in_two_running_batches_and_an_id_goes_once() {
+    // Two slots. The first batch (case a, slow) runs; case a's later events
+    // and an exact copy of one of them must wait for it, case b's go at once.
+    let first = events("a", 0, 3);
+    let script = Script::default()
+        .on(&first[0].event_id, &[slow(ms(1000))])
+        .otherwise(now(Answer::Success));
+    let mut cfg = config();
+    cfg.batch.max_events = 3;
+    let mut run = Run::batch(script, cfg, 2);
+    run.send(&tp(0), &first);
+    run.at(ms(10)).await;
+    let later_a = events("a", 10, 2);
+    let b = events("b", 20, 2);
+    let copy = later_a[0].clone();
+    run.send(&tp(0), &[later_a.clone(), b.clone(), vec![copy]].concat());
+    let (t0, calls) = (run.t0, run.calls.clone());
+    let summary = run.finish().await.expect("a clean run");
+    let all = calls.all();
+    let started = |id: &str| -> Vec<Duration> {
+        (all.iter())
+            .filter(|c| c.event_id == id)
+            .map(|c| c.started - t0)
+            .collect()
+    };
+    for e in &b {
+        assert!(
+            started(&e.event_id)[0] < ms(1000),
+            "case b is not held behind case a"
+        );
+    }
+    for e in &later_a {
+        let at = started(&e.event_id);
+        assert!(
+            at[0] >= ms(1000),
+            "case a's later events wait for its running batch: {at:?}"
+        );
+    }
+    // Without a ledger (no store here) the copy is handled again, but only
+    // after the first: never in the same batch or at the same time.
+    let copies: Vec<_> = (all.iter())
+        .filter(|c| c.event_id == later_a[0].event_id)
+        .collect();
+    assert_eq!(copies.len(), 2);
+    assert_ne!(
+        copies[0].batch, copies[1].batch,
+        "one id twice in one batch"
+    );
+    assert!(
+        copies[1].started >= copies[0].ended.unwrap(),
+        "one id in two running batches"
+    );
+    assert_eq!(summary.succeeded, 8, "{summary}");
 }
