@@ -35,6 +35,7 @@ use serde_yaml::{Mapping, Value};
 
 pub use error::{ConfigError, Problem};
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
+pub(crate) use load::load_texts;
 pub use runtime::{
     BatchSettings, BufferSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings,
     RuntimeSettings,
