@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TEST_THREADS ?= 4
 
-.PHONY: build test services helm services-down lint demo bench soak
+.PHONY: build test services helm services-down lint demo bench soak fuzz fuzz-ci
 
 build:
 	$(CARGO) build --release
@@ -57,3 +57,15 @@ bench:
 soak:
 	$(CARGO) build --release --bin case-event-handler
 	python3 bench/soak.py
+
+# Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain; scripts/fuzz.sh): every target for
+# FUZZ_SECONDS, one after the other; new inputs are kept in fuzz/corpus/<target> and
+# minimized, crash and hang inputs land in fuzz/artifacts/<target>, and the figures of
+# each target go to fuzz/LAST_RUN.md. Fails if any target crashed or hung.
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# The CI run: each target 20 s on the committed corpus, which it leaves as it is.
+fuzz-ci:
+	FUZZ_SECONDS=20 FUZZ_CI=1 FUZZ_SUMMARY=fuzz/logs/LAST_RUN-ci.md scripts/fuzz.sh

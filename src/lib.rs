@@ -5,6 +5,8 @@ pub mod app;
 pub mod cli;
 pub mod event;
 pub mod flavors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 pub mod http;
 pub mod query;

@@ -87,6 +87,28 @@ impl fmt::Debug for LoadOptions {
 /// invalid values) is reported at once as [`ConfigError::Invalid`].
 pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigError> {
     let (tree, provenance) = layered_tree(opts)?;
+    settings_of(tree, &provenance)
+}
+
+/// [`load`] over YAML texts instead of files and the environment: the
+/// `environment` key, then each `(origin, text)` layer in order, parsed and
+/// merged as files are. For the fuzz targets (`crate::fuzzing`), which must
+/// not touch the file system.
+pub(crate) fn load_texts(env: &str, layers: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let root = KeyPath::default();
+    let mut tree = Value::Mapping(Mapping::new());
+    let mut provenance = Provenance::default();
+    let env_layer = nest(&["environment".to_owned()], env.to_owned().into());
+    merge(&mut tree, env_layer, &root, "--env", &mut provenance);
+    for (origin, text) in layers {
+        let layer = parse_layer(text, origin)?;
+        merge(&mut tree, layer, &root, origin, &mut provenance);
+    }
+    settings_of(tree, &provenance)
+}
+
+/// Deserializes and validates a merged tree; every problem at once.
+fn settings_of(tree: Value, provenance: &Provenance) -> Result<Settings, ConfigError> {
     let (settings, mut problems) = deserialize_collecting::<Settings>(tree, &KeyPath::default());
     if let Some(settings) = &settings {
         problems.extend(settings.problems());
@@ -173,15 +195,20 @@ fn layered_tree(opts: &LoadOptions) -> Result<(Value, Provenance), ConfigError> 
 
 /// Reads one YAML file; an empty file counts as an empty mapping.
 fn read_file(path: &Path) -> Result<Value, ConfigError> {
-    let parse_error = |message: String| ConfigError::Parse {
-        path: path.display().to_string(),
-        message,
-    };
     let text = fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let mut value: Value = serde_yaml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
+    parse_layer(&text, &path.display().to_string())
+}
+
+/// Parses one layer's YAML text (`origin` names it in errors).
+fn parse_layer(text: &str, origin: &str) -> Result<Value, ConfigError> {
+    let parse_error = |message: String| ConfigError::Parse {
+        path: origin.to_owned(),
+        message,
+    };
+    let mut value: Value = serde_yaml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
     value
         .apply_merge()
         .map_err(|e| parse_error(e.to_string()))?;
@@ -267,5 +294,23 @@ mod tests {
         let plain = override_keys(keys("runtime.retry.max_attempts"), "x").unwrap();
         assert_eq!(plain, ["runtime", "retry", "max_attempts"]);
         assert!(override_keys(keys("runtime..x"), "x").is_err());
+    }
+
+    #[test]
+    fn text_layers_merge_and_report_like_files() {
+        let base = include_str!("../../config/base.yaml");
+        let layer = "runtime:\n  retry:\n    max_attempts: 3\n";
+        let settings = load_texts("local", &[("base.yaml", base), ("extra.yaml", layer)]).unwrap();
+        assert_eq!(settings.runtime.retry.max_attempts, 3);
+        assert_eq!(settings.environment, "local");
+
+        let bad = "runtime:\n  retry:\n    max_attempts: many\n";
+        let err = load_texts("local", &[("base.yaml", base), ("bad.yaml", bad)]).unwrap_err();
+        let problem = &err.problems()[0];
+        assert_eq!(problem.path, "runtime.retry.max_attempts");
+        assert!(problem.message.contains("(from bad.yaml)"), "{problem:?}");
+
+        let err = load_texts("local", &[("list.yaml", "- a\n")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { path, .. } if path == "list.yaml"));
     }
 }

@@ -34,6 +34,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 pub use error::{ConfigError, Problem};
+pub(crate) use load::load_texts;
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
 pub use runtime::{
     BatchSettings, BufferSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings,

@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 mod changes;
-mod payload;
+pub(crate) mod payload;
 
 use self::changes::Target;
 use self::payload::Delivery;
@@ -126,11 +126,26 @@ const HANDLED: [&str; 5] = [
     "comment_updated",
 ];
 
-async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, WebhookError> {
+/// A delivery that passed the signature check and parsed.
+pub(crate) struct Accepted<'a> {
+    /// The projects whose webhook secret signed the body.
+    pub verified: Vec<&'a str>,
+    pub delivery: Delivery,
+    /// `X-Atlassian-Webhook-Identifier`, else the body's SHA-256.
+    pub delivery_id: String,
+}
+
+/// The checks before any IO: the signature against each `(project id,
+/// secret)`, then the body as a Jira webhook document.
+pub(crate) fn accept<'a>(
+    secrets: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Accepted<'a>, WebhookError> {
     let signature = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
-    let verified: Vec<&str> = (s.projects.iter())
-        .filter(|(_, p)| verify(p.cfg.webhook_secret.expose().as_bytes(), body, signature))
-        .map(|(id, _)| id.as_str())
+    let verified: Vec<&str> = (secrets.into_iter())
+        .filter(|(_, secret)| verify(secret, body, signature))
+        .map(|(id, _)| id)
         .collect();
     if verified.is_empty() {
         return Err(WebhookError::BadSignature);
@@ -141,6 +156,21 @@ async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
         .get("x-atlassian-webhook-identifier")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| hex::encode(Sha256::digest(body)), str::to_string);
+    Ok(Accepted {
+        verified,
+        delivery,
+        delivery_id,
+    })
+}
+
+async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, WebhookError> {
+    let secrets =
+        (s.projects.iter()).map(|(id, p)| (id.as_str(), p.cfg.webhook_secret.expose().as_bytes()));
+    let Accepted {
+        verified,
+        delivery,
+        delivery_id,
+    } = accept(secrets, headers, body)?;
     let Some(issue) = delivery.issue.as_ref() else {
         return Ok(ignored("no issue in the delivery"));
     };

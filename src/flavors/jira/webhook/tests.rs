@@ -76,3 +76,37 @@ fn jira_times_read_in_its_own_and_rfc_3339_forms() {
     .unwrap();
     assert_eq!(edited.updated_ms(), Some(ms));
 }
+
+#[test]
+fn accept_checks_every_secret_before_parsing_the_body() {
+    let secrets = [("a", &b"secret-a"[..]), ("b", &b"secret-b"[..])];
+    let headers = |sig: &str, id: Option<&str>| {
+        let mut h = HeaderMap::new();
+        h.insert("x-hub-signature", sig.parse().unwrap());
+        if let Some(id) = id {
+            h.insert("x-atlassian-webhook-identifier", id.parse().unwrap());
+        }
+        h
+    };
+    let body = br#"{"webhookEvent":"jira:issue_deleted","issue":{"id":"1"}}"#;
+    let signed = headers(&sign(b"secret-b", body), Some("d-7"));
+    let accepted = accept(secrets, &signed, body).unwrap();
+    assert_eq!(accepted.verified, ["b"]);
+    assert_eq!(accepted.delivery_id, "d-7");
+    assert_eq!(accepted.delivery.webhook_event, "jira:issue_deleted");
+
+    let without_id = headers(&sign(b"secret-a", body), None);
+    let accepted = accept(secrets, &without_id, body).unwrap();
+    assert_eq!(accepted.verified, ["a"]);
+    assert_eq!(accepted.delivery_id, hex::encode(Sha256::digest(body)));
+
+    let unsigned = headers(&sign(b"other", body), None);
+    let refused = accept(secrets, &unsigned, body);
+    assert!(matches!(refused, Err(WebhookError::BadSignature)));
+    // The body is not looked at before the signature holds.
+    let refused = accept(secrets, &unsigned, b"not json");
+    assert!(matches!(refused, Err(WebhookError::BadSignature)));
+    let garbage = headers(&sign(b"secret-a", b"not json"), None);
+    let refused = accept(secrets, &garbage, b"not json");
+    assert!(matches!(refused, Err(WebhookError::Malformed(_))));
+}
