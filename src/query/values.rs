@@ -170,7 +170,13 @@ impl TimeValue {
             return Self::parse_relative(rest);
         }
         let b = s.as_bytes();
-        if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        // Exactly `YYYY-MM-DD`: chrono's `%Y` alone would also take a signed
+        // or short year ("-024-05-01"), which prints back as another text.
+        let date_shape = |(i, c): (usize, &u8)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        };
+        if b.len() == 10 && b.iter().enumerate().all(date_shape) {
             return NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
                 .map(Self::Date);

@@ -71,6 +71,10 @@ fn invalid_values_for_built_in_fields_are_rejected() {
         "`2024-05-01T10:00:00`",
     );
     fails("created_at:>2024-5-1", 12, "`2024-5-1`");
+    // Found by the fuzzer: a signed or short year printed back as another
+    // text (fuzz/artifacts/cq_parse_eval/crash-a7a97e68…).
+    fails("created_at:-024-05-01", 11, "`-024-05-01`");
+    fails("created_at:+2024-05-01", 11, "`+2024-05-01`");
     fails("created_at:>now-1w", 12, "`now-1w`");
     fails("created_at:>now-d", 12, "`now-d`");
     fails("due_date:<now-2000000d", 10, "`now-2000000d`");

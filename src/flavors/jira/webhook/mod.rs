@@ -150,8 +150,18 @@ pub(crate) fn accept<'a>(
     if verified.is_empty() {
         return Err(WebhookError::BadSignature);
     }
+    // JSON is UTF-8 (RFC 8259); serde_json would not check the strings of
+    // fields it skips, so the whole body is checked first.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| WebhookError::Malformed(format!("the body is not UTF-8: {e}")))?;
+    // A delivery is an object (serde would also fill the struct from an array).
+    if !text.trim_start().starts_with('{') {
+        return Err(WebhookError::Malformed(
+            "the body is not a JSON object".into(),
+        ));
+    }
     let delivery: Delivery =
-        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let delivery_id = headers
         .get("x-atlassian-webhook-identifier")
         .and_then(|v| v.to_str().ok())

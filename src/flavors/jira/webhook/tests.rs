@@ -109,4 +109,19 @@ fn accept_checks_every_secret_before_parsing_the_body() {
     let garbage = headers(&sign(b"secret-a", b"not json"), None);
     let refused = accept(secrets, &garbage, b"not json");
     assert!(matches!(refused, Err(WebhookError::Malformed(_))));
+    // Found by the fuzzer: bytes that are not UTF-8 in a field the delivery
+    // skips were accepted (fuzz/artifacts/jira_webhook/crash-e8506e26…).
+    let bad_utf8 = b"{\"webhookEvent\":\"jira:issue_deleted\",\"user\":{\"x\":\"\xc1\xd4\"}}";
+    let signed = headers(&sign(b"secret-a", bad_utf8), None);
+    match accept(secrets, &signed, bad_utf8) {
+        Err(WebhookError::Malformed(why)) => assert!(why.contains("not UTF-8"), "{why}"),
+        other => panic!("accepted a body that is not UTF-8: {:?}", other.is_ok()),
+    }
+    // Also found by the fuzzer: an array filled the delivery struct.
+    let array = b"[]\t\r\n";
+    let signed = headers(&sign(b"secret-a", array), None);
+    match accept(secrets, &signed, array) {
+        Err(WebhookError::Malformed(why)) => assert!(why.contains("not a JSON object"), "{why}"),
+        other => panic!("accepted an array: {:?}", other.is_ok()),
+    }
 }
