@@ -126,7 +126,7 @@ pub enum ErrorClass {
 }
 
 /// A typed handler failure with its class, an optional retry hint and a message.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct HandlerError {
     /// How the runtime treats this failure.

@@ -21,12 +21,7 @@ struct Stop(HandlerError);
 impl Stop {
     /// The outcome of every document this stop leaves unsent.
     fn resp(&self) -> HandleResp {
-        let e = &self.0;
-        HandleResp::classify(Err(HandlerError {
-            class: e.class,
-            retry_after: e.retry_after,
-            message: e.message.clone(),
-        }))
+        HandleResp::classify(Err(self.0.clone()))
     }
 }
 
@@ -160,11 +155,7 @@ impl Run<'_> {
             }
             Reply::Failed(err) => {
                 let rest = match err.class {
-                    ErrorClass::Permanent | ErrorClass::Invalid => HandlerError {
-                        class: err.class,
-                        retry_after: err.retry_after,
-                        message: err.message.clone(),
-                    },
+                    ErrorClass::Permanent | ErrorClass::Invalid => err.clone(),
                     _ => {
                         let msg = format!("not sent: an earlier request failed: {}", err.message);
                         let deferred = HandlerError::deferred(msg);

@@ -45,7 +45,9 @@ pub(super) struct OpenBatch {
     slots: usize,
     /// Keys and event ids in running batches, with how many jobs hold each.
     busy_keys: HashMap<(Tp, Bytes), usize>,
-    busy_ids: HashMap<String, usize>,
+    /// Event ids by hash: no allocation per job; a collision only makes a
+    /// job wait for one batch.
+    busy_ids: HashMap<u64, usize>,
 }
 
 impl OpenBatch {
@@ -81,7 +83,7 @@ impl OpenBatch {
         self.running -= 1;
         for job in jobs.unwrap_or_default() {
             release(&mut self.busy_keys, &lane(job));
-            release(&mut self.busy_ids, job.event.event_id.as_str());
+            release(&mut self.busy_ids, &id_hash(job));
         }
     }
 
@@ -90,7 +92,7 @@ impl OpenBatch {
         self.running += 1;
         for job in jobs {
             *self.busy_keys.entry(lane(job)).or_default() += 1;
-            *self.busy_ids.entry(job.event.event_id.clone()).or_default() += 1;
+            *self.busy_ids.entry(id_hash(job)).or_default() += 1;
         }
     }
 
@@ -101,19 +103,19 @@ impl OpenBatch {
     fn admit(&mut self, jobs: Vec<Job>, limits: &BatchLimits) -> Vec<Job> {
         let (mut go, mut wait) = (Vec::with_capacity(jobs.len()), Vec::new());
         let mut waiting_keys: HashSet<(Tp, Bytes)> = HashSet::default();
-        let mut going_ids: HashSet<String> = HashSet::default();
+        let mut going_ids: HashSet<u64> = HashSet::default();
         for job in jobs {
-            let id = job.event.event_id.as_str();
+            let id = id_hash(&job);
             let lane = lane(&job);
             let blocked = self.busy_keys.contains_key(&lane)
                 || waiting_keys.contains(&lane)
-                || self.busy_ids.contains_key(id)
-                || going_ids.contains(id);
+                || self.busy_ids.contains_key(&id)
+                || going_ids.contains(&id);
             if blocked {
                 waiting_keys.insert(lane);
                 wait.push(job);
             } else {
-                going_ids.insert(id.to_string());
+                going_ids.insert(id);
                 go.push(job);
             }
         }
@@ -213,11 +215,15 @@ fn lane(job: &Job) -> (Tp, Bytes) {
     (job.record.tp.clone(), job.key.clone())
 }
 
-fn release<K>(busy: &mut HashMap<K::Owned, usize>, key: &K)
-where
-    K: ToOwned + std::hash::Hash + Eq + ?Sized,
-    K::Owned: std::hash::Hash + Eq + std::borrow::Borrow<K>,
-{
+/// The event id's hash (FxHash).
+fn id_hash(job: &Job) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    job.event.event_id.hash(&mut h);
+    h.finish()
+}
+
+fn release<K: std::hash::Hash + Eq>(busy: &mut HashMap<K, usize>, key: &K) {
     if let Some(n) = busy.get_mut(key) {
         *n -= 1;
         if *n == 0 {
