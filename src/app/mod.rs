@@ -261,7 +261,7 @@ pub async fn run(
 /// How often the config files are checked for changes.
 const RELOAD_POLL: Duration = Duration::from_secs(2);
 
-/// Deletes expired ledger rows hourly.
+/// Deletes expired ledger rows and dead-letter claims hourly.
 fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

@@ -188,14 +188,20 @@ impl Store {
         Ok(LedgerTx { tx })
     }
 
-    /// Deletes ledger rows older than `horizon`; returns how many went.
+    /// Deletes ledger rows and dead-letter claims (`runtime::dlq::claims`)
+    /// older than `horizon`: both only matter for a record redelivered, and
+    /// one older than the horizon is past the promise. Returns how many went.
     pub async fn expire_ledger(&self, horizon: Duration) -> Result<u64, StoreError> {
         let cutoff = now_ms() - horizon.as_millis() as i64;
-        let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        let mut gone = 0;
+        for sql in [
+            "DELETE FROM processed_events WHERE processed_at < $1",
+            "DELETE FROM dead_letter_claims WHERE claimed_at < $1",
+        ] {
+            let done = sqlx::query(sql).bind(cutoff).execute(&self.pool).await?;
+            gone += done.rows_affected();
+        }
+        Ok(gone)
     }
 }
 

@@ -273,4 +273,31 @@ mod tests {
             Ok(Claim::New)
         );
     }
+
+    #[tokio::test]
+    async fn claims_older_than_the_ledger_horizon_expire_with_the_ledger() {
+        let store = Store::connect("sqlite::memory:", 1).await.expect("sqlite");
+        let claims = DlqClaims::new(store.clone(), BTreeMap::new());
+        let (old, fresh) = (record(1), record(2));
+        for r in [&old, &fresh] {
+            assert_eq!(claims.claim("f", r, "t.dlq", (0, 0)).await, Ok(Claim::New));
+            claims.written("f", r).await.unwrap();
+        }
+        let two_hours_ago = now_ms() - 2 * 3600 * 1000;
+        sqlx::query("UPDATE dead_letter_claims SET claimed_at = $1 WHERE record_offset = 1")
+            .bind(two_hours_ago)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let gone = store.expire_ledger(Duration::from_secs(3600)).await;
+        assert_eq!(gone.unwrap(), 1);
+        assert_eq!(
+            claims.claim("f", &fresh, "t.dlq", (0, 0)).await,
+            Ok(Claim::Written)
+        );
+        assert_eq!(
+            claims.claim("f", &old, "t.dlq", (0, 0)).await,
+            Ok(Claim::New)
+        );
+    }
 }
