@@ -5,13 +5,36 @@
 use axum::http::HeaderMap;
 
 use crate::flavors::jira::webhook::{self, payload};
-use crate::settings::{ConfigError, Settings};
+use crate::settings::{ConfigError, Layers, Settings};
 
 /// The settings loader over YAML texts: `environment` = `env`, then each
 /// `(origin, text)` layer, merged, deserialized and validated as
 /// [`crate::settings::load`] does with files.
 pub fn config_load(env: &str, layers: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     crate::settings::load_texts(env, layers)
+}
+
+/// Layers merged once ([`ConfigLayers::new`]), to load many texts over.
+#[derive(Clone)]
+pub struct ConfigLayers(Layers);
+
+impl ConfigLayers {
+    /// `environment` = `env`, then each `(origin, text)` layer.
+    pub fn new(env: &str, layers: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let mut merged = Layers::new(env);
+        for (origin, text) in layers {
+            merged.add(origin, text)?;
+        }
+        Ok(Self(merged))
+    }
+
+    /// [`config_load`] of these layers and then `text`: the same result,
+    /// without parsing the earlier layers again.
+    pub fn load(&self, origin: &str, text: &str) -> Result<Settings, ConfigError> {
+        let mut merged = self.0.clone();
+        merged.add(origin, text)?;
+        merged.settings()
+    }
 }
 
 /// What [`jira_webhook`] found, for the fuzz target's checks.
@@ -58,5 +81,29 @@ pub fn jira_webhook(secrets: &[(&str, &[u8])], headers: &HeaderMap, body: &[u8])
     JiraWebhook::Accepted {
         verified: accepted.verified.iter().map(|id| id.to_string()).collect(),
         delivery_id: accepted.delivery_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = include_str!("../config/base.yaml");
+
+    #[test]
+    fn loading_over_merged_layers_is_loading_all_layers() {
+        let base = ConfigLayers::new("fuzz", &[("base.yaml", BASE)]).unwrap();
+        let layer = "runtime:\n  max_in_flight: 7\nkafka:\n  client:\n    a.b: c\n";
+        let whole = config_load("fuzz", &[("base.yaml", BASE), ("x.yaml", layer)]).unwrap();
+        let over = base.load("x.yaml", layer).unwrap();
+        assert_eq!(over.render_masked(), whole.render_masked());
+        assert!(over.render_masked().contains("max_in_flight: 7"));
+        let bad = "runtime:\n  max_in_flight: -1\n";
+        let (whole, over) = (
+            config_load("fuzz", &[("base.yaml", BASE), ("x.yaml", bad)]),
+            base.load("x.yaml", bad),
+        );
+        assert_eq!(format!("{whole:?}"), format!("{over:?}"));
+        assert!(matches!(over, Err(ConfigError::Invalid(_))), "{over:?}");
     }
 }

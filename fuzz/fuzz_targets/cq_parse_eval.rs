@@ -169,7 +169,11 @@ fuzz_target!(|data: &[u8]| {
     for case in &cases {
         for now in [fixed_now, any_now] {
             let matched = query.matches(case, now);
-            assert_eq!(reparsed.matches(case, now), matched, "{canonical:?} vs {text:?}");
+            assert_eq!(
+                reparsed.matches(case, now),
+                matched,
+                "{canonical:?} vs {text:?}"
+            );
         }
     }
 });

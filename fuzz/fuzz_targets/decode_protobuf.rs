@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             let mut u = Unstructured::new(rest);
             let headers: Vec<(String, Vec<u8>)> = Arbitrary::arbitrary(&mut u).unwrap_or_default();
-            let headers = headers.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect();
+            let headers = headers
+                .into_iter()
+                .map(|(k, v)| (k, Bytes::from(v)))
+                .collect();
             (headers, u.take_rest())
         }
     };

@@ -41,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
         headers.insert("x-hub-signature", value);
     }
     if mode & 0x40 != 0 {
-        headers.insert("x-atlassian-webhook-identifier", HeaderValue::from_static("d-1"));
+        headers.insert(
+            "x-atlassian-webhook-identifier",
+            HeaderValue::from_static("d-1"),
+        );
     }
     let sent = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
     let signed_by: Vec<String> = (SECRETS.iter())

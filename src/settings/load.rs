@@ -95,16 +95,53 @@ pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigError> {
 /// merged as files are. For the fuzz targets (`crate::fuzzing`), which must
 /// not touch the file system.
 pub(crate) fn load_texts(env: &str, layers: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let root = KeyPath::default();
-    let mut tree = Value::Mapping(Mapping::new());
-    let mut provenance = Provenance::default();
-    let env_layer = nest(&["environment".to_owned()], env.to_owned().into());
-    merge(&mut tree, env_layer, &root, "--env", &mut provenance);
+    let mut merged = Layers::new(env);
     for (origin, text) in layers {
-        let layer = parse_layer(text, origin)?;
-        merge(&mut tree, layer, &root, origin, &mut provenance);
+        merged.add(origin, text)?;
     }
-    settings_of(tree, &provenance)
+    merged.settings()
+}
+
+/// YAML texts merged into one untyped tree, with who set what, before
+/// deserializing: [`load_texts`] in steps, so a fuzz target can parse the
+/// constant base layer once and clone it per input.
+#[derive(Clone)]
+pub(crate) struct Layers {
+    tree: Value,
+    provenance: Provenance,
+}
+
+impl Layers {
+    /// Only the `environment` key (`env`).
+    pub(crate) fn new(env: &str) -> Self {
+        let mut layers = Self {
+            tree: Value::Mapping(Mapping::new()),
+            provenance: Provenance::default(),
+        };
+        let env_layer = nest(&["environment".to_owned()], env.to_owned().into());
+        let root = KeyPath::default();
+        merge(
+            &mut layers.tree,
+            env_layer,
+            &root,
+            "--env",
+            &mut layers.provenance,
+        );
+        layers
+    }
+
+    /// Parses `text` and merges it over the layers so far.
+    pub(crate) fn add(&mut self, origin: &str, text: &str) -> Result<(), ConfigError> {
+        let layer = parse_layer(text, origin)?;
+        let root = KeyPath::default();
+        merge(&mut self.tree, layer, &root, origin, &mut self.provenance);
+        Ok(())
+    }
+
+    /// Deserializes and validates the merged tree.
+    pub(crate) fn settings(self) -> Result<Settings, ConfigError> {
+        settings_of(self.tree, &self.provenance)
+    }
 }
 
 /// Deserializes and validates a merged tree; every problem at once.

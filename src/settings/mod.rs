@@ -34,8 +34,8 @@ use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 pub use error::{ConfigError, Problem};
-pub(crate) use load::load_texts;
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
+pub(crate) use load::{load_texts, Layers};
 pub use runtime::{
     BatchSettings, BufferSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings,
     RuntimeSettings,

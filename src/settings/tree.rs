@@ -71,7 +71,7 @@ pub(crate) fn key_name(key: &Value) -> String {
 }
 
 /// Records which layer (file, env var, `--set`) last wrote each leaf.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Provenance(BTreeMap<String, String>);
 
 impl Provenance {
