@@ -106,4 +106,19 @@ mod tests {
         assert_eq!(format!("{whole:?}"), format!("{over:?}"));
         assert!(matches!(over, Err(ConfigError::Invalid(_))), "{over:?}");
     }
+
+    #[test]
+    fn a_log_filter_tracing_would_panic_on_is_a_config_problem() {
+        let crash = include_str!(
+            "../fuzz/artifacts/config_load/crash-2d8e86375b5d4a5b9345a17d299d68c4d898d31e"
+        );
+        let loaded = config_load("fuzz", &[("base.yaml", BASE), ("crash.yaml", crash)]);
+        let Err(ConfigError::Invalid(problems)) = loaded else {
+            panic!("{loaded:?}");
+        };
+        assert!(
+            problems.iter().any(|p| p.path == "telemetry.log_level"),
+            "{problems:?}"
+        );
+    }
 }

@@ -268,18 +268,11 @@ fn store(s: &StoreSettings, p: &mut Problems) {
 }
 
 fn telemetry(t: &TelemetrySettings, p: &mut Problems) {
-    let level = t.log_level.trim();
-    let parsed = tracing_subscriber::EnvFilter::try_new(level);
-    p.check(
-        !level.is_empty() && parsed.is_ok(),
-        "telemetry.log_level",
-        || {
-            let reason = parsed
-                .err()
-                .map_or_else(|| "it is empty".to_owned(), |e| e.to_string());
-            format!("is not a valid tracing filter directive ({reason})")
-        },
-    );
+    let parsed = crate::telemetry::log_filter::parse(&t.log_level);
+    p.check(parsed.is_ok(), "telemetry.log_level", || {
+        let reason = parsed.err().unwrap_or_default();
+        format!("is not a valid tracing filter directive ({reason})")
+    });
     if let Some(otlp) = &t.otlp {
         let scheme_ok = ["http://", "https://"]
             .iter()

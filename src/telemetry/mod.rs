@@ -11,6 +11,7 @@
 mod at;
 pub mod events;
 pub mod health;
+pub mod log_filter;
 pub mod metrics;
 pub mod otlp;
 pub mod server;
@@ -46,12 +47,15 @@ pub fn exporting() -> bool {
 }
 
 /// Installs the global subscriber: logs to stderr (JSON or pretty, filter
-/// from `RUST_LOG` or `telemetry.log_level`) and this crate's spans to
+/// from `RUST_LOG`, else `telemetry.log_level`, see [`log_filter`]) and this crate's spans to
 /// OpenTelemetry (exported over OTLP when `telemetry.otlp` is set). Call it
 /// inside the async runtime; a second call does nothing.
 pub fn init_logs(settings: &TelemetrySettings) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log_level));
+    let from_env = std::env::var(EnvFilter::DEFAULT_ENV).ok();
+    let filter = from_env
+        .and_then(|text| log_filter::parse(&text).ok())
+        .or_else(|| log_filter::parse(&settings.log_level).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
     let json = match settings.log_format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
