@@ -57,8 +57,12 @@ pub async fn ship(
             group.iter().for_each(|&i| run.out[i] = Some(resp()));
             continue;
         }
-        run.sent += 1;
         let request = body(&bodies, &group);
+        if let Some(smaller) = repacked(&group, &bodies, request.len(), memory.limits(limits)) {
+            run.todo.extend(smaller.into_iter().rev());
+            continue;
+        }
+        run.sent += 1;
         let bytes = request.len();
         let reply = intake.post(request).await;
         run.apply(group, bytes, reply);
@@ -103,6 +107,22 @@ fn plan(
     }
     groups.reverse();
     groups
+}
+
+/// A request of `bytes` packed before a 413 taught a smaller size (by this
+/// call or a batch running beside it), packed again under it; `None` when it
+/// fits, or cannot be split.
+fn repacked(
+    group: &[usize],
+    bodies: &[Vec<u8>],
+    bytes: usize,
+    now: Limits,
+) -> Option<Vec<Vec<usize>>> {
+    if bytes <= now.max_body_bytes || group.len() < 2 {
+        return None;
+    }
+    let sizes: Vec<(usize, usize)> = group.iter().map(|&i| (i, bodies[i].len())).collect();
+    Some(pack(&sizes, now)).filter(|groups| groups.len() > 1)
 }
 
 /// The state of one [`ship`] call.

@@ -342,6 +342,34 @@ async fn a_413_teaches_the_size_of_later_requests() {
 }
 
 #[tokio::test]
+async fn requests_planned_before_a_413_are_packed_again_under_what_it_taught() {
+    // Three requests of ~1,000 documents are planned; the intake takes at
+    // most 200 kB. The first descends 910 → 455 → 227 kB (three 413s); the
+    // two planned after it go under the learned size, never over it.
+    let limit = 200_000;
+    let intake = Scripted::new(move |docs, _| {
+        let bytes: usize = docs.iter().map(|d| d.to_string().len() + 1).sum();
+        match bytes > limit {
+            true => Reply::TooLarge("payload too large".into()),
+            false => Reply::Accepted,
+        }
+    });
+    let docs: Vec<Result<Vec<u8>, HandlerError>> = (0..3000)
+        .map(|i| Ok(serde_json::to_vec(&json!({"id": i, "message": "x".repeat(900)})).unwrap()))
+        .collect();
+    let memory = Memory::new(LIMITS);
+    let ids: Vec<String> = (0..3000).map(|i| i.to_string()).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let out = ship(&intake, &ids, docs, LIMITS, &memory, later()).await;
+    assert!(out.iter().all(|r| matches!(r, HandleResp::Success)));
+    let too_large = (intake.requests.lock().unwrap().iter())
+        .map(|r| r.iter().map(|d| d.to_string().len() + 1).sum::<usize>())
+        .filter(|&bytes| bytes > limit)
+        .count();
+    assert_eq!(too_large, 3, "413s: only the first request's descent");
+}
+
+#[tokio::test]
 async fn rejected_credentials_discard_everything_after_one_request() {
     let intake = Scripted::new(|_, _| Reply::Failed(HandlerError::permanent("HTTP 403")));
     let out = go(&intake, docs(1500), LIMITS, later()).await;

@@ -94,9 +94,14 @@ async fn evp_poison_429s_and_duplicates_settle_each_event_once() {
         );
     }
     assert!(!refused.is_empty(), "the bisection was exercised");
+    // 1,000 documents are ~2.1 MB: two halvings reach the 1 MB limit, and
+    // the other batch that may be running can meet each step too, with a
+    // request sized before it was learned: at most 4 (34–71 when the limit
+    // was not learned; the exact count within one batch is a unit test,
+    // `ship::tests::requests_planned_before_a_413_…`).
     let too_large = requests.iter().filter(|(s, _)| *s == 413).count();
     assert!(
-        (1..=2).contains(&too_large),
+        (1..=4).contains(&too_large),
         "{too_large} × 413: the limit is learned"
     );
     assert!(
