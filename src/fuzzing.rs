@@ -21,11 +21,7 @@ pub struct ConfigLayers(Layers);
 impl ConfigLayers {
     /// `environment` = `env`, then each `(origin, text)` layer.
     pub fn new(env: &str, layers: &[(&str, &str)]) -> Result<Self, ConfigError> {
-        let mut merged = Layers::new(env);
-        for (origin, text) in layers {
-            merged.add(origin, text)?;
-        }
-        Ok(Self(merged))
+        Layers::of(env, layers).map(Self)
     }
 
     /// [`config_load`] of these layers and then `text`: the same result,

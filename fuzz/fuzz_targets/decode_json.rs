@@ -9,7 +9,7 @@ use bytes::Bytes;
 use case_event_handler::event::{self, EventType};
 use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::intake::prepare;
-use case_event_handler::source::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, JSON};
+use case_event_handler::source::record::{CONTENT_TYPE, EVENT_TYPE, JSON};
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
@@ -35,14 +35,7 @@ fuzz_target!(|data: &[u8]| {
             payload
         }
     };
-    let record = Record {
-        tp: Tp::new("fuzz", 0),
-        offset: 0,
-        key: None,
-        payload: Bytes::copy_from_slice(payload),
-        headers,
-        timestamp_ms: None,
-    };
+    let record = common::record(payload, headers);
     let decoded = decode_record(&record);
     if let Ok(ev) = &decoded {
         event::validate(ev).expect("a decoded event is valid");

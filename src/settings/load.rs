@@ -95,11 +95,7 @@ pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigError> {
 /// merged as files are. For the fuzz targets (`crate::fuzzing`), which must
 /// not touch the file system.
 pub(crate) fn load_texts(env: &str, layers: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let mut merged = Layers::new(env);
-    for (origin, text) in layers {
-        merged.add(origin, text)?;
-    }
-    merged.settings()
+    Layers::of(env, layers)?.settings()
 }
 
 /// YAML texts merged into one untyped tree, with who set what, before
@@ -128,6 +124,15 @@ impl Layers {
             &mut layers.provenance,
         );
         layers
+    }
+
+    /// `environment` = `env`, then each `(origin, text)` layer in order.
+    pub(crate) fn of(env: &str, layers: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let mut merged = Self::new(env);
+        for (origin, text) in layers {
+            merged.add(origin, text)?;
+        }
+        Ok(merged)
     }
 
     /// Parses `text` and merges it over the layers so far.

@@ -4,10 +4,23 @@
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use case_event_handler::event::{CaseEvent, EventType};
 use case_event_handler::handler::{Ctx, HandleResp, Handler, Processor};
 use case_event_handler::runtime::intake::Prepared;
-use case_event_handler::source::record::{Record, CONTENT_TYPE, EVENT_TYPE, JSON};
+use case_event_handler::source::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, JSON};
+
+/// A record of `payload` with `headers`, as the source hands it over.
+pub fn record(payload: &[u8], headers: Vec<(String, Bytes)>) -> Record {
+    Record {
+        tp: Tp::new("fuzz", 0),
+        offset: 0,
+        key: None,
+        payload: Bytes::copy_from_slice(payload),
+        headers,
+        timestamp_ms: None,
+    }
+}
 
 /// Wants every event type this build knows, nothing else.
 struct KnownTypes;
