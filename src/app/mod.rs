@@ -267,7 +267,7 @@ fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken)
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
-                _ = tick.tick() => match store.expire_ledger(ttl).await {
+                _ = tick.tick() => match store.expire_dedup_rows(ttl).await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows"),
                     Ok(_) => {}
                     Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),

@@ -191,7 +191,7 @@ impl Store {
     /// Deletes ledger rows and dead-letter claims (`runtime::dlq::claims`)
     /// older than `horizon`: both only matter for a record redelivered, and
     /// one older than the horizon is past the promise. Returns how many went.
-    pub async fn expire_ledger(&self, horizon: Duration) -> Result<u64, StoreError> {
+    pub async fn expire_dedup_rows(&self, horizon: Duration) -> Result<u64, StoreError> {
         let cutoff = now_ms() - horizon.as_millis() as i64;
         let mut gone = 0;
         for sql in [

@@ -289,7 +289,7 @@ mod tests {
             .execute(store.pool())
             .await
             .unwrap();
-        let gone = store.expire_ledger(Duration::from_secs(3600)).await;
+        let gone = store.expire_dedup_rows(Duration::from_secs(3600)).await;
         assert_eq!(gone.unwrap(), 1);
         assert_eq!(
             claims.claim("f", &fresh, "t.dlq", (0, 0)).await,
