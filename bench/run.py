@@ -218,6 +218,9 @@ def ensure_topic(scenario, topic, partitions, records, produce):
     t = time.monotonic()
     sh(produce)
     secs = time.monotonic() - t
+    have = topic_records(topic)
+    if have != (records, partitions):
+        raise SystemExit(f"{topic}: holds {have} (records, partitions) after producing {records}")
     log(f"{topic}: produced {records} records in {secs:.1f} s")
     return {"reused": False, "produce_s": secs}
 
