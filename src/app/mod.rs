@@ -268,7 +268,7 @@ fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken)
         loop {
             tokio::select! {
                 _ = tick.tick() => match store.expire_dedup_rows(ttl).await {
-                    Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows"),
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
                     Ok(_) => {}
                     Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
                 },

@@ -108,27 +108,21 @@ pub(crate) struct Layers {
 }
 
 impl Layers {
-    /// Only the `environment` key (`env`).
-    pub(crate) fn new(env: &str) -> Self {
-        let mut layers = Self {
+    /// `environment` = `env`, then each `(origin, text)` layer in order.
+    pub(crate) fn of(env: &str, layers: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let mut merged = Self {
             tree: Value::Mapping(Mapping::new()),
             provenance: Provenance::default(),
         };
         let env_layer = nest(&["environment".to_owned()], env.to_owned().into());
         let root = KeyPath::default();
         merge(
-            &mut layers.tree,
+            &mut merged.tree,
             env_layer,
             &root,
             "--env",
-            &mut layers.provenance,
+            &mut merged.provenance,
         );
-        layers
-    }
-
-    /// `environment` = `env`, then each `(origin, text)` layer in order.
-    pub(crate) fn of(env: &str, layers: &[(&str, &str)]) -> Result<Self, ConfigError> {
-        let mut merged = Self::new(env);
         for (origin, text) in layers {
             merged.add(origin, text)?;
         }

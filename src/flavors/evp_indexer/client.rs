@@ -56,10 +56,15 @@ pub fn pack(sizes: &[(usize, usize)], limits: Limits) -> Vec<Vec<usize>> {
     groups
 }
 
+/// The length of [`body`] for `group`, without building it.
+pub fn body_len(docs: &[Vec<u8>], group: &[usize]) -> usize {
+    let commas = group.len().saturating_sub(1);
+    group.iter().map(|&i| docs[i].len()).sum::<usize>() + commas + 2
+}
+
 /// The JSON array of the documents in `group`.
 pub fn body(docs: &[Vec<u8>], group: &[usize]) -> Vec<u8> {
-    let len = group.iter().map(|&i| docs[i].len() + 1).sum::<usize>() + 2;
-    let mut out = Vec::with_capacity(len);
+    let mut out = Vec::with_capacity(body_len(docs, group));
     out.push(b'[');
     for (n, &i) in group.iter().enumerate() {
         if n > 0 {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::client::{body, pack, Intake, Limits, Reply};
+use super::client::{body, body_len, pack, Intake, Limits, Reply};
 use super::memory::Memory;
 use crate::handler::{ErrorClass, HandleResp, HandlerError};
 
@@ -57,11 +57,11 @@ pub async fn ship(
             group.iter().for_each(|&i| run.out[i] = Some(resp()));
             continue;
         }
-        let request = body(&bodies, &group);
-        if let Some(smaller) = repacked(&group, &bodies, request.len(), memory.limits(limits)) {
+        if let Some(smaller) = repacked(&group, &bodies, memory.limits(limits)) {
             run.todo.extend(smaller.into_iter().rev());
             continue;
         }
+        let request = body(&bodies, &group);
         run.sent += 1;
         let bytes = request.len();
         let reply = intake.post(request).await;
@@ -109,16 +109,11 @@ fn plan(
     groups
 }
 
-/// A request of `bytes` packed before a 413 taught a smaller size (by this
-/// call or a batch running beside it), packed again under it; `None` when it
-/// fits, or cannot be split.
-fn repacked(
-    group: &[usize],
-    bodies: &[Vec<u8>],
-    bytes: usize,
-    now: Limits,
-) -> Option<Vec<Vec<usize>>> {
-    if bytes <= now.max_body_bytes || group.len() < 2 {
+/// A request packed before a 413 taught a smaller size (by this call or a
+/// batch running beside it), packed again under it; `None` when it fits, or
+/// cannot be split.
+fn repacked(group: &[usize], bodies: &[Vec<u8>], now: Limits) -> Option<Vec<Vec<usize>>> {
+    if group.len() < 2 || body_len(bodies, group) <= now.max_body_bytes {
         return None;
     }
     let sizes: Vec<(usize, usize)> = group.iter().map(|&i| (i, bodies[i].len())).collect();
