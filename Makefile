@@ -25,12 +25,15 @@ demo:
 # The services' addresses come from .devinfra/env, which `scripts/services.sh up` writes;
 # `set -a` exports KAFKA_BROKERS, DATABASE_URL and OPENSEARCH_URL to the tests.
 # Benches (Criterion, harness = false) are left out: they take no test flags. Doc tests
-# run in a second step.
+# run in a second step. --no-fail-fast: every test binary runs even when one fails, so
+# one red test never hides another.
 test: services helm
 	set -a; if [ -f .devinfra/env ]; then . ./.devinfra/env; fi; set +a; \
 	echo "KAFKA_BROKERS=$${KAFKA_BROKERS-} DATABASE_URL=$${DATABASE_URL-} OPENSEARCH_URL=$${OPENSEARCH_URL-}"; \
-	$(CARGO) test --lib --bins --tests --examples -- --test-threads=$(TEST_THREADS); \
-	$(CARGO) test --doc -- --test-threads=$(TEST_THREADS)
+	rc=0; \
+	$(CARGO) test --no-fail-fast --lib --bins --tests --examples -- --test-threads=$(TEST_THREADS) || rc=$$?; \
+	$(CARGO) test --no-fail-fast --doc -- --test-threads=$(TEST_THREADS) || rc=$$?; \
+	exit $$rc
 
 services:
 	scripts/services.sh up

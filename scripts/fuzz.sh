@@ -51,6 +51,29 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     "${nice[@]}" cargo install cargo-fuzz --locked
 fi
 
+# The CI run is skipped when these very sources (and toolchain, and settings) already passed
+# it on this machine: the key hashes the files' contents, so a fresh clone without history
+# finds the mark that an earlier run left in the fuzz build directory. FUZZ_CI_FORCE=1 runs
+# it anyway.
+passed_dir=${CARGO_TARGET_DIR:-fuzz/target}/ci-passed
+ci_key() {
+    {
+        git ls-files -z -- src fuzz/fuzz_targets fuzz/corpus fuzz/artifacts fuzz/Cargo.toml \
+            fuzz/Cargo.lock Cargo.toml Cargo.lock build.rs proto config |
+            xargs -0 sha256sum
+        cargo "+$toolchain" --version
+        echo "$targets $seconds $runs"
+    } | sha256sum | cut -c1-16
+}
+if [[ $ci == 1 ]]; then
+    key=$(ci_key)
+    if [[ -f $passed_dir/$key && ${FUZZ_CI_FORCE:-0} != 1 ]]; then
+        echo "fuzz: skipped: these sources (key $key) passed the CI fuzz run on $(cat "$passed_dir/$key")"
+        echo "fuzz: FUZZ_CI_FORCE=1 runs it anyway"
+        exit 0
+    fi
+fi
+
 mkdir -p "$logs" "$(dirname "$summary")"
 t=$SECONDS
 echo "fuzz: building (${CARGO_TARGET_DIR:-fuzz/target})"
@@ -123,4 +146,8 @@ done
     printf '%s\n' "${rows[@]}"
 } >"$summary"
 cat "$summary"
+if [[ $ci == 1 && $failed == 0 ]]; then
+    mkdir -p "$passed_dir"
+    date -u +%Y-%m-%dT%H:%MZ >"$passed_dir/$key"
+fi
 exit "$failed"

@@ -214,13 +214,8 @@ impl Dependency {
                 .flatten()
         });
         if let (Some(wait), 429 | 503) = (retry_after, status.as_u16()) {
-            // The vendor asked the whole client to wait, not this call only.
-            tracing::warn!(
-                dependency,
-                status = status.as_u16(),
-                wait_ms = wait.as_millis() as u64,
-                "dependency held as the vendor asked"
-            );
+            // The vendor asked the whole client to wait, not this call only
+            // (the limiter logs the hold).
             crate::resilience::rate_limit::registry().hold(dependency, wait);
         }
         let body = response

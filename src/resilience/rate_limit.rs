@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// A dependency's limit.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -80,6 +82,15 @@ pub fn registry() -> &'static RateLimits {
     REGISTRY.get_or_init(RateLimits::default)
 }
 
+/// Microseconds from the process's first stamp to `at`: the clock of the
+/// limiter's log lines, so that a hold and the calls admitted around it can
+/// be compared exactly, whenever the lines are written.
+fn stamp(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(|| at);
+    at.saturating_duration_since(epoch).as_micros() as u64
+}
+
 impl RateLimits {
     /// Replaces every limit (dependencies not named become unlimited).
     pub fn configure(&self, limits: &std::collections::BTreeMap<String, RateLimitConfig>) {
@@ -101,46 +112,74 @@ impl RateLimits {
     /// calls already waiting and new ones start only after it. A longer
     /// hold already in force stays.
     pub fn hold(&self, dependency: &str, wait: Duration) {
-        let until = Instant::now() + wait;
-        if let Ok(mut holds) = self.holds.lock() {
-            let held = holds.entry(dependency.to_string()).or_insert(until);
-            *held = (*held).max(until);
-        }
+        let Ok(mut holds) = self.holds.lock() else {
+            return;
+        };
+        // Read under the lock that admissions read under: a call admitted
+        // after this instant sees the hold.
+        let now = Instant::now();
+        let held = holds.entry(dependency.to_string()).or_insert(now);
+        *held = (*held).max(now + wait);
+        let until = *held;
+        drop(holds);
+        tracing::warn!(
+            dependency,
+            wait_ms = wait.as_millis() as u64,
+            from_us = stamp(now),
+            until_us = stamp(until),
+            "dependency held as the vendor asked"
+        );
+    }
+
+    /// How long `dependency` is still held, and the instant that was read at.
+    fn held(&self, dependency: &str) -> (Instant, Duration) {
+        let holds = self.holds.lock();
+        let now = Instant::now();
+        let left = (holds.ok())
+            .and_then(|holds| holds.get(dependency).copied())
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        (now, left)
     }
 
     /// How long `dependency` is still held.
     pub fn held_for(&self, dependency: &str) -> Duration {
-        let now = Instant::now();
-        self.holds
-            .lock()
-            .ok()
-            .and_then(|holds| holds.get(dependency).copied())
-            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now))
+        self.held(dependency).1
     }
 
-    /// Waits until a call to `dependency` is allowed: past any hold, then
-    /// a token of its bucket.
+    /// Waits until a call to `dependency` is allowed: past any hold, then a
+    /// token of its bucket. The hold is checked again after pacing, with no
+    /// wait between that check and the call, so no call starts inside a
+    /// hold, even one set while it was pacing.
     pub async fn acquire(&self, dependency: &str) {
+        let mut paced = false;
         loop {
-            let held = self.held_for(dependency);
-            if held.is_zero() {
-                break;
+            let (now, held) = self.held(dependency);
+            if !held.is_zero() {
+                // A hold may be extended while waiting: check again after.
+                tokio::time::sleep(held).await;
+                continue;
             }
-            // A hold may be extended while waiting: check again after.
-            tokio::time::sleep(held).await;
+            let wait = match paced {
+                true => Duration::ZERO,
+                false => self.token(dependency),
+            };
+            if wait.is_zero() {
+                tracing::trace!(dependency, at_us = stamp(now), "call admitted");
+                return;
+            }
+            paced = true;
+            tokio::time::sleep(wait).await;
         }
-        let wait = self
-            .buckets
-            .lock()
-            .ok()
+    }
+
+    /// Takes a token of `dependency`'s bucket; how long to wait before using it.
+    fn token(&self, dependency: &str) -> Duration {
+        (self.buckets.lock().ok())
             .and_then(|mut b| {
                 b.get_mut(dependency)
                     .map(|bucket| bucket.take(Instant::now()))
             })
-            .unwrap_or_default();
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
+            .unwrap_or_default()
     }
 }
 
@@ -172,58 +211,65 @@ mod tests {
         assert_eq!(b.take(later), Duration::ZERO, "refilled up to the burst");
     }
 
-    #[tokio::test]
-    async fn acquire_spaces_calls_to_the_rate() {
+    fn limited(per_second: f64) -> RateLimits {
         let limits = RateLimits::default();
-        limits.configure(
-            &[(
-                "dep".to_string(),
-                RateLimitConfig {
-                    per_second: 50.0,
-                    burst: 1,
-                },
-            )]
-            .into(),
-        );
-        let start = tokio::time::Instant::now();
+        let config = RateLimitConfig {
+            per_second,
+            burst: 1,
+        };
+        limits.configure(&[("dep".to_string(), config)].into());
+        limits
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_spaces_calls_to_the_rate() {
+        let limits = limited(50.0);
+        let start = Instant::now();
         for _ in 0..6 {
             limits.acquire("dep").await;
         }
-        let took = start.elapsed();
-        assert!(
-            took >= Duration::from_millis(99),
-            "6 calls at 50/s take ≥ 100 ms: {took:?}"
-        );
+        assert_eq!(start.elapsed(), Duration::from_millis(100), "6 calls at 50/s");
         limits.acquire("other").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(100), "others unlimited");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_hold_delays_every_caller_of_the_dependency_and_only_it() {
         let limits = std::sync::Arc::new(RateLimits::default());
         limits.hold("vendor", Duration::from_millis(300));
         limits.hold("vendor", Duration::from_millis(100)); // a shorter one does not cut it
         let start = Instant::now();
-        let callers = (0..3).map(|_| {
+        let call = |dependency: &'static str| {
             let limits = limits.clone();
             tokio::spawn(async move {
-                limits.acquire("vendor").await;
-                start.elapsed()
-            })
-        });
-        let other = {
-            let limits = limits.clone();
-            tokio::spawn(async move {
-                limits.acquire("other").await;
+                limits.acquire(dependency).await;
                 start.elapsed()
             })
         };
+        let callers: Vec<_> = (0..3).map(|_| call("vendor")).collect();
+        let other = call("other");
         for waited in futures::future::join_all(callers).await {
-            let waited = waited.unwrap();
-            assert!(waited >= Duration::from_millis(290), "{waited:?}");
+            assert_eq!(waited.unwrap(), Duration::from_millis(300));
         }
-        let other = other.await.unwrap();
-        assert!(other < Duration::from_millis(100), "{other:?}");
+        assert_eq!(other.await.unwrap(), Duration::ZERO);
         assert_eq!(limits.held_for("vendor"), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_set_while_a_call_is_pacing_holds_that_call_too() {
+        let limits = std::sync::Arc::new(limited(10.0));
+        let start = Instant::now();
+        limits.acquire("dep").await; // the burst
+        let pacing = {
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                limits.acquire("dep").await; // waits 100 ms for a token
+                start.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        limits.hold("dep", Duration::from_millis(500));
+        assert_eq!(pacing.await.unwrap(), Duration::from_millis(550));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod fakes;
 mod helpers;
 mod jira;
 mod kit;
+mod limiter_log;
 mod ops;
 mod pipeline;
 mod process;
