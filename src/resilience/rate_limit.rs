@@ -228,9 +228,17 @@ mod tests {
         for _ in 0..6 {
             limits.acquire("dep").await;
         }
-        assert_eq!(start.elapsed(), Duration::from_millis(100), "6 calls at 50/s");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "6 calls at 50/s"
+        );
         limits.acquire("other").await;
-        assert_eq!(start.elapsed(), Duration::from_millis(100), "others unlimited");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "others unlimited"
+        );
     }
 
     #[tokio::test(start_paused = true)]
