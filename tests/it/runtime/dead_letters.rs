@@ -180,9 +180,8 @@ async fn garbage_and_truncated_protobuf_are_dead_lettered_as_invalid_and_the_res
 async fn the_dlq_circuit_stops_the_consumer_instead_of_emptying_the_topic() {
     let (topic, group) = (unique("it-circuit"), unique("g"));
     create_topic(&topic, 1).await;
-    for i in 0..80 {
-        publish_raw(&topic, &format!("k{i}"), b"not an event").await;
-    }
+    let poison = (0..80).map(|i| (format!("k{i}"), b"not an event".to_vec()));
+    publish_raws(&topic, poison).await;
     let mut config = test_config();
     config.dlq.window = 50;
     config.dlq.min_events = 20;
