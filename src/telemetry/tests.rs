@@ -187,14 +187,18 @@ impl SourceControl for FakeSource {
     fn close(&self) {}
 }
 
+/// The heartbeat runs on the real clock. A beat and the check right after it
+/// are adjacent statements: a 2 s timeout leaves room for any descheduling of
+/// a loaded machine, and sleeping past it makes the stall certain.
 #[tokio::test]
 async fn liveness_fails_when_the_poll_loop_stalls_and_recovers_when_it_beats() {
-    let health = Health::new(Duration::from_millis(100), None);
+    let timeout = Duration::from_secs(2);
+    let health = Health::new(timeout, None);
     assert!(health.liveness().ok, "no loop yet is alive");
     let beat = Heartbeat::default();
     health.watch_source(beat.clone(), Arc::new(FakeSource::default()));
     assert!(health.liveness().ok);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(timeout + Duration::from_millis(100)).await;
     let report = health.liveness();
     assert!(!report.ok, "{report:?}");
     assert!(

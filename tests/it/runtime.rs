@@ -90,33 +90,53 @@ async fn per_key_order_holds_with_64_in_flight_over_100_keys() {
     assert_eq!(committed(&group, &topic, 1), end_offsets(&topic, 1));
 }
 
+/// A [`Recorder`] whose `held` event completes only once the test releases it.
+struct Held {
+    inner: Recorder,
+    held: String,
+    release: Arc<tokio::sync::Semaphore>,
+}
+
+#[async_trait]
+impl Handler for Held {
+    fn wants(&self, _: &str) -> bool {
+        true
+    }
+    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+        if event.event_id == self.held {
+            let _released = self.release.acquire().await.expect("never closed");
+        }
+        self.inner.handle(ctx, event).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committed_offset_never_passes_a_slow_event() {
     let (topic, group) = (unique("it-slow"), unique("g"));
     create_topic(&topic, 1).await;
     let events = synth(12, 20, 5);
-    let slow_id = events[0].event_id.clone();
     publish(&topic, &events).await;
-    static SLOW: Mutex<String> = Mutex::new(String::new());
-    *SLOW.lock().unwrap() = slow_id.clone();
-    fn slow_first(e: &CaseEvent) -> Duration {
-        if *SLOW.lock().unwrap() == e.event_id {
-            Duration::from_secs(4)
-        } else {
-            Duration::ZERO
-        }
-    }
+    // The slow event (offset 0) runs until the test releases it, not for a
+    // fixed time: however slow the machine, it is unfinished while the
+    // commit is looked at.
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
     let seen = Recorded::default();
-    let handler = Recorder {
-        seen: seen.clone(),
-        delay: slow_first,
+    let handler = Held {
+        inner: Recorder {
+            seen: seen.clone(),
+            delay: no_delay,
+        },
+        held: events[0].event_id.clone(),
+        release: release.clone(),
     };
+    let mut config = test_config();
+    config.handler_timeout = Duration::from_secs(600); // held, not timed out
     let p = spawn_pipeline(
         "slow",
         Processor::Single(Arc::new(handler)),
         Some(pg_store().await),
         &topic,
-        test_config(),
+        config,
         group_props(&group),
     );
     // Everything but the slow event's case completes; the commit stays at offset 0.
@@ -125,12 +145,15 @@ async fn the_committed_offset_never_passes_a_slow_event() {
         .filter(|e| e.case_id != events[0].case_id)
         .count();
     seen.wait_for(other_cases, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Time for auto-commits (every 200 ms) to pass the slow event if they
+    // would; a loaded machine may commit less often here, never wrongly.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
     let during = committed(&group, &topic, 1)[&0];
     assert!(
         during <= 0,
         "committed {during} past the slow event at offset 0"
     );
+    release.add_permits(1);
     seen.wait_for(events.len(), Duration::from_secs(60)).await;
     p.stop().await.expect("clean stop");
     assert_eq!(committed(&group, &topic, 1)[&0], events.len() as i64);
@@ -329,6 +352,28 @@ async fn a_backoff_three_times_max_poll_interval_does_not_rebalance() {
     );
 }
 
+/// A [`Recorder`] that defers the `held` events (no attempt counted, nothing
+/// running) until `other` has recorded one.
+struct UntilOtherStarts {
+    inner: Recorder,
+    held: std::collections::HashSet<String>,
+    other: Recorded,
+}
+
+#[async_trait]
+impl Handler for UntilOtherStarts {
+    fn wants(&self, _: &str) -> bool {
+        true
+    }
+    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+        if self.other.total() == 0 && self.held.contains(&event.event_id) {
+            let wait = HandlerError::deferred("the other member has handled nothing yet");
+            return HandleResp::Retry(wait.with_retry_after(Duration::from_millis(100)));
+        }
+        self.inner.handle(ctx, event).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebalance_drains_revoked_partitions_so_nothing_is_handled_twice_or_lost() {
     let (topic, group) = (unique("it-rebalance"), unique("g"));
@@ -340,7 +385,26 @@ async fn a_rebalance_drains_revoked_partitions_so_nothing_is_handled_twice_or_lo
         Duration::from_millis(3)
     }
     // One event at a time per partition: A alone needs several seconds, so B
-    // joins mid-stream.
+    // normally joins mid-stream. So that a late B (a loaded machine) still
+    // finds work, A holds back the last 20 events of every partition until B
+    // has handled one.
+    let mut tails: HashMap<i32, Vec<(i64, String)>> = HashMap::new();
+    for r in read_all(&topic).await {
+        let id = case_event_handler::event::decode(&r.payload)
+            .expect("an event")
+            .event_id;
+        tails
+            .entry(r.tp.partition)
+            .or_default()
+            .push((r.offset, id));
+    }
+    let held = (tails.into_values())
+        .flat_map(|mut records| {
+            records.sort();
+            let tail = records.len().saturating_sub(20);
+            records.split_off(tail).into_iter().map(|(_, id)| id)
+        })
+        .collect();
     let config = RuntimeConfig {
         ordering: Ordering::Partition,
         ..test_config()
@@ -348,9 +412,13 @@ async fn a_rebalance_drains_revoked_partitions_so_nothing_is_handled_twice_or_lo
     let (a_seen, b_seen) = (Recorded::default(), Recorded::default());
     let a = spawn_pipeline(
         "rebalance",
-        Processor::Single(Arc::new(Recorder {
-            seen: a_seen.clone(),
-            delay: slow,
+        Processor::Single(Arc::new(UntilOtherStarts {
+            inner: Recorder {
+                seen: a_seen.clone(),
+                delay: slow,
+            },
+            held,
+            other: b_seen.clone(),
         })),
         Some(store.clone()),
         &topic,

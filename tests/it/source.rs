@@ -2,7 +2,7 @@
 //! backpressure, an idle partition's record is read promptly whatever the
 //! others are doing, and a large backlog does not grow memory.
 
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -95,6 +95,22 @@ async fn a_full_runtime_never_pauses_a_partition_for_backpressure() {
     );
 }
 
+/// Set once the idle partition's event is handled.
+static PROBE_HANDLED: AtomicBool = AtomicBool::new(false);
+
+/// The flood: 40 ms an event (4 at a time, 100 a second) until the idle
+/// partition's event is handled, 1 ms after. A fair source serves that event
+/// behind at most the buffer (100) and what is handled while it is published
+/// and fetched: a few hundred, however loaded the machine. A source that
+/// starves the idle partition serves it only once partition 0's backlog is
+/// all read, ~4,000 events and 40 s later.
+fn flood(_: &CaseEvent) -> Duration {
+    match PROBE_HANDLED.load(AtomicOrdering::SeqCst) {
+        false => Duration::from_millis(40),
+        true => Duration::from_millis(1),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_partition_is_read_promptly_while_another_floods_and_after_a_quiet_spell() {
     let (topic, group) = (unique("it-idle"), unique("g"));
@@ -107,7 +123,7 @@ async fn an_idle_partition_is_read_promptly_while_another_floods_and_after_a_qui
     let seen = Recorded::default();
     let handler = Recorder {
         seen: seen.clone(),
-        delay: slow,
+        delay: flood,
     };
     let p = spawn_pipeline(
         "idle",
@@ -124,15 +140,18 @@ async fn an_idle_partition_is_read_promptly_while_another_floods_and_after_a_qui
     let sent = Instant::now();
     let case = probe[0].case_id.clone();
     eventually(
-        "the idle partition's event handled within 3 s",
-        Duration::from_secs(3),
+        "the idle partition's event handled",
+        Duration::from_secs(120),
         || seen.0.lock().unwrap().contains_key(&case),
     )
     .await;
     let during_flood = sent.elapsed();
+    let handled = seen.total();
+    PROBE_HANDLED.store(true, AtomicOrdering::SeqCst);
     assert!(
-        seen.total() < backlog.len(),
-        "the flood was still going on when partition 1 was served"
+        handled < backlog.len() / 2,
+        "partition 1 was served only after {handled} of the flood's {} events",
+        backlog.len()
     );
     seen.wait_for(backlog.len() + 1, Duration::from_secs(120))
         .await;
@@ -142,14 +161,17 @@ async fn an_idle_partition_is_read_promptly_while_another_floods_and_after_a_qui
     publish_to(&topic, 1, &late).await;
     let sent = Instant::now();
     let case = late[0].case_id.clone();
+    // The poll thread never waits more than 50 ms; at full speed this takes
+    // well under a second. 10 s is room for a machine at a third of its
+    // speed, and still catches a poll thread that sleeps through an idle spell.
     eventually(
-        "an event after a quiet spell handled within 2 s",
-        Duration::from_secs(2),
+        "an event after a quiet spell handled within 10 s",
+        Duration::from_secs(10),
         || seen.0.lock().unwrap().contains_key(&case),
     )
     .await;
     eprintln!(
-        "idle partition served in {during_flood:?} during the flood, {:?} after quiet",
+        "idle partition served in {during_flood:?} during the flood ({handled} handled), {:?} after quiet",
         sent.elapsed()
     );
     p.stop().await.expect("clean stop");

@@ -163,21 +163,39 @@ async fn create_topic_on(broker: &PrivateBroker, topic: &str, partitions: i32) {
     }
 }
 
-/// The timeline service on the private broker (its stderr discarded: a
-/// broker outage is loud, and an unread pipe would block it).
+/// Where the services of a test on `topic` log: a file, not a pipe (a broker
+/// outage is loud, and an unread pipe would block the service), kept for a
+/// failure to be read.
+fn service_log(topic: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{topic}.log"))
+}
+
+/// The timeline service on the private broker, its stderr appended to
+/// [`service_log`].
 fn spawn_on(broker: &PrivateBroker, topic: &str, group: &str, db: &str) -> std::process::Child {
+    let log = (std::fs::OpenOptions::new().create(true).append(true))
+        .open(service_log(topic))
+        .expect("the service's log file");
     super::ceh(topic, group, db)
         .args(["--set", &format!("kafka.brokers={}", broker.bootstrap())])
         .args(["run", "--flavor", "timeline"])
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("spawn the service")
 }
 
 async fn wait_ledger(store: &Store, at_least: i64) {
     let start = Instant::now();
-    while count(store, "SELECT COUNT(*) FROM processed_events").await < at_least {
-        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+    loop {
+        let n = count(store, "SELECT COUNT(*) FROM processed_events").await;
+        if n >= at_least {
+            eprintln!("{n} events in the ledger after {:?}", start.elapsed());
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no progress: {n} of {at_least} events in the ledger after 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -193,16 +211,19 @@ async fn caught_up(
     loop {
         let (committed, ends) = progress(broker, group, topic, 4);
         if ends == total as i64 && committed == ends {
+            eprintln!("caught up after {:?}", start.elapsed());
             return;
         }
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "not caught up after the restart: committed {committed} of {ends}"
+            "not caught up after the restart: committed {committed} of {ends} after 120 s (log: {})",
+            service_log(topic).display()
         );
         for child in services.iter_mut() {
             assert!(
                 child.try_wait().expect("try_wait").is_none(),
-                "a service exited"
+                "a service exited (log: {})",
+                service_log(topic).display()
             );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
