@@ -1,5 +1,4 @@
 //! case-event-handler: consumes case domain events from Kafka and runs one handler flavor.
-#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;

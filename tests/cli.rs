@@ -28,6 +28,27 @@ fn an_unknown_flavor_fails_and_lists_the_valid_ones() {
 }
 
 #[test]
+fn a_bare_invocation_needs_a_flavor_and_takes_it_or_a_subcommand_not_both() {
+    let out = ceh(&["--flavor", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown flavor 'nope'"),
+        "{}",
+        stderr(&out)
+    );
+    let both = ceh(&["--flavor", "timeline", "run", "--flavor", "timeline"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    assert!(stderr(&both).contains("either"), "{}", stderr(&both));
+    let neither = ceh(&["--source", "kafka"]);
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(
+        stderr(&neither).contains("--flavor"),
+        "{}",
+        stderr(&neither)
+    );
+}
+
+#[test]
 fn flavors_lists_the_registry() {
     let out = ceh(&["flavors"]);
     assert!(out.status.success());
@@ -114,9 +135,9 @@ fn timeline_over_a_file_into_sqlite_then_show() {
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.starts_with(&case_key), "{text}");
     assert!(text.contains("created"), "{text}");
-    let again = ceh(&[
-        "run", "--flavor", "timeline", "--source", &src, "--set", &db,
-    ]);
+    // The design's own invocation, without `run`, is the same run.
+    let again = ceh(&["--flavor", "timeline", "--source", &src, "--set", &db]);
+    assert!(again.status.success(), "{}", stderr(&again));
     assert!(
         stderr(&again).contains("skipped[duplicate]=24"),
         "a rerun adds nothing: {}",

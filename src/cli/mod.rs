@@ -1,4 +1,5 @@
-//! The command line: `run`, `flavors`, `produce`, `replay`, `dlq`, `config`, `timeline`.
+//! The command line: `run` (or the bare `--flavor NAME`), `flavors`, `produce`,
+//! `replay`, `dlq`, `config`, `timeline`.
 
 mod dlq;
 pub mod produce;
@@ -16,14 +17,68 @@ use crate::flavors;
 use crate::settings::{self, LoadOptions, Need, Settings};
 
 /// Consumes case domain events and runs one handler flavor.
+///
+/// `case-event-handler --flavor NAME` runs a flavor, exactly as `run --flavor NAME`.
 #[derive(Debug, Parser)]
-#[command(name = "case-event-handler", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "case-event-handler",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The design's own invocation, without a subcommand: `--flavor NAME [--source …]`.
+    #[command(flatten)]
+    pub bare: BareRun,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
+
+/// `--flavor` without a subcommand: the same as `run`.
+#[derive(Debug, Args)]
+pub struct BareRun {
+    /// The flavor to run, as `run --flavor` (see `flavors`).
+    #[arg(long, value_name = "NAME")]
+    pub flavor: Option<String>,
+    /// Where events come from, as `run --source`.
+    #[arg(long, requires = "flavor", value_name = "SOURCE")]
+    pub source: Option<String>,
+}
+
+impl Cli {
+    /// What the command line asks for: a subcommand, or the bare `--flavor`
+    /// as `run`. Neither is a usage error.
+    pub fn parsed(self) -> Result<Parsed, clap::Error> {
+        let command = match (self.command, self.bare.flavor) {
+            (Some(_), Some(_)) => return Err(<Self as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--flavor before a subcommand: use either `--flavor NAME` or `run --flavor NAME`",
+            )),
+            (Some(command), None) => command,
+            (None, Some(flavor)) => Command::Run {
+                flavor,
+                source: (self.bare.source).unwrap_or_else(|| DEFAULT_SOURCE.to_string()),
+            },
+            (None, None) => {
+                return Err(<Self as clap::CommandFactory>::command().error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "name a subcommand, or --flavor NAME to run a flavor",
+                ))
+            }
+        };
+        Ok(Parsed {
+            config: self.config,
+            command,
+        })
+    }
+}
+
+/// Where `run` reads events from unless told.
+const DEFAULT_SOURCE: &str = "kafka";
 
 /// Where configuration comes from (all layers are optional).
 #[derive(Debug, Args)]
@@ -72,7 +127,7 @@ pub enum Command {
         #[arg(long)]
         flavor: String,
         /// Where events come from: kafka, file:PATH (.ndjson or length-delimited protobuf), or stdin.
-        #[arg(long, default_value = "kafka")]
+        #[arg(long, default_value = DEFAULT_SOURCE)]
         source: String,
     },
     /// List the registered flavors.
@@ -114,7 +169,7 @@ pub enum ConfigCommand {
 
 /// Parses arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse().parsed().unwrap_or_else(|err| err.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -134,7 +189,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn dispatch(cli: Parsed) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Flavors => {
             print_flavors();
@@ -157,6 +212,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             timeline_show(&tool_settings(&cli.config, &[Need::Store])?, &case, json).await
         }
     }
+}
+
+/// The command to run and its configuration layers.
+#[derive(Debug)]
+pub struct Parsed {
+    /// Where configuration comes from.
+    pub config: ConfigArgs,
+    /// What to do.
+    pub command: Command,
 }
 
 /// Settings plus logs, for the one-shot tools.

@@ -5,6 +5,10 @@
 //! registry tests check). A flavor that is not built is not registered. The
 //! module builds on the [`kit`]: typed config, declared dependencies, the
 //! event publisher.
+//!
+//! A flavor answers every failure with a typed error, never a panic: unwrap
+//! and expect are denied here outside tests.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod evp_indexer;
 pub mod evp_indexer_feed;

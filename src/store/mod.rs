@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod migrations;
 pub mod rows;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
 use crate::event::{CaseEvent, Payload, Timestamp};
+use crate::flavors::kit::datadog::tag;
 
 /// The intake drops logs whose `timestamp` is older than 18 h (still answering
 /// 202); older events are sent without one, so the intake stamps them on
@@ -20,8 +21,6 @@ pub const MAX_TIMESTAMP_AGE: chrono::Duration = chrono::Duration::hours(17);
 /// Longest string value kept; longer ones are cut and the document gets
 /// `truncated: true` (the intake would cut logs over 1 MB anyway).
 pub const MAX_STRING_CHARS: usize = 16 * 1024;
-/// Longest tag the intake keeps.
-const MAX_TAG_CHARS: usize = 200;
 
 /// Attributes every document carries.
 #[derive(Debug, Clone)]
@@ -201,31 +200,6 @@ fn priority_name(priority: i32) -> String {
             .trim_start_matches("PRIORITY_")
             .to_lowercase(),
     }
-}
-
-/// `key:value` under the intake's rules: lowercase; letters, digits, `_ - : . /`
-/// kept, anything else (commas included) becomes `_`, runs of `_` collapse,
-/// at most 200 characters. Empty when the value normalises to nothing.
-pub fn tag(key: &str, value: &str) -> String {
-    let mut norm = String::with_capacity(value.len());
-    for c in value.trim().chars().flat_map(char::to_lowercase) {
-        let c = if c.is_alphanumeric() || "_-:./".contains(c) {
-            c
-        } else {
-            '_'
-        };
-        if !(c == '_' && norm.ends_with('_')) {
-            norm.push(c);
-        }
-    }
-    let norm = norm.trim_matches('_');
-    if norm.is_empty() {
-        return String::new();
-    }
-    format!("{key}:{norm}")
-        .chars()
-        .take(MAX_TAG_CHARS)
-        .collect()
 }
 
 /// One line for the log explorer: `SEC-42 case.status_changed by Alice`.

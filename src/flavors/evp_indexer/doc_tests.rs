@@ -120,18 +120,6 @@ fn tags_come_from_project_priority_status_and_teams_normalised() {
 }
 
 #[test]
-fn tag_values_follow_the_intake_rules() {
-    assert_eq!(tag("team", "  Été / Ops  "), "team:été_/_ops");
-    assert_eq!(tag("team", "a,,b!!c"), "team:a_b_c");
-    assert_eq!(tag("team", "!!!"), "");
-    assert_eq!(tag("team", ""), "");
-    assert_eq!(tag("team", &"x".repeat(300)).chars().count(), 200);
-    assert_eq!(priority_name(0), "not_defined");
-    assert_eq!(priority_name(99), "not_defined");
-    assert_eq!(priority_name(Priority::P5 as i32), "p5");
-}
-
-#[test]
 fn recent_events_carry_a_timestamp_and_old_ones_only_occurred_at() {
     let fresh = obj(document(
         &status_changed(now() - chrono::Duration::hours(1)),

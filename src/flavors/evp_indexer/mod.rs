@@ -38,7 +38,7 @@ use crate::http::Dependency;
 
 pub use client::{body, pack, Intake, Limits, Reply};
 pub use config::{EvpConfig, MAX_BODY_BYTES, MAX_ENTRIES};
-pub use doc::{document, tag, DocContext, DocError};
+pub use doc::{document, DocContext, DocError};
 pub use intake::{gzip, HttpIntake, LOGS_INTAKE};
 pub use memory::Memory;
 pub use ship::ship;

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
 use crate::event::{CaseEvent, Payload, Timestamp};
-use crate::flavors::evp_indexer::tag;
+use crate::flavors::kit::datadog::tag;
 
 /// The event types that can be milestones.
 pub const CONSUMED: [&str; 5] = [

@@ -7,6 +7,7 @@
 //! declare, so the registry's metadata cannot drift from the build.
 
 mod config;
+pub mod datadog;
 mod error;
 mod publish;
 

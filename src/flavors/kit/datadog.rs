@@ -1,0 +1,44 @@
+//! Datadog's shared vocabulary, for every flavor that writes to a Datadog
+//! intake (logs, events, incidents, on-call): tags.
+
+/// Longest tag the intakes keep.
+const MAX_TAG_CHARS: usize = 200;
+
+/// `key:value` under the intake's rules: lowercase; letters, digits, `_ - : . /`
+/// kept, anything else (commas included) becomes `_`, runs of `_` collapse,
+/// at most 200 characters. Empty when the value normalises to nothing.
+pub fn tag(key: &str, value: &str) -> String {
+    let mut norm = String::with_capacity(value.len());
+    for c in value.trim().chars().flat_map(char::to_lowercase) {
+        let c = if c.is_alphanumeric() || "_-:./".contains(c) {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && norm.ends_with('_')) {
+            norm.push(c);
+        }
+    }
+    let norm = norm.trim_matches('_');
+    if norm.is_empty() {
+        return String::new();
+    }
+    format!("{key}:{norm}")
+        .chars()
+        .take(MAX_TAG_CHARS)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag;
+
+    #[test]
+    fn tag_values_follow_the_intake_rules() {
+        assert_eq!(tag("team", "  Été / Ops  "), "team:été_/_ops");
+        assert_eq!(tag("team", "a,,b!!c"), "team:a_b_c");
+        assert_eq!(tag("team", "!!!"), "");
+        assert_eq!(tag("team", ""), "");
+        assert_eq!(tag("team", &"x".repeat(300)).chars().count(), 200);
+    }
+}
