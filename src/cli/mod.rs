@@ -53,9 +53,11 @@ impl Cli {
     /// What the command line asks for: a subcommand, or the bare `--flavor`
     /// as `run`. Neither is a usage error.
     pub fn parsed(self) -> Result<Parsed, clap::Error> {
+        use clap::error::ErrorKind;
+        let usage = |kind, message| <Self as clap::CommandFactory>::command().error(kind, message);
         let command = match (self.command, self.bare.flavor) {
-            (Some(_), Some(_)) => return Err(<Self as clap::CommandFactory>::command().error(
-                clap::error::ErrorKind::ArgumentConflict,
+            (Some(_), Some(_)) => return Err(usage(
+                ErrorKind::ArgumentConflict,
                 "--flavor before a subcommand: use either `--flavor NAME` or `run --flavor NAME`",
             )),
             (Some(command), None) => command,
@@ -64,8 +66,8 @@ impl Cli {
                 source: (self.bare.source).unwrap_or_else(|| DEFAULT_SOURCE.to_string()),
             },
             (None, None) => {
-                return Err(<Self as clap::CommandFactory>::command().error(
-                    clap::error::ErrorKind::MissingRequiredArgument,
+                return Err(usage(
+                    ErrorKind::MissingRequiredArgument,
                     "name a subcommand, or --flavor NAME to run a flavor",
                 ))
             }

@@ -141,11 +141,6 @@ impl RateLimits {
         (now, left)
     }
 
-    /// How long `dependency` is still held.
-    pub fn held_for(&self, dependency: &str) -> Duration {
-        self.held(dependency).1
-    }
-
     /// Waits until a call to `dependency` is allowed: past any hold, then a
     /// token of its bucket. The hold is checked again after pacing, with no
     /// wait between that check and the call, so no call starts inside a
@@ -260,7 +255,7 @@ mod tests {
             assert_eq!(waited.unwrap(), Duration::from_millis(300));
         }
         assert_eq!(other.await.unwrap(), Duration::ZERO);
-        assert_eq!(limits.held_for("vendor"), Duration::ZERO);
+        assert_eq!(limits.held("vendor").1, Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

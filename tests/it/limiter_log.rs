@@ -127,6 +127,12 @@ impl LimiterLog {
             .collect()
     }
 
+    /// The first hold that lasted at least `length`.
+    pub fn hold_of_at_least(&self, length: std::time::Duration) -> Option<(u64, u64)> {
+        let micros = length.as_micros() as u64;
+        (self.holds.iter().copied()).find(|(from, until)| until - from >= micros)
+    }
+
     /// The calls admitted at or after `since` (µs).
     pub fn admitted_since(&self, since: u64) -> usize {
         self.admitted.iter().filter(|at| **at >= since).count()

@@ -120,6 +120,13 @@ fn tags_come_from_project_priority_status_and_teams_normalised() {
 }
 
 #[test]
+fn priorities_are_named_p1_to_p5_or_not_defined() {
+    assert_eq!(priority_name(0), "not_defined");
+    assert_eq!(priority_name(99), "not_defined");
+    assert_eq!(priority_name(Priority::P5 as i32), "p5");
+}
+
+#[test]
 fn recent_events_carry_a_timestamp_and_old_ones_only_occurred_at() {
     let fresh = obj(document(
         &status_changed(now() - chrono::Duration::hours(1)),

@@ -106,8 +106,7 @@ async fn jira_a_429_holds_every_request_to_jira_for_the_time_asked() {
     // own clock, not by when requests reached the fake: one admitted just
     // before the 429 came back may arrive late on a loaded machine.
     let log = limiter_log::of(JIRA.name);
-    let hold = *(log.holds.iter())
-        .find(|(from, until)| until - from >= 2_000_000)
+    let hold = (log.hold_of_at_least(Duration::from_secs(2)))
         .unwrap_or_else(|| panic!("the 429 held Jira for its Retry-After: {log:?}"));
     assert_eq!(
         log.admitted_inside_a_hold(),
