@@ -16,13 +16,11 @@ use std::hint::black_box;
 
 use case_event_handler::event::synth::{Synth, SynthSpec};
 use case_event_handler::event::{self, CaseEvent};
-use case_event_handler::flavors::timeline::Timeline;
 use case_event_handler::runtime::decode_record;
 use case_event_handler::runtime::offsets::OffsetTracker;
 use case_event_handler::runtime::scheduler::KeyQueues;
 use case_event_handler::settings::{LogFormat, TelemetrySettings};
 use case_event_handler::source::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
-use case_event_handler::store::rows::RowPlanner;
 use case_event_handler::telemetry::{self, events::EventCompleted, trace};
 
 /// Distinct sample events, cycled through so that caches see variety.
@@ -85,12 +83,12 @@ fn hot_path(c: &mut Criterion) {
         })
     });
 
-    let timeline = Timeline;
+    let timeline = case_event_handler::flavors::timeline::SPEC.consumes;
     let mut i = 0usize;
-    g.bench_function("route (timeline wants)", |b| {
+    g.bench_function("route (timeline consumes)", |b| {
         b.iter(|| {
             i = (i + 1) % SAMPLES;
-            black_box(timeline.wants(black_box(&evs[i].event_type)))
+            black_box(timeline.wants_name(black_box(&evs[i].event_type)))
         })
     });
 
@@ -167,7 +165,7 @@ fn hot_path(c: &mut Criterion) {
             |record| {
                 tracker.begin(&record.tp, record.offset, record.size());
                 let event = decode_record(&record).expect("valid sample");
-                if timeline.wants(&event.event_type) {
+                if timeline.wants_name(&event.event_type) {
                     let lane = (record.tp.clone(), record.key.clone().unwrap_or_default());
                     black_box(lanes.offer(lane.clone(), 0));
                     black_box(lanes.finish(&lane));

@@ -65,6 +65,10 @@ pub enum SkipReason {
     Duplicate,
     /// The event is older than state already applied (by aggregate version).
     Stale,
+    /// The event came from a channel the flavor writes to (its own echo).
+    Echo(&'static str),
+    /// The flavor needs `case_after` and the event has none.
+    NoSnapshot,
     /// A feature flag turned the effect off.
     Disabled(String),
     /// A maintenance window in `skip` mode was open.
@@ -83,6 +87,7 @@ impl SkipReason {
             SkipReason::NotInterested => "not-interested".into(),
             SkipReason::Duplicate => "duplicate".into(),
             SkipReason::Stale => "stale".into(),
+            SkipReason::NoSnapshot => "no-snapshot".into(),
             other => {
                 let mut label = other.to_string();
                 if let Some((cut, _)) = label.char_indices().nth(MAX_REASON) {
@@ -100,6 +105,8 @@ impl fmt::Display for SkipReason {
             SkipReason::NotInterested => f.write_str("not-interested"),
             SkipReason::Duplicate => f.write_str("duplicate"),
             SkipReason::Stale => f.write_str("stale"),
+            SkipReason::Echo(channel) => write!(f, "echo:{channel}"),
+            SkipReason::NoSnapshot => f.write_str("no-snapshot"),
             SkipReason::Disabled(flag) => write!(f, "disabled:{flag}"),
             SkipReason::Maintenance(window) => write!(f, "maintenance:{window}"),
             SkipReason::Other(why) => write!(f, "other:{why}"),
@@ -286,9 +293,6 @@ impl Ctx {
 /// One event in, one outcome out.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
-    /// Whether this flavor consumes events of this type (e.g. `case.status_changed`).
-    fn wants(&self, event_type: &str) -> bool;
-
     /// Handles one event.
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp;
 
@@ -303,9 +307,6 @@ pub trait Handler: Send + Sync + 'static {
 /// A batch in, one outcome per event out (same length, same order).
 #[async_trait]
 pub trait BatchHandler: Send + Sync + 'static {
-    /// Whether this flavor consumes events of this type.
-    fn wants(&self, event_type: &str) -> bool;
-
     /// Handles a batch; the answer has exactly one entry per event.
     async fn handle_batch(&self, ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp>;
 
@@ -332,14 +333,4 @@ pub enum Processor {
     Single(Arc<dyn Handler>),
     /// Batches closed on count, bytes or time.
     Batch(Arc<dyn BatchHandler>),
-}
-
-impl Processor {
-    /// Whether the flavor consumes events of this type.
-    pub fn wants(&self, event_type: &str) -> bool {
-        match self {
-            Processor::Single(h) => h.wants(event_type),
-            Processor::Batch(h) => h.wants(event_type),
-        }
-    }
 }

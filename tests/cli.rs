@@ -55,7 +55,41 @@ fn flavors_lists_the_registry() {
     let text = String::from_utf8_lossy(&out.stdout);
     for f in case_event_handler::flavors::FLAVORS {
         assert!(text.contains(f.name) && text.contains(f.summary), "{text}");
+        let block = text
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("{}\n", f.name)))
+            .unwrap_or_else(|| panic!("no block for {}: {text}", f.name));
+        let consumes = format!("consumes:     {}", f.consumes.describe());
+        let produces = format!("produces:     {}", f.produces.describe());
+        assert!(block.contains(&consumes), "{block}");
+        assert!(block.contains(&produces), "{block}");
     }
+    assert!(
+        text.contains("case.created") && text.contains("external_ticket.changed (origin jira)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn flavors_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_case-event-handler"))
+        .arg("flavors")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let status = child.wait().expect("exit");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(status.success(), "{status:?}: {err}");
 }
 
 #[test]

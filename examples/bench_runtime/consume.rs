@@ -48,6 +48,7 @@ pub async fn run(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
             Runtime {
                 flavor,
                 processor,
+                consumes: case_event_handler::flavors::kit::Consumes::all(),
                 store: None,
                 dlq: None,
                 config: app::runtime_config(&settings.runtime_for(flavor)),

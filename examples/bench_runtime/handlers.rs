@@ -19,10 +19,6 @@ pub struct Noop {
 
 #[async_trait]
 impl Handler for Noop {
-    fn wants(&self, _event_type: &str) -> bool {
-        true
-    }
-
     async fn handle(&self, _ctx: &Ctx, _event: &CaseEvent) -> HandleResp {
         self.first.get_or_init(Instant::now);
         HandleResp::Success
@@ -42,10 +38,6 @@ pub struct Sleepy {
 
 #[async_trait]
 impl Handler for Sleepy {
-    fn wants(&self, _event_type: &str) -> bool {
-        true
-    }
-
     async fn handle(&self, _ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         self.first.get_or_init(Instant::now);
         {

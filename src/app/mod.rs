@@ -160,6 +160,7 @@ pub async fn build_runtime(
     let runtime = Runtime {
         flavor: spec.name,
         processor: built.processor,
+        consumes: spec.consumes,
         store: Some(store),
         dlq,
         config,

@@ -4,6 +4,7 @@
 mod dlq;
 pub mod produce;
 mod progress;
+mod registry;
 mod replay;
 
 use std::path::PathBuf;
@@ -194,7 +195,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Parsed) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Flavors => {
-            print_flavors();
+            registry::print(&mut std::io::stdout().lock());
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Check) => config_check(&cli.config).await,
@@ -290,28 +291,5 @@ async fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
             eprintln!("invalid configuration:\n{err}");
             Ok(ExitCode::from(2))
         }
-    }
-}
-
-fn print_flavors() {
-    let width = flavors::FLAVORS
-        .iter()
-        .map(|f| f.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(6);
-    println!(
-        "{:<width$}  {:<6}  {:<5}  SUMMARY",
-        "FLAVOR", "STYLE", "STORE"
-    );
-    for f in flavors::FLAVORS {
-        let store = if f.needs_store { "yes" } else { "no" };
-        println!(
-            "{:<width$}  {:<6}  {:<5}  {}",
-            f.name,
-            f.style.as_str(),
-            store,
-            f.summary
-        );
     }
 }

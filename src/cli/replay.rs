@@ -73,7 +73,7 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
     let control = range::start(&props, ranges, None, tx).context("starting the range reader")?;
     if args.dry_run {
         drop(control);
-        return dry_run(&mut rx, &runtime.processor).await;
+        return dry_run(&mut rx, &runtime.consumes).await;
     }
     let progress = runtime.progress.clone();
     let reporter = progress::spawn(progress, total as u64);
@@ -137,19 +137,16 @@ fn resolve_ranges(
 
 async fn dry_run(
     rx: &mut crate::source::SourceRx,
-    processor: &crate::handler::Processor,
+    consumes: &crate::flavors::kit::Consumes,
 ) -> anyhow::Result<ExitCode> {
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut invalid = 0u64;
     while let Some(chunk) = rx.next_chunk().await {
         for record in chunk {
-            count_one(&record, processor, &mut counts, &mut invalid);
+            count_one(&record, consumes, &mut counts, &mut invalid);
         }
     }
-    println!(
-        "{:<36} {:>10} {:>14}",
-        "EVENT TYPE", "HANDLE", "NOT-INTERESTED"
-    );
+    println!("{:<36} {:>10} {:>14}", "EVENT TYPE", "HANDLE", "SKIP");
     for (t, (handle, skip)) in &counts {
         println!("{t:<36} {handle:>10} {skip:>14}");
     }
@@ -157,17 +154,18 @@ async fn dry_run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Counts one record of a dry run: handled or not interested per type, or invalid.
+/// Counts one record of a dry run: handled or skipped (not consumed, an
+/// echo, no snapshot) per type, or invalid.
 fn count_one(
     record: &crate::source::record::Record,
-    processor: &crate::handler::Processor,
+    consumes: &crate::flavors::kit::Consumes,
     counts: &mut BTreeMap<String, (u64, u64)>,
     invalid: &mut u64,
 ) {
     match decode_record(record) {
         Ok(event) => {
             let entry = counts.entry(event.event_type.clone()).or_default();
-            if processor.wants(&event.event_type) {
+            if consumes.wants_name(&event.event_type) && consumes.skip(&event).is_none() {
                 entry.0 += 1;
             } else {
                 entry.1 += 1;

@@ -34,21 +34,72 @@ pub use generated::casemgmt::commands::v1::*;
 /// The header naming the command type.
 pub const COMMAND_TYPE: &str = "command-type";
 
+/// Declares [`CommandType`] from one row per payload variant, with the event
+/// type the case service publishes when it applies the command, so that the
+/// names, the payload mapping and the loop check cannot drift apart.
+macro_rules! command_types {
+    ($($variant:ident => $name:literal => [$($result:ident),*];)*) => {
+        /// Kind of a [`CaseCommand`], one per variant of its `payload` oneof.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CommandType {
+            $(
+                #[doc = concat!("`", $name, "`.")]
+                $variant,
+            )*
+        }
+
+        impl CommandType {
+            /// Every command type, in `oneof` field-number order.
+            pub const ALL: &'static [CommandType] = &[$(CommandType::$variant,)*];
+
+            /// The catalogue name, e.g. `case.assign`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(CommandType::$variant => $name,)*
+                }
+            }
+
+            /// The events the case service publishes when it applies one
+            /// (what a rule consuming them would see next: the loop check).
+            pub const fn results_in(self) -> &'static [crate::event::EventType] {
+                match self {
+                    $(CommandType::$variant => &[$(crate::event::EventType::$result),*],)*
+                }
+            }
+
+            /// The type of a payload variant.
+            pub const fn of(payload: &Payload) -> Self {
+                match payload {
+                    $(Payload::$variant(_) => CommandType::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+command_types! {
+    AssignCase => "case.assign" => [CaseAssigned];
+    UnassignCase => "case.unassign" => [CaseUnassigned];
+    TransitionCase => "case.transition" => [CaseStatusChanged];
+    SetPriority => "case.set_priority" => [CasePriorityChanged];
+    SetTitle => "case.set_title" => [CaseTitleChanged];
+    SetDescription => "case.set_description" => [CaseDescriptionChanged];
+    SetAttribute => "case.set_attribute" => [CaseAttributeChanged, CaseCustomAttributeChanged];
+    SetDueDate => "case.set_due_date" => [CaseDueDateChanged];
+    AddComment => "case.add_comment" => [CaseCommentAdded];
+    LinkEntity => "case.link_entity" => [CaseLinked];
+}
+
+impl std::fmt::Display for CommandType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Payload {
     /// The catalogue name (`case.assign`), which `command_type` must equal.
     pub fn command_type(&self) -> &'static str {
-        match self {
-            Payload::AssignCase(_) => "case.assign",
-            Payload::UnassignCase(_) => "case.unassign",
-            Payload::TransitionCase(_) => "case.transition",
-            Payload::SetPriority(_) => "case.set_priority",
-            Payload::SetTitle(_) => "case.set_title",
-            Payload::SetDescription(_) => "case.set_description",
-            Payload::SetAttribute(_) => "case.set_attribute",
-            Payload::SetDueDate(_) => "case.set_due_date",
-            Payload::AddComment(_) => "case.add_comment",
-            Payload::LinkEntity(_) => "case.link_entity",
-        }
+        CommandType::of(self).as_str()
     }
 }
 

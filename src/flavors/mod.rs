@@ -58,48 +58,11 @@ pub fn find(name: &str) -> Result<&'static FlavorSpec, UnknownFlavor> {
 }
 
 #[cfg(test)]
+mod registry_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_unique_and_kebab_case() {
-        let mut names = valid_names();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), FLAVORS.len(), "duplicate flavor names");
-        for name in names {
-            assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_flavor_module_opens_with_its_contract() {
-        for spec in FLAVORS {
-            let file = format!(
-                "{}/src/flavors/{}.rs",
-                env!("CARGO_MANIFEST_DIR"),
-                spec.name.replace('-', "_")
-            );
-            let dir = format!(
-                "{}/src/flavors/{}/mod.rs",
-                env!("CARGO_MANIFEST_DIR"),
-                spec.name.replace('-', "_")
-            );
-            let text = std::fs::read_to_string(&file)
-                .or_else(|_| std::fs::read_to_string(&dir))
-                .expect("flavor module");
-            for heading in ["Consumes:", "Effects:", "Idempotency key:", "Retries:"] {
-                assert!(
-                    text.contains(&format!("//! {heading}")),
-                    "{}: module doc lacks '{heading}'",
-                    spec.name
-                );
-            }
-        }
-    }
 
     #[test]
     fn unknown_flavor_lists_the_valid_ones() {

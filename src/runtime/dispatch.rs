@@ -158,7 +158,7 @@ impl Dispatcher {
         rx: SourceRx,
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
-        let mut input = intake::spawn(rx.data, self.rt.processor.clone());
+        let mut input = intake::spawn(rx.data, self.rt.consumes);
         let mut maintenance = tokio::time::interval(MAINTENANCE_CHECK);
         maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -301,8 +301,7 @@ impl Dispatcher {
         };
         let event = match event {
             Prepared::Event(event) => event,
-            Prepared::NotInterested => {
-                let skip = SkipReason::NotInterested;
+            Prepared::Skipped(skip) => {
                 return self.complete(&tp, record.offset, Some(skip), &span);
             }
             Prepared::Invalid(err) => {

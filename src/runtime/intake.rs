@@ -4,7 +4,9 @@
 //!
 //! Per record: route on the `event-type` header first, so events the flavor
 //! does not want are never decoded; decode the rest; a header that names
-//! another type than the payload is an invalid record. Control messages
+//! another type than the payload is an invalid record. A decoded event the
+//! registry row drops (an echo of the flavor's own origin, or one without
+//! the snapshot the flavor needs) is a named skip, never a handler call. Control messages
 //! (revokes, end, failure) pass through in order, behind every record sent
 //! before them.
 
@@ -15,7 +17,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::decode_record;
 use crate::event::CaseEvent;
-use crate::handler::Processor;
+use crate::flavors::kit::Consumes;
+use crate::handler::SkipReason;
 use crate::source::record::{Record, Tp, EVENT_TYPE};
 use crate::source::SourceMsg;
 
@@ -51,8 +54,9 @@ pub struct Taken {
 pub enum Prepared {
     /// A wanted event.
     Event(Arc<CaseEvent>),
-    /// The flavor does not consume this type (never decoded when the header says so).
-    NotInterested,
+    /// Skipped before the handler: a type the flavor does not consume
+    /// (never decoded when the header says so), an echo, or no snapshot.
+    Skipped(SkipReason),
     /// Not a valid event; the message names the problem.
     Invalid(String),
 }
@@ -61,7 +65,7 @@ pub enum Prepared {
 /// dispatcher stops reading.
 pub fn spawn(
     mut raw: UnboundedReceiver<SourceMsg>,
-    processor: Processor,
+    consumes: Consumes,
 ) -> UnboundedReceiver<Input> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -71,7 +75,7 @@ pub fn spawn(
                 _ = tx.closed() => return,
             };
             let Some(msg) = msg else { return };
-            if forward(&tx, msg, &processor).is_err() {
+            if forward(&tx, msg, &consumes).is_err() {
                 return;
             }
         }
@@ -79,13 +83,13 @@ pub fn spawn(
     rx
 }
 
-fn forward(tx: &UnboundedSender<Input>, msg: SourceMsg, processor: &Processor) -> Result<(), ()> {
+fn forward(tx: &UnboundedSender<Input>, msg: SourceMsg, consumes: &Consumes) -> Result<(), ()> {
     let input = match msg {
         SourceMsg::Records(records) => Input::Records(
             records
                 .into_iter()
                 .map(|record| {
-                    let event = prepare(&record, processor);
+                    let event = prepare(&record, consumes);
                     Taken { record, event }
                 })
                 .collect(),
@@ -98,10 +102,10 @@ fn forward(tx: &UnboundedSender<Input>, msg: SourceMsg, processor: &Processor) -
 }
 
 /// Routes, decodes and checks one record.
-pub fn prepare(record: &Record, processor: &Processor) -> Prepared {
+pub fn prepare(record: &Record, consumes: &Consumes) -> Prepared {
     let header = record.header(EVENT_TYPE).map(std::str::from_utf8);
     let named = match header {
-        Some(Ok(t)) if !processor.wants(t) => return Prepared::NotInterested,
+        Some(Ok(t)) if !consumes.wants_name(t) => return not_interested(),
         Some(Ok(t)) => Some(t),
         Some(Err(_)) => return Prepared::Invalid("the event-type header is not UTF-8".into()),
         None => None,
@@ -115,36 +119,30 @@ pub fn prepare(record: &Record, processor: &Processor) -> Prepared {
             "the event-type header says '{t}' but the payload is '{}'",
             event.event_type
         )),
-        None if !processor.wants(&event.event_type) => Prepared::NotInterested,
-        _ => Prepared::Event(Arc::new(event)),
+        None if !consumes.wants_name(&event.event_type) => not_interested(),
+        _ => match consumes.skip(&event) {
+            Some(reason) => Prepared::Skipped(reason),
+            None => Prepared::Event(Arc::new(event)),
+        },
     }
+}
+
+fn not_interested() -> Prepared {
+    Prepared::Skipped(SkipReason::NotInterested)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
     use bytes::Bytes;
 
     use super::*;
+    use crate::event::pb::{Origin, OriginChannel};
     use crate::event::synth::{Synth, SynthSpec};
-    use crate::handler::{Ctx, HandleResp, Handler};
+    use crate::event::{EventType, Scope};
     use crate::source::record::Tp;
 
-    /// Wants only status changes; counts how often it was asked.
-    struct StatusOnly(AtomicUsize);
-
-    #[async_trait]
-    impl Handler for StatusOnly {
-        fn wants(&self, event_type: &str) -> bool {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            event_type == "case.status_changed"
-        }
-        async fn handle(&self, _: &Ctx, _: &CaseEvent) -> HandleResp {
-            HandleResp::Success
-        }
-    }
+    const STATUS_ONLY: Consumes = Consumes::types(&[EventType::CaseStatusChanged]);
+    const ALL: Consumes = Consumes::all();
 
     fn an_event(event_type: &str) -> CaseEvent {
         let spec = SynthSpec {
@@ -171,8 +169,11 @@ mod tests {
         }
     }
 
-    fn processor() -> Processor {
-        Processor::Single(std::sync::Arc::new(StatusOnly(AtomicUsize::new(0))))
+    fn skipped(prepared: Prepared) -> Option<SkipReason> {
+        match prepared {
+            Prepared::Skipped(reason) => Some(reason),
+            _ => None,
+        }
     }
 
     #[test]
@@ -181,18 +182,22 @@ mod tests {
             b"\xff not protobuf at all".to_vec(),
             Some("case.comment_added"),
         );
-        assert!(matches!(prepare(&r, &processor()), Prepared::NotInterested));
+        assert_eq!(
+            skipped(prepare(&r, &STATUS_ONLY)),
+            Some(SkipReason::NotInterested)
+        );
     }
 
     #[test]
     fn a_header_naming_another_type_than_the_payload_is_invalid() {
         let body = prost::Message::encode_to_vec(&an_event("case.status_changed"));
         let r = record(body.clone(), Some("case.comment_deleted"));
-        let Prepared::NotInterested = prepare(&r, &processor()) else {
-            panic!("an unwanted header type is routed before decoding");
-        };
-        let wants_all = Processor::Single(std::sync::Arc::new(AllTypes));
-        match prepare(&r, &wants_all) {
+        assert_eq!(
+            skipped(prepare(&r, &STATUS_ONLY)),
+            Some(SkipReason::NotInterested),
+            "an unwanted header type is routed before decoding"
+        );
+        match prepare(&r, &ALL) {
             Prepared::Invalid(why) => {
                 assert!(why.contains("case.comment_deleted"), "{why}");
                 assert!(why.contains("case.status_changed"), "{why}");
@@ -200,36 +205,57 @@ mod tests {
             other => panic!("expected invalid, got {other:?}"),
         }
         let ok = record(body, Some("case.status_changed"));
-        assert!(matches!(prepare(&ok, &wants_all), Prepared::Event(_)));
+        assert!(matches!(prepare(&ok, &ALL), Prepared::Event(_)));
     }
 
     #[test]
     fn without_a_header_the_decoded_type_routes() {
         let wanted = prost::Message::encode_to_vec(&an_event("case.status_changed"));
         assert!(matches!(
-            prepare(&record(wanted, None), &processor()),
+            prepare(&record(wanted, None), &STATUS_ONLY),
             Prepared::Event(_)
         ));
         let other = prost::Message::encode_to_vec(&an_event("case.comment_added"));
+        assert_eq!(
+            skipped(prepare(&record(other, None), &STATUS_ONLY)),
+            Some(SkipReason::NotInterested)
+        );
         assert!(matches!(
-            prepare(&record(other, None), &processor()),
-            Prepared::NotInterested
-        ));
-        assert!(matches!(
-            prepare(&record(b"\xff\xfe".to_vec(), None), &processor()),
+            prepare(&record(b"\xff\xfe".to_vec(), None), &STATUS_ONLY),
             Prepared::Invalid(_)
         ));
     }
 
-    struct AllTypes;
+    #[test]
+    fn an_event_without_the_snapshot_a_flavor_needs_is_a_named_skip() {
+        let needs = Consumes::scope(Scope::Case).needing_snapshot();
+        let mut ev = an_event("case.status_changed");
+        assert!(ev.case_after.is_some(), "synthetic events carry one");
+        let with = record(prost::Message::encode_to_vec(&ev), None);
+        assert!(matches!(prepare(&with, &needs), Prepared::Event(_)));
+        ev.case_after = None;
+        let without = record(prost::Message::encode_to_vec(&ev), None);
+        assert_eq!(
+            skipped(prepare(&without, &needs)),
+            Some(SkipReason::NoSnapshot)
+        );
+        let copes = Consumes::scope(Scope::Case);
+        assert!(matches!(prepare(&without, &copes), Prepared::Event(_)));
+    }
 
-    #[async_trait]
-    impl Handler for AllTypes {
-        fn wants(&self, _: &str) -> bool {
-            true
-        }
-        async fn handle(&self, _: &Ctx, _: &CaseEvent) -> HandleResp {
-            HandleResp::Success
-        }
+    #[test]
+    fn an_echo_of_the_flavors_own_origin_is_a_named_skip() {
+        let sync = Consumes::scope(Scope::Case).except_echoes_of(&[OriginChannel::Jira]);
+        let mut ev = an_event("case.status_changed");
+        ev.origin = Some(Origin {
+            channel: OriginChannel::Jira as i32,
+            external_ref: None,
+        });
+        let echo = record(prost::Message::encode_to_vec(&ev), None);
+        assert_eq!(
+            skipped(prepare(&echo, &sync)),
+            Some(SkipReason::Echo("jira"))
+        );
+        assert!(matches!(prepare(&echo, &ALL), Prepared::Event(_)));
     }
 }

@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 pub use decode::decode_record;
 pub use summary::{RunError, RunSummary};
 
+use crate::flavors::kit::Consumes;
 use crate::handler::Processor;
 use crate::source::{SourceControl, SourceRx};
 use crate::store::Store;
@@ -41,6 +42,8 @@ pub struct Runtime {
     pub flavor: &'static str,
     /// The flavor's handler.
     pub processor: Processor,
+    /// What the handler gets: the intake skips the rest by name.
+    pub consumes: Consumes,
     /// The idempotency ledger (and the flavor's database).
     pub store: Option<Store>,
     /// Where dead letters go; without one, a discard stops the run.

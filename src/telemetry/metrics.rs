@@ -248,7 +248,9 @@ pub fn metrics() -> &'static Metrics {
 pub fn render() -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
-    let _ = prometheus_client::encoding::text::encode(&mut out, &metrics().registry);
+    let _ = prometheus_client::encoding::text::encode_registry(&mut out, &metrics().registry);
+    super::declared::render_into(&mut out);
+    let _ = prometheus_client::encoding::text::encode_eof(&mut out);
     out
 }
 

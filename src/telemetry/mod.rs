@@ -9,6 +9,7 @@
 //! - [`server`]: the HTTP server that serves all of it, plus flavor routes.
 
 mod at;
+pub mod declared;
 pub mod events;
 pub mod health;
 pub mod log_filter;

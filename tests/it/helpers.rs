@@ -263,9 +263,14 @@ pub fn spawn_pipeline_with(
     };
     let control = wrap(start_group(&source, tx).expect("kafka source"));
     let dlq = KafkaDlq::new(producer(), config.dlq.clone());
+    // A registered flavor routes as its row says; a test handler takes all.
+    let consumes = case_event_handler::flavors::find(flavor)
+        .map(|spec| spec.consumes)
+        .unwrap_or(case_event_handler::flavors::kit::Consumes::all());
     let runtime = Runtime {
         flavor,
         processor,
+        consumes,
         store,
         dlq: Some(Arc::new(dlq)),
         config,
@@ -310,10 +315,6 @@ pub struct Recorder {
 
 #[async_trait]
 impl Handler for Recorder {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
-
     async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
         let d = (self.delay)(event);
         if !d.is_zero() {

@@ -2,11 +2,9 @@
 //! Each test uses its own topics, consumer group and database.
 
 mod contract;
-mod evp_feed;
-mod evp_indexer;
 mod fakes;
+mod flavors;
 mod helpers;
-mod jira;
 mod kit;
 mod limiter_log;
 mod ops;
@@ -17,4 +15,3 @@ mod rows;
 mod runtime;
 mod source;
 mod telemetry;
-mod timeline;

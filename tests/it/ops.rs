@@ -98,9 +98,6 @@ struct CallsDependency {
 
 #[async_trait]
 impl Handler for CallsDependency {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
         let req = self
             .dep
@@ -242,9 +239,6 @@ struct FlagProbe(Arc<Mutex<Vec<bool>>>);
 
 #[async_trait]
 impl Handler for FlagProbe {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         self.0.lock().unwrap().push(ctx.flag("ops.flag", event));
         HandleResp::Success

@@ -40,9 +40,6 @@ impl Scripted {
 
 #[async_trait]
 impl Handler for Scripted {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         self.attempts
             .lock()
@@ -99,9 +96,6 @@ struct Held {
 
 #[async_trait]
 impl Handler for Held {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         if event.event_id == self.held {
             let _released = self.release.acquire().await.expect("never closed");
@@ -232,9 +226,6 @@ struct FlakyBatch {
 
 #[async_trait]
 impl BatchHandler for FlakyBatch {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle_batch(&self, _: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
         self.batch_sizes.lock().unwrap().push(events.len());
         let mut calls = self.calls.lock().unwrap();
@@ -362,9 +353,6 @@ struct UntilOtherStarts {
 
 #[async_trait]
 impl Handler for UntilOtherStarts {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         if self.other.total() == 0 && self.held.contains(&event.event_id) {
             let wait = HandlerError::deferred("the other member has handled nothing yet");

@@ -61,10 +61,6 @@ struct Mixed;
 
 #[async_trait]
 impl Handler for Mixed {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
-
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         match fate(event) {
             Fate::Success => HandleResp::Success,
@@ -157,6 +153,7 @@ async fn telemetry_scrape_after_1000_events_matches_what_happened_and_lag_drains
     let runtime = Runtime {
         flavor: FLAVOR,
         processor: Processor::Single(Arc::new(Mixed)),
+        consumes: case_event_handler::flavors::kit::Consumes::all(),
         store: None,
         dlq: Some(Arc::new(KafkaDlq::new(producer(), config.dlq.clone()))),
         config,

@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::FutureExt;
 
-use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, Style};
-use crate::event::{CaseEvent, EventType};
+use super::kit::{BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Style};
+use crate::event::CaseEvent;
 use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError, Processor};
 use crate::http::Dependency;
 
@@ -53,6 +53,9 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     style: Style::Batch,
     needs_store: false,
     dependencies: &[&LOGS_INTAKE],
+    consumes: Consumes::all(),
+    produces: Produces::NOTHING,
+    metrics: &[],
     config: &ConfigOf::<EvpConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
@@ -112,10 +115,6 @@ impl EvpIndexer {
 
 #[async_trait]
 impl BatchHandler for EvpIndexer {
-    fn wants(&self, event_type: &str) -> bool {
-        event_type.parse::<EventType>().is_ok()
-    }
-
     async fn handle_batch(&self, _ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
         let deadline = Instant::now() + self.budget;
         let now = chrono::Utc::now();

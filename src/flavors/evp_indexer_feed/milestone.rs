@@ -4,16 +4,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
-use crate::event::{CaseEvent, Payload, Timestamp};
+use crate::event::{CaseEvent, EventType, Payload, Timestamp};
 use crate::flavors::kit::datadog::tag;
 
 /// The event types that can be milestones.
-pub const CONSUMED: [&str; 5] = [
-    "case.created",
-    "case.status_changed",
-    "case.priority_changed",
-    "case.assigned",
-    "incident.declared_from_case",
+pub const CONSUMED: [EventType; 5] = [
+    EventType::CaseCreated,
+    EventType::CaseStatusChanged,
+    EventType::CasePriorityChanged,
+    EventType::CaseAssigned,
+    EventType::IncidentDeclaredFromCase,
 ];
 
 /// The intake keeps events at most 18 h old; ten minutes less, for clocks.

@@ -34,7 +34,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use reqwest::header::CONTENT_TYPE;
 
-use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, Style};
+use super::kit::{BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Style};
 use crate::event::CaseEvent;
 use crate::handler::{Ctx, HandleResp, Handler, HandlerError, Processor, SkipReason};
 use crate::http::{Dependency, DependencySpec};
@@ -59,6 +59,9 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     style: Style::Single,
     needs_store: false,
     dependencies: &[&EVENTS_INTAKE],
+    consumes: Consumes::types(&milestone::CONSUMED),
+    produces: Produces::NOTHING,
+    metrics: &[],
     config: &ConfigOf::<FeedConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
@@ -100,10 +103,6 @@ impl Feed {
 
 #[async_trait]
 impl Handler for Feed {
-    fn wants(&self, event_type: &str) -> bool {
-        milestone::CONSUMED.contains(&event_type)
-    }
-
     async fn handle(&self, _ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         match event_body(event, &self.tags, chrono::Utc::now()) {
             Ok(Outcome::Send(body)) => HandleResp::classify(self.post(body).await),

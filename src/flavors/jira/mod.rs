@@ -43,9 +43,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::FutureExt;
 
-use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, Style};
+use super::kit::{
+    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Product, Style,
+};
 use crate::event::pb::OriginChannel;
-use crate::event::{CaseEvent, EventType};
+use crate::event::{CaseEvent, EventType as E};
 use crate::handler::{Ctx, HandleResp, Handler, Processor, SkipReason};
 
 pub use adf::from_markdown as markdown_to_adf;
@@ -61,6 +63,26 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     style: Style::Single,
     needs_store: true,
     dependencies: &[&JIRA],
+    consumes: Consumes::types(&[
+        E::CaseCreated,
+        E::CaseTitleChanged,
+        E::CaseDescriptionChanged,
+        E::CaseStatusChanged,
+        E::CasePriorityChanged,
+        E::CaseAssigned,
+        E::CaseUnassigned,
+        E::CaseDueDateChanged,
+        E::CaseAttributeChanged,
+        E::CaseCustomAttributeChanged,
+        E::CaseCommentAdded,
+        E::CaseMovedToProject,
+    ])
+    .except_echoes_of(&[OriginChannel::Jira]),
+    produces: Produces {
+        what: &[Product::Event(E::ExternalTicketChanged)],
+        origin: Some(OriginChannel::Jira),
+    },
+    metrics: &[],
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
@@ -77,7 +99,8 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     }
     let projects = Arc::new(projects);
     let inbound = projects.values().any(|p| p.cfg.has_inbound());
-    let routes = match ctx.publisher() {
+    let publisher = ctx.publisher(&[Product::Event(E::ExternalTicketChanged)])?;
+    let routes = match publisher {
         Some(publisher) if inbound => {
             let publisher = match config.produce_topic.clone() {
                 Some(topic) => publisher.to_topic(&topic),
@@ -121,33 +144,7 @@ pub struct JiraSync {
 
 #[async_trait]
 impl Handler for JiraSync {
-    fn wants(&self, event_type: &str) -> bool {
-        use EventType as E;
-        matches!(
-            event_type.parse::<EventType>(),
-            Ok(E::CaseCreated
-                | E::CaseTitleChanged
-                | E::CaseDescriptionChanged
-                | E::CaseStatusChanged
-                | E::CasePriorityChanged
-                | E::CaseAssigned
-                | E::CaseUnassigned
-                | E::CaseDueDateChanged
-                | E::CaseAttributeChanged
-                | E::CaseCustomAttributeChanged
-                | E::CaseCommentAdded
-                | E::CaseMovedToProject)
-        )
-    }
-
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
-        if event
-            .origin
-            .as_ref()
-            .is_some_and(|o| o.channel() == OriginChannel::Jira)
-        {
-            return HandleResp::Skip(SkipReason::Other("origin-jira".into()));
-        }
         let Some(project) = self.projects.get(&event.project_id) else {
             return HandleResp::Skip(SkipReason::Other("project-not-synced".into()));
         };

@@ -7,13 +7,19 @@
 //! declare, so the registry's metadata cannot drift from the build.
 
 mod config;
+mod contract;
 pub mod datadog;
 mod error;
+pub mod ids;
 mod publish;
 
 use futures::future::BoxFuture;
 
+pub use crate::telemetry::declared::{
+    FlavorCounter, FlavorGauge, FlavorHistogram, Kind as MetricKind, MetricSpec,
+};
 pub use config::{load as load_config, Checks, ConfigKind, ConfigOf, FlavorConfig, NoConfig};
+pub use contract::{channel_name, loops, Consumes, Events, Node, Produces, Product, Snapshot};
 pub use error::BuildError;
 pub use publish::{EventPublisher, PublishError};
 
@@ -35,6 +41,13 @@ pub struct FlavorSpec {
     /// Downstream dependencies; their circuit breakers, rate limits and
     /// maintenance windows apply to this flavor.
     pub dependencies: &'static [&'static DependencySpec],
+    /// The events it takes; the runtime routes on this (and skips echoes
+    /// and missing snapshots by name) before the handler runs.
+    pub consumes: Consumes,
+    /// What it publishes; [`BuildCtx::publisher`] refuses anything else.
+    pub produces: Produces,
+    /// Its own metrics (`ceh_<name>`), beside the runtime's.
+    pub metrics: &'static [MetricSpec],
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).
     pub config: &'static dyn ConfigKind,
     /// Builds the handler (and any routes).
@@ -45,6 +58,15 @@ impl FlavorSpec {
     /// The names of its dependencies.
     pub fn dependency_names(&self) -> Vec<&'static str> {
         self.dependencies.iter().map(|d| d.name).collect()
+    }
+
+    /// The row as the loop check sees it.
+    pub fn node(&self) -> Node {
+        Node {
+            name: self.name,
+            consumes: self.consumes,
+            produces: self.produces,
+        }
     }
 }
 
@@ -194,9 +216,50 @@ impl<'a> BuildCtx<'a> {
         })
     }
 
-    /// The publisher, when the flavor runs with a broker.
-    pub fn publisher(&self) -> Option<EventPublisher> {
-        self.publisher.clone()
+    /// The publisher of the products the flavor uses (`uses`, each
+    /// declared in the row's `produces`), when it runs with a broker. It
+    /// refuses at publish time anything outside `uses` and stamps the
+    /// row's origin.
+    pub fn publisher(&self, uses: &[Product]) -> Result<Option<EventPublisher>, BuildError> {
+        if let Some(undeclared) = uses.iter().find(|p| !self.spec.produces.allows(**p)) {
+            return Err(self.mismatch(format!(
+                "build publishes {} but the row's produces does not declare it",
+                undeclared.name()
+            )));
+        }
+        let publisher = self.publisher.clone();
+        Ok(publisher.map(|p| p.limited_to(uses, self.spec.produces.origin)))
+    }
+
+    /// The handle of a declared counter.
+    pub fn counter(&self, spec: &'static MetricSpec) -> Result<FlavorCounter, BuildError> {
+        self.declared(spec)?;
+        crate::telemetry::declared::counter(self.spec.name, spec)
+            .ok_or_else(|| self.mismatch(format!("metric {} is not a counter", spec.name)))
+    }
+
+    /// The handle of a declared gauge.
+    pub fn gauge(&self, spec: &'static MetricSpec) -> Result<FlavorGauge, BuildError> {
+        self.declared(spec)?;
+        crate::telemetry::declared::gauge(self.spec.name, spec)
+            .ok_or_else(|| self.mismatch(format!("metric {} is not a gauge", spec.name)))
+    }
+
+    /// The handle of a declared histogram.
+    pub fn histogram(&self, spec: &'static MetricSpec) -> Result<FlavorHistogram, BuildError> {
+        self.declared(spec)?;
+        crate::telemetry::declared::histogram(self.spec.name, spec)
+            .ok_or_else(|| self.mismatch(format!("metric {} is not a histogram", spec.name)))
+    }
+
+    fn declared(&self, spec: &'static MetricSpec) -> Result<(), BuildError> {
+        match self.spec.metrics.iter().any(|m| std::ptr::eq(m, spec)) {
+            true => Ok(()),
+            false => Err(self.mismatch(format!(
+                "build uses metric {} but the row does not declare it",
+                spec.name
+            ))),
+        }
     }
 
     fn mismatch(&self, message: String) -> BuildError {

@@ -3,7 +3,12 @@
 //! once: causation id = the triggering event, correlation id carried over,
 //! `chain_depth` + 1 (loops stop at [`MAX_CHAIN_DEPTH`]), actor = this
 //! service unless the flavor names one (the Jira user behind an inbound
-//! change, the rule behind an action). Every record is acknowledged by the broker (acks=all, idempotent
+//! change, the rule behind an action), origin = the registry row's. Ids are
+//! derived (see [`super::ids`]): the n-th record of a type that one trigger
+//! causes gets the same id on every attempt; a record from outside (no
+//! trigger) must carry the id its flavor derived from its source. A
+//! command must state its reason. A publisher handed out by `BuildCtx`
+//! refuses any type its row does not declare. Every record is acknowledged by the broker (acks=all, idempotent
 //! producer) before `publish` returns, so a handler reports success only
 //! after its events are durable; a failure is a transient error (retried).
 
@@ -12,8 +17,10 @@ use std::time::Duration;
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use crate::event::command::CaseCommand;
-use crate::event::pb::{Actor, ActorKind, TraceContext};
+use super::contract::Product;
+use super::ids;
+use crate::event::command::{CaseCommand, CommandReason, CommandType};
+use crate::event::pb::{Actor, ActorKind, Origin, OriginChannel, TraceContext};
 use crate::event::{command_parts, record_parts, CaseEvent, RecordParts, SCHEMA_VERSION};
 use crate::handler::HandlerError;
 use crate::settings::KafkaSettings;
@@ -59,6 +66,14 @@ pub enum PublishError {
         /// Which rule it breaks.
         reason: String,
     },
+    /// The flavor's registry row does not declare this type (permanent).
+    #[error("{flavor} does not declare that it produces {what}")]
+    Undeclared {
+        /// The flavor.
+        flavor: &'static str,
+        /// Event or command type.
+        what: String,
+    },
 }
 
 impl From<PublishError> for HandlerError {
@@ -78,6 +93,10 @@ pub struct EventPublisher {
     events_topic: Arc<str>,
     commands_topic: Arc<str>,
     flavor: &'static str,
+    /// What this publisher may send (`None`: anything, for tools and tests).
+    allowed: Option<Arc<[Product]>>,
+    /// The origin stamped on records that name none.
+    origin: Option<OriginChannel>,
 }
 
 impl EventPublisher {
@@ -88,6 +107,26 @@ impl EventPublisher {
             events_topic: kafka.produce_topic.as_str().into(),
             commands_topic: kafka.commands_topic.as_str().into(),
             flavor,
+            allowed: None,
+            origin: None,
+        }
+    }
+
+    /// The same publisher, refusing anything outside `products`, stamping
+    /// `origin` on records that name none (what `BuildCtx` hands out).
+    pub fn limited_to(mut self, products: &[Product], origin: Option<OriginChannel>) -> Self {
+        self.allowed = Some(products.into());
+        self.origin = origin;
+        self
+    }
+
+    fn check(&self, product: Product) -> Result<(), PublishError> {
+        match &self.allowed {
+            Some(allowed) if !allowed.contains(&product) => Err(PublishError::Undeclared {
+                flavor: self.flavor,
+                what: product.name().to_string(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -112,38 +151,81 @@ impl EventPublisher {
         events: Vec<CaseEvent>,
     ) -> Result<(), PublishError> {
         let mut records = Vec::with_capacity(events.len());
+        let mut seen = Ordinals::default();
         for mut ev in events {
-            self.stamp_event(cause, &mut ev)?;
+            let n = seen.next(&ev.event_type, ev.payload_kind().map(|k| k.as_str()));
+            self.stamp_event_nth(cause, &mut ev, n)?;
             records.push((ev.event_type.clone(), record_parts(&ev)));
         }
         self.send_all(&self.events_topic, records).await
     }
 
     /// Stamps and publishes one command to the case service, caused by `cause`.
-    pub async fn command(
-        &self,
-        cause: &CaseEvent,
-        mut cmd: CaseCommand,
-    ) -> Result<(), PublishError> {
-        self.stamp_command(cause, &mut cmd)?;
-        let record = (cmd.command_type.clone(), command_parts(&cmd));
-        self.send_all(&self.commands_topic, vec![record]).await
+    pub async fn command(&self, cause: &CaseEvent, cmd: CaseCommand) -> Result<(), PublishError> {
+        self.commands(cause, vec![cmd]).await
     }
 
-    /// The causal and envelope stamps of a produced event.
+    /// Stamps and publishes commands caused by `cause`, and waits until the
+    /// broker acknowledged every one.
+    pub async fn commands(
+        &self,
+        cause: &CaseEvent,
+        cmds: Vec<CaseCommand>,
+    ) -> Result<(), PublishError> {
+        let mut records = Vec::with_capacity(cmds.len());
+        let mut seen = Ordinals::default();
+        for mut cmd in cmds {
+            let kind = cmd.payload.as_ref().map(|p| p.command_type());
+            let n = seen.next(&cmd.command_type, kind);
+            self.stamp_command_nth(cause, &mut cmd, n)?;
+            records.push((cmd.command_type.clone(), command_parts(&cmd)));
+        }
+        self.send_all(&self.commands_topic, records).await
+    }
+
+    /// The causal and envelope stamps of a produced event (the first of
+    /// its type caused by `cause`).
     pub fn stamp_event(
         &self,
         cause: Option<&CaseEvent>,
         ev: &mut CaseEvent,
     ) -> Result<(), PublishError> {
+        self.stamp_event_nth(cause, ev, 0)
+    }
+
+    fn stamp_event_nth(
+        &self,
+        cause: Option<&CaseEvent>,
+        ev: &mut CaseEvent,
+        n: usize,
+    ) -> Result<(), PublishError> {
         let now = now();
-        if ev.event_id.is_empty() {
-            ev.event_id = uuid::Uuid::now_v7().to_string();
-        }
         if ev.event_type.is_empty() {
             if let Some(kind) = ev.payload_kind() {
                 ev.event_type = kind.as_str().to_string();
             }
+        }
+        if let Some(kind) = ev.payload_kind() {
+            self.check(Product::Event(kind))?;
+        }
+        if ev.event_id.is_empty() {
+            let Some(cause) = cause else {
+                return Err(PublishError::Invalid {
+                    what: ev.event_type.clone(),
+                    reason:
+                        "an event from outside needs the id its flavor derives from the source \
+                             (flavors::kit::ids::from_parts)"
+                            .into(),
+                });
+            };
+            let purpose = format!("{}#{n}", ev.event_type);
+            ev.event_id = ids::derive(self.flavor, cause, &purpose);
+        }
+        if ev.origin.is_none() {
+            ev.origin = self.origin.map(|channel| Origin {
+                channel: channel as i32,
+                external_ref: None,
+            });
         }
         ev.schema_version = ev.schema_version.max(SCHEMA_VERSION);
         ev.occurred_at.get_or_insert(now);
@@ -166,17 +248,45 @@ impl EventPublisher {
         Ok(())
     }
 
-    /// The causal and envelope stamps of a command.
+    /// The causal and envelope stamps of a command (the first of its type
+    /// caused by `cause`).
     pub fn stamp_command(
         &self,
         cause: &CaseEvent,
         cmd: &mut CaseCommand,
     ) -> Result<(), PublishError> {
-        if cmd.command_id.is_empty() {
-            cmd.command_id = uuid::Uuid::now_v7().to_string();
+        self.stamp_command_nth(cause, cmd, 0)
+    }
+
+    fn stamp_command_nth(
+        &self,
+        cause: &CaseEvent,
+        cmd: &mut CaseCommand,
+        n: usize,
+    ) -> Result<(), PublishError> {
+        let Some(kind) = cmd.payload.as_ref().map(CommandType::of) else {
+            return Err(PublishError::Invalid {
+                what: "command".into(),
+                reason: "no payload".into(),
+            });
+        };
+        self.check(Product::Command(kind))?;
+        cmd.command_type = kind.as_str().to_string();
+        if cmd.reason() == CommandReason::Unspecified {
+            return Err(PublishError::Invalid {
+                what: cmd.command_type.clone(),
+                reason: "a command states its reason (MANUAL, RULE, ROUTING, ...)".into(),
+            });
         }
-        if let Some(payload) = &cmd.payload {
-            cmd.command_type = payload.command_type().to_string();
+        if cmd.command_id.is_empty() {
+            let purpose = format!("{}#{n}", cmd.command_type);
+            cmd.command_id = ids::derive(self.flavor, cause, &purpose);
+        }
+        if cmd.origin.is_none() {
+            cmd.origin = self.origin.map(|channel| Origin {
+                channel: channel as i32,
+                external_ref: None,
+            });
         }
         cmd.issued_at = Some(now());
         cmd.actor.get_or_insert_with(|| self.actor());
@@ -285,6 +395,20 @@ impl Chain {
             depth,
             trace,
         })
+    }
+}
+
+/// How many records of each type one call has stamped so far: the n-th
+/// gets purpose `<type>#<n>`.
+#[derive(Default)]
+struct Ordinals(std::collections::HashMap<String, usize>);
+
+impl Ordinals {
+    fn next(&mut self, named: &str, kind: Option<&str>) -> usize {
+        let key = kind.unwrap_or(named).to_string();
+        let n = self.0.entry(key).or_default();
+        *n += 1;
+        *n - 1
     }
 }
 

@@ -42,6 +42,9 @@ fn row(
         style: Style::Single,
         needs_store: false,
         dependencies: &[],
+        consumes: Consumes::all(),
+        produces: Produces::NOTHING,
+        metrics: &[],
         config: &ConfigOf::<NoConfig>::KIND,
         build,
     }))
@@ -83,94 +86,57 @@ async fn a_built_style_other_than_declared_is_refused() {
     assert!(err.to_string().contains("declares style single"), "{err}");
 }
 
-/// The flavor modules under `src/flavors/` (every directory but the kit).
-fn flavor_modules(root: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .expect("src/flavors")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.is_dir())
-        .filter_map(|p| Some(p.file_name()?.to_str()?.to_string()))
-        .filter(|name| name != "kit")
-        .collect();
-    names.sort();
-    names
-}
-
-/// Every `.rs` file under `dir`, with its text.
-fn sources(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("a source directory") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            out.extend(sources(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("a source file");
-            out.push((path, text));
+#[tokio::test]
+async fn a_build_publishing_what_its_row_does_not_produce_is_refused() {
+    use crate::event::EventType;
+    let publish = row(|ctx| {
+        async move {
+            let event = Product::Event(EventType::CaseAssigned);
+            ctx.publisher(&[event]).map(|_| unreachable!())
         }
-    }
-    out
+        .boxed()
+    });
+    let err = refused(publish).await;
+    assert!(err.contains("publishes case.assigned"), "{err}");
+    assert!(err.contains("does not declare"), "{err}");
 }
 
-/// Whether `text` holds `path` as whole segments (`flavors::evp_indexer` is
-/// not in `flavors::evp_indexer_feed`).
-fn names_segment(text: &str, path: &str) -> bool {
-    text.match_indices(path).any(|(at, _)| {
-        let next = text[at + path.len()..].chars().next();
-        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
-    })
-}
+static UNDECLARED_METRIC: MetricSpec = MetricSpec {
+    name: "unit_row_things",
+    help: "not in the row",
+    kind: MetricKind::Counter,
+    labels: &[],
+};
 
-/// `module` names another flavor module in its code (a shared helper belongs
-/// in the kit): one line per offence.
-fn cross_imports(root: &std::path::Path, module: &str, all: &[String]) -> Vec<String> {
-    let mut found = Vec::new();
-    for (path, text) in sources(&root.join(module)) {
-        for other in all.iter().filter(|o| *o != module) {
-            for needle in [
-                format!("flavors::{other}"),
-                format!("super::super::{other}"),
-            ] {
-                if names_segment(&text, &needle) {
-                    found.push(format!("{} names {needle}", path.display()));
-                }
-            }
-        }
-    }
-    found
+#[tokio::test]
+async fn a_build_using_a_metric_its_row_does_not_declare_is_refused() {
+    let meter =
+        row(|ctx| async move { ctx.counter(&UNDECLARED_METRIC).map(|_| unreachable!()) }.boxed());
+    let err = refused(meter).await;
+    assert!(err.contains("unit_row_things"), "{err}");
 }
 
 #[test]
-fn no_flavor_imports_another() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flavors");
-    let modules = flavor_modules(&root);
-    assert!(modules.len() >= FLAVORS.len(), "{modules:?}");
-    let found: Vec<String> = (modules.iter())
-        .flat_map(|m| cross_imports(&root, m, &modules))
-        .collect();
-    assert_eq!(
-        found,
-        Vec::<String>::new(),
-        "shared code belongs in the kit"
-    );
-}
-
-#[test]
-fn the_import_check_finds_a_flavor_naming_another() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (module, text) in [
-        ("alpha", "use crate::flavors::beta::thing;\n"),
-        (
-            "beta",
-            "use crate::flavors::kit::datadog::tag;\nuse crate::flavors::alpha_two::x;\n",
-        ),
-    ] {
-        std::fs::create_dir_all(dir.path().join(module)).unwrap();
-        std::fs::write(dir.path().join(module).join("mod.rs"), text).unwrap();
-    }
-    let modules = flavor_modules(dir.path());
-    assert_eq!(modules, ["alpha", "beta"]);
-    let found = cross_imports(dir.path(), "alpha", &modules);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].ends_with("names flavors::beta"), "{found:?}");
-    assert!(cross_imports(dir.path(), "beta", &modules).is_empty());
+fn a_limited_publisher_refuses_an_undeclared_type_at_publish_time() {
+    use crate::event::pb::{case_event::Payload, CaseAssigned};
+    use crate::event::{CaseEvent, EventType};
+    let producer: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", "127.0.0.1:1")
+        .create()
+        .expect("producer");
+    let kafka = crate::settings::KafkaSettings::default();
+    let allowed = [Product::Event(EventType::ExternalTicketChanged)];
+    let publisher = EventPublisher::new(producer, &kafka, "unit-row").limited_to(&allowed, None);
+    let cause = CaseEvent {
+        event_id: "0190f000-0000-7000-8000-0000000000aa".into(),
+        ..CaseEvent::default()
+    };
+    let mut ev = CaseEvent {
+        case_id: "c-1".into(),
+        payload: Some(Payload::CaseAssigned(CaseAssigned::default())),
+        ..CaseEvent::default()
+    };
+    let err = publisher.stamp_event(Some(&cause), &mut ev).unwrap_err();
+    assert!(matches!(err, PublishError::Undeclared { .. }), "{err}");
+    assert!(err.to_string().contains("case.assigned"), "{err}");
 }

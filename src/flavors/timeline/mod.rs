@@ -23,8 +23,10 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
-use super::kit::{BuildCtx, BuildError, Built, ConfigOf, FlavorSpec, NoConfig, Style};
-use crate::event::{CaseEvent, EventType, Scope};
+use super::kit::{
+    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, NoConfig, Produces, Style,
+};
+use crate::event::{CaseEvent, Scope};
 use crate::handler::Processor;
 use crate::store::rows::{PlannedRows, RowOp, RowPlanner};
 
@@ -38,6 +40,9 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     style: Style::Batch,
     needs_store: true,
     dependencies: &[],
+    consumes: Consumes::scope(Scope::Case),
+    produces: Produces::NOTHING,
+    metrics: &[],
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
@@ -57,12 +62,6 @@ pub fn processor() -> Processor {
 pub struct Timeline;
 
 impl RowPlanner for Timeline {
-    fn wants(&self, event_type: &str) -> bool {
-        event_type
-            .parse::<EventType>()
-            .is_ok_and(|t| t.scope() == Scope::Case)
-    }
-
     fn plan(&self, event: &CaseEvent) -> Result<Vec<RowOp>, String> {
         plan(event).map(write::ops)
     }

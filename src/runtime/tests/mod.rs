@@ -70,6 +70,7 @@ impl Run {
         let runtime = Runtime {
             flavor: "dispatch-test",
             processor,
+            consumes: crate::flavors::kit::Consumes::all(),
             store: None,
             dlq: Some(dlq.clone()),
             config,

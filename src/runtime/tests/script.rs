@@ -169,10 +169,6 @@ pub(super) struct Single {
 
 #[async_trait]
 impl Handler for Single {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
-
     async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
         // Steps go by call: a deferred answer counts no attempt.
         let call = self.calls.of(&event.event_id).len() as u32 + 1;
@@ -207,10 +203,6 @@ impl Batch {
 
 #[async_trait]
 impl BatchHandler for Batch {
-    fn wants(&self, _: &str) -> bool {
-        true
-    }
-
     async fn handle_batch(&self, _: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
         let planned: Vec<(usize, u32, Step)> = {
             let mut guard = self.batches.lock().unwrap();

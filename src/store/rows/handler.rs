@@ -11,12 +11,9 @@ use crate::event::CaseEvent;
 use crate::handler::{BatchHandler, Ctx, ErrorClass, HandleResp, HandlerError, SkipReason};
 use crate::store::StoreError;
 
-/// What a read-model flavor writes: which events it consumes and, for one
-/// event, which rows change. `plan` is pure: no IO, no clock.
+/// What a read-model flavor writes for one event: which rows change (the
+/// registry row says which events it gets). `plan` is pure: no IO, no clock.
 pub trait RowPlanner: Send + Sync + 'static {
-    /// Whether the flavor consumes events of this type.
-    fn wants(&self, event_type: &str) -> bool;
-
     /// The rows one event changes; an error means the event is unusable.
     fn plan(&self, event: &CaseEvent) -> Result<Vec<RowOp>, String>;
 }
@@ -37,10 +34,6 @@ impl<P: RowPlanner> PlannedRows<P> {
 
 #[async_trait]
 impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
-    fn wants(&self, event_type: &str) -> bool {
-        self.planner.wants(event_type)
-    }
-
     /// The writer claims the ledger rows in its transaction.
     fn claims_ledger(&self) -> bool {
         true

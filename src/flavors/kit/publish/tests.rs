@@ -78,6 +78,9 @@ fn the_first_event_of_a_chain_correlates_to_the_cause_id() {
 fn an_event_from_outside_starts_its_own_chain() {
     let p = publisher();
     let mut ev = produced();
+    let err = p.stamp_event(None, &mut ev).unwrap_err();
+    assert!(err.to_string().contains("needs the id"), "{err}");
+    ev.event_id = crate::flavors::kit::ids::from_parts(0, &["delivery-1", "status"]);
     p.stamp_event(None, &mut ev).unwrap();
     assert_eq!(ev.causation_id, "");
     assert_eq!(ev.correlation_id, ev.event_id);
@@ -120,6 +123,9 @@ fn a_command_names_its_type_case_and_cause() {
         })),
         ..CaseCommand::default()
     };
+    let err = p.stamp_command(&cause(2, "corr"), &mut cmd).unwrap_err();
+    assert!(err.to_string().contains("states its reason"), "{err}");
+    cmd.set_reason(CommandReason::Rule);
     p.stamp_command(&cause(2, "corr"), &mut cmd).unwrap();
     assert_eq!(cmd.command_type, "case.assign");
     assert_eq!(cmd.case_id, "c-1");
@@ -137,4 +143,36 @@ fn a_broker_failure_is_transient() {
     };
     let class = HandlerError::from(err).class;
     assert_eq!(class, crate::handler::ErrorClass::Transient);
+}
+
+#[test]
+fn a_restamp_of_the_same_trigger_gives_the_same_ids_and_the_nth_another() {
+    let p = publisher();
+    let stamp = |n: usize| {
+        let mut ev = produced();
+        p.stamp_event_nth(Some(&cause(0, "")), &mut ev, n).unwrap();
+        ev.event_id
+    };
+    assert_eq!(stamp(0), stamp(0), "a retry publishes the same id");
+    assert_ne!(stamp(0), stamp(1));
+    let command = || {
+        let mut cmd = CaseCommand {
+            payload: Some(CommandPayload::AssignCase(AssignCase::default())),
+            reason: CommandReason::Routing as i32,
+            ..CaseCommand::default()
+        };
+        p.stamp_command(&cause(0, ""), &mut cmd).unwrap();
+        cmd.command_id
+    };
+    assert_eq!(command(), command());
+}
+
+#[test]
+fn records_carry_the_rows_origin_unless_they_name_one() {
+    use crate::event::pb::OriginChannel;
+    let allowed = [Product::Event(EventType::CaseTitleChanged)];
+    let p = publisher().limited_to(&allowed, Some(OriginChannel::Jira));
+    let mut ev = produced();
+    p.stamp_event(Some(&cause(0, "")), &mut ev).unwrap();
+    assert_eq!(ev.origin.unwrap().channel(), OriginChannel::Jira);
 }
