@@ -6,6 +6,7 @@
 //! - [`decode`] / [`validate`]: wire decoding plus cheap envelope checks,
 //!   failing with a [`DecodeError`] that names the problem.
 //! - [`to_json_line`] / [`from_json_line`]: the NDJSON form.
+//! - [`fixtures`]: one valid event from a payload, for flavor tests.
 //! - [`synth`]: deterministic synthetic event streams for `produce` and tests.
 //! - [`command`]: the command catalogue (`casemgmt.commands.v1`).
 //! - [`record_parts`] / [`command_parts`]: the Kafka record contract.
@@ -13,6 +14,7 @@
 pub mod command;
 mod decode;
 mod event_type;
+pub mod fixtures;
 mod json;
 pub mod pb;
 mod record;

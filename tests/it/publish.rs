@@ -45,6 +45,7 @@ async fn published_events_and_commands_are_acked_stamped_and_follow_the_record_c
         payload: Some(Command::AssignCase(AssignCase {
             assignee_id: "0190f000-0000-7000-8000-0000000000a1".into(),
         })),
+        reason: case_event_handler::event::command::CommandReason::Manual as i32,
         ..CaseCommand::default()
     };
     publisher.command(&cause, command).await.expect("acked");
@@ -105,4 +106,136 @@ async fn a_publish_the_broker_cannot_take_is_an_error_not_a_silent_drop() {
         handler_error.class,
         case_event_handler::handler::ErrorClass::Transient
     );
+}
+
+/// Publishes one event and one command for each event it handles, then
+/// fails its first attempt: the runtime retries, and the retry publishes
+/// again.
+struct PublishThenFail {
+    publisher: EventPublisher,
+}
+
+#[async_trait::async_trait]
+impl case_event_handler::handler::Handler for PublishThenFail {
+    async fn handle(
+        &self,
+        ctx: &case_event_handler::handler::Ctx,
+        event: &CaseEvent,
+    ) -> case_event_handler::handler::HandleResp {
+        use case_event_handler::event::command::CommandReason;
+        use case_event_handler::event::pb::{ExternalSystem, ExternalTicketChanged};
+        use case_event_handler::event::Payload;
+        use case_event_handler::handler::{HandleResp, HandlerError};
+        let produced = CaseEvent {
+            case_id: event.case_id.clone(),
+            aggregate_version: event.aggregate_version,
+            payload: Some(Payload::ExternalTicketChanged(ExternalTicketChanged {
+                system: ExternalSystem::Jira as i32,
+                ext_id: "10001".into(),
+                field: "status".into(),
+                ..ExternalTicketChanged::default()
+            })),
+            ..CaseEvent::default()
+        };
+        let command = CaseCommand {
+            payload: Some(Command::AssignCase(AssignCase {
+                assignee_id: "0190f000-0000-7000-8000-0000000000a1".into(),
+            })),
+            reason: CommandReason::Routing as i32,
+            expected_version: event.aggregate_version,
+            ..CaseCommand::default()
+        };
+        let published = async {
+            self.publisher.publish(Some(event), vec![produced]).await?;
+            self.publisher.command(event, command).await
+        };
+        if let Err(err) = published.await {
+            return HandleResp::Retry(err.into());
+        }
+        match ctx.attempt() {
+            1 => HandleResp::Retry(HandlerError::transient("forced after publish")),
+            _ => HandleResp::Success,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_handler_publishes_the_same_event_and_command_ids() {
+    use case_event_handler::event::command::CommandType;
+    use case_event_handler::event::EventType;
+    use case_event_handler::flavors::kit::Product;
+    use case_event_handler::handler::Processor;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let (source, events_topic, commands_topic) = (
+        unique("it-ids-src"),
+        unique("it-ids-ev"),
+        unique("it-ids-cmd"),
+    );
+    for topic in [&source, &events_topic, &commands_topic] {
+        create_topic(topic, 1).await;
+    }
+    let kafka = KafkaSettings {
+        brokers: brokers(),
+        produce_topic: events_topic.clone(),
+        commands_topic: commands_topic.clone(),
+        ..KafkaSettings::default()
+    };
+    let products = [
+        Product::Event(EventType::ExternalTicketChanged),
+        Product::Command(CommandType::AssignCase),
+    ];
+    let publisher = EventPublisher::new(producer(), &kafka, "it-ids").limited_to(&products, None);
+    let triggers = synth(95, 3, 1);
+    publish(&source, &triggers).await;
+    let handler = Arc::new(PublishThenFail { publisher });
+    let props: BTreeMap<_, _> = group_props(&unique("g-ids"));
+    let pipeline = spawn_pipeline(
+        "it-ids",
+        Processor::Single(handler),
+        None,
+        &source,
+        test_config(),
+        props,
+    );
+    let mut records = (Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while records.0.len() < 6 || records.1.len() < 6 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "two attempts of three events: {} events, {} commands",
+            records.0.len(),
+            records.1.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        records = (
+            read_all(&events_topic).await,
+            read_all(&commands_topic).await,
+        );
+    }
+    pipeline.stop().await.expect("a clean run");
+
+    let event_ids: Vec<String> = (records.0.iter())
+        .map(|r| decode(&r.payload).expect("an event").event_id)
+        .collect();
+    let command_ids: Vec<String> = (records.1.iter())
+        .map(|r| {
+            CaseCommand::decode(r.payload.as_ref())
+                .expect("a command")
+                .command_id
+        })
+        .collect();
+    for (what, ids) in [("event", &event_ids), ("command", &command_ids)] {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for id in ids.iter() {
+            *counts.entry(id).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 3, "one {what} id per trigger: {counts:?}");
+        assert!(
+            counts.values().all(|n| *n == 2),
+            "each {what} id once per attempt: {counts:?}"
+        );
+    }
 }

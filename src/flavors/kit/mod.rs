@@ -12,6 +12,7 @@ pub mod datadog;
 mod error;
 pub mod ids;
 mod publish;
+pub mod testing;
 
 use futures::future::BoxFuture;
 
