@@ -1,5 +1,6 @@
 //! The command line: `run` (or the bare `--flavor NAME`), `flavors`, `produce`,
-//! `replay`, `dlq`, `config`, `timeline`.
+//! `replay`, `dlq`, `config`, and each flavor's tools (`timeline show`, ...),
+//! which the flavors declare in their registry rows (`FlavorSpec::tools`).
 
 mod dlq;
 pub mod produce;
@@ -142,25 +143,61 @@ pub enum Command {
     /// Dead-letter topic tools.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// Timeline read-model tools.
-    #[command(subcommand)]
-    Timeline(TimelineCommand),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A flavor's tools (`timeline show`, ...), mounted from its registry row.
+    #[command(skip)]
+    Tool(ToolCall),
 }
 
-/// `timeline` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum TimelineCommand {
-    /// Print a case's timeline, oldest first.
-    Show {
-        /// Case id or case key (e.g. SEC-42).
-        case: String,
-        /// One JSON document per line instead of aligned text.
-        #[arg(long)]
-        json: bool,
-    },
+/// One invocation of a flavor's tools.
+pub struct ToolCall {
+    /// The tools, from the flavor's row.
+    pub tools: &'static flavors::kit::FlavorTools,
+    /// The matches of the tools' subcommand.
+    pub matches: clap::ArgMatches,
+}
+
+impl std::fmt::Debug for ToolCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolCall")
+            .field("tools", &self.tools.name)
+            .finish()
+    }
+}
+
+/// Every flavor's tools.
+fn flavor_tools() -> impl Iterator<Item = &'static flavors::kit::FlavorTools> {
+    flavors::FLAVORS.iter().filter_map(|f| f.tools)
+}
+
+/// The full command: the built-in subcommands and every flavor's tools.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    flavor_tools().fold(cmd, |cmd, tools| cmd.subcommand(tools.subcommand()))
+}
+
+/// Parses `args` (the program name first) into what to run.
+pub fn parse_from<I, T>(args: I) -> Result<Parsed, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    if let Some((name, sub)) = matches.subcommand() {
+        if let Some(tools) = flavor_tools().find(|t| t.name == name) {
+            return Ok(Parsed {
+                config: ConfigArgs::from_arg_matches(&matches)?,
+                command: Command::Tool(ToolCall {
+                    tools,
+                    matches: sub.clone(),
+                }),
+            });
+        }
+    }
+    Cli::from_arg_matches(&matches)?.parsed()
 }
 
 /// `config` subcommands.
@@ -172,7 +209,7 @@ pub enum ConfigCommand {
 
 /// Parses arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse().parsed().unwrap_or_else(|err| err.exit());
+    let cli = parse_from(std::env::args_os()).unwrap_or_else(|err| err.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -211,8 +248,11 @@ async fn dispatch(cli: Parsed) -> anyhow::Result<ExitCode> {
             let settings = tool_settings(&cli.config, cmd.needs())?;
             dlq::run(&settings, cmd).await
         }
-        Command::Timeline(TimelineCommand::Show { case, json }) => {
-            timeline_show(&tool_settings(&cli.config, &[Need::Store])?, &case, json).await
+        Command::Tool(ToolCall { tools, matches }) => {
+            let ctx = flavors::kit::ToolCtx::new(tool_settings(&cli.config, tools.needs)?);
+            (tools.run)(&matches, &ctx)
+                .await
+                .map_err(|err| anyhow::anyhow!("{}: {err}", tools.name))
         }
     }
 }
@@ -231,23 +271,6 @@ fn tool_settings(config: &ConfigArgs, needs: &[Need]) -> anyhow::Result<Settings
     let settings = config.load(needs)?;
     crate::telemetry::init_logs(&settings.telemetry);
     Ok(settings)
-}
-
-async fn timeline_show(settings: &Settings, case: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let store = app::open_store(settings).await?;
-    let cells = flavors::timeline::show::load(&store, case).await?;
-    if json {
-        for cell in &cells {
-            println!("{}", serde_json::to_string(cell)?);
-        }
-    } else {
-        print!("{}", flavors::timeline::show::render(&cells));
-    }
-    Ok(if cells.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 async fn run(config: &ConfigArgs, flavor: &str, source: &str) -> anyhow::Result<ExitCode> {
@@ -291,5 +314,36 @@ async fn config_check(config: &ConfigArgs) -> anyhow::Result<ExitCode> {
             eprintln!("invalid configuration:\n{err}");
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flavor_tools_mount_beside_the_built_in_subcommands() {
+        // Panics on a tool named like a built-in or another tool.
+        command().debug_assert();
+        let parsed =
+            parse_from(["ceh", "timeline", "show", "SEC-1", "--set", "a.b=1"]).expect("parses");
+        let Command::Tool(call) = parsed.command else {
+            panic!("not a tool call: {:?}", parsed.command);
+        };
+        assert_eq!(call.tools.name, "timeline");
+        assert_eq!(call.matches.subcommand_name(), Some("show"));
+        assert_eq!(
+            parsed.config.overrides,
+            ["a.b=1"],
+            "global args reach the tool"
+        );
+    }
+
+    #[test]
+    fn built_in_subcommands_still_parse() {
+        let parsed = parse_from(["ceh", "flavors"]).expect("parses");
+        assert!(matches!(parsed.command, Command::Flavors));
+        let bare = parse_from(["ceh", "--flavor", "timeline"]).expect("parses");
+        assert!(matches!(bare.command, Command::Run { .. }));
     }
 }

@@ -1,5 +1,5 @@
 //! `flavors`: the registry as a table, then what each row declares
-//! (consumes, produces, dependencies, metrics).
+//! (consumes, produces, dependencies, metrics, tools).
 
 use std::io::Write;
 
@@ -35,6 +35,12 @@ fn write_all(out: &mut impl Write, rows: &[FlavorSpec]) -> std::io::Result<()> {
         writeln!(out, "  dependencies: {}", list(f.dependency_names()))?;
         let metrics = f.metrics.iter().map(|m| m.name).collect();
         writeln!(out, "  metrics:      {}", list(metrics))?;
+        let tools = f.tools.map(|t| format!("case-event-handler {} …", t.name));
+        writeln!(
+            out,
+            "  tools:        {}",
+            tools.as_deref().unwrap_or("none")
+        )?;
     }
     Ok(())
 }

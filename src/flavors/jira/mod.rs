@@ -83,6 +83,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
         origin: Some(OriginChannel::Jira),
     },
     metrics: &[],
+    tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };

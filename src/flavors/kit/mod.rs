@@ -13,6 +13,7 @@ mod error;
 pub mod ids;
 mod publish;
 pub mod testing;
+mod tools;
 
 use futures::future::BoxFuture;
 
@@ -23,6 +24,7 @@ pub use config::{load as load_config, Checks, ConfigKind, ConfigOf, FlavorConfig
 pub use contract::{channel_name, loops, Consumes, Events, Node, Produces, Product, Snapshot};
 pub use error::BuildError;
 pub use publish::{EventPublisher, PublishError};
+pub use tools::{FlavorTools, ToolCtx, ToolError, ToolResult};
 
 use crate::handler::Processor;
 use crate::http::{Dependency, DependencySpec};
@@ -49,6 +51,8 @@ pub struct FlavorSpec {
     pub produces: Produces,
     /// Its own metrics (`ceh_<name>`), beside the runtime's.
     pub metrics: &'static [MetricSpec],
+    /// Its command-line tools (`case-event-handler <name> …`), if any.
+    pub tools: Option<&'static FlavorTools>,
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).
     pub config: &'static dyn ConfigKind,
     /// Builds the handler (and any routes).

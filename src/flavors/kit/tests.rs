@@ -45,6 +45,7 @@ fn row(
         consumes: Consumes::all(),
         produces: Produces::NOTHING,
         metrics: &[],
+        tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,
     }))

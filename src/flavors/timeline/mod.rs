@@ -17,6 +17,7 @@
 
 mod plan;
 pub mod show;
+mod tool;
 mod write;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     consumes: Consumes::scope(Scope::Case),
     produces: Produces::NOTHING,
     metrics: &[],
+    tools: Some(&tool::TOOLS),
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
 };
