@@ -223,3 +223,6 @@ impl Iterator for Synth {
 }
 
 impl ExactSizeIterator for Synth {}
+
+#[cfg(test)]
+mod tests;

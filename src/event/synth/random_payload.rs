@@ -128,6 +128,7 @@ impl<R: Rng + ?Sized> Gen<'_, R> {
                 new: r.s(),
                 ext_event_id: r.s(),
                 ext_item_id: r.s(),
+                ext_version: r.rng.random(),
             }),
             K::ExternalSyncFailed => P::ExternalSyncFailed(ExternalSyncFailed {
                 system: r.e::<ExternalSystem>(),

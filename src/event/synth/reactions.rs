@@ -99,6 +99,8 @@ impl CaseSim {
             new: new.to_owned(),
             ext_event_id,
             ext_item_id: String::new(),
+            // Jira's `updated` of the issue: the change is made now.
+            ext_version: ctx.now_ms,
         });
         Some(Step {
             actor: jira,

@@ -7,6 +7,8 @@
 //! payload's canonical JSON: from/to values and so on). `case.comment_edited`
 //! and `case.comment_deleted` update or tombstone their comment's cell instead;
 //! an event older than the cell's newest applied version changes nothing.
+//! Versions are case versions, never a vendor's time: a Jira change carries
+//! 0 (unknown) and gets a cell of its own, so no guard compares it.
 //! Written with the batch writer (`store::rows`): a pure plan per event, and
 //! one transaction per batch for the cells and the ledger rows.
 //! Idempotency key: the event id, in the processed-events ledger, claimed in

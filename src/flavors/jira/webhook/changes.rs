@@ -1,23 +1,32 @@
 //! What a claimed delivery changes: field updates, comments, a deleted
-//! issue, each as `external_ticket.changed` events (origin JIRA) whose
-//! `aggregate_version` is the issue's or comment's `updated` time in ms.
-//! A change older than the newest applied for its issue field is dropped.
+//! issue, each as `external_ticket.changed` events (origin JIRA). Jira's
+//! ordering key, the issue's or comment's `updated` time in ms, goes in the
+//! payload's `ext_version`; a change older than the newest applied for its
+//! issue field is dropped. The envelope's `aggregate_version` is a case
+//! version, which a webhook does not know: [`UNKNOWN_CASE_VERSION`].
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::payload::{comparable, Delivery, Issue, User};
+use super::payload::{comparable, Comment, Delivery, Issue, User};
 use super::{ignored, produce, Inbound, WebhookError};
 use crate::event::pb::{
     Actor, ActorKind, ExternalSystem, ExternalTicketChanged, Origin, OriginChannel,
 };
 use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
+use crate::flavors::jira::config::ProjectConfig;
 use crate::flavors::jira::links::{self, Link};
 use crate::flavors::jira::plan::digest;
 use crate::flavors::jira::sync::Project;
 use crate::store::now_ms;
 
+/// The `aggregate_version` of the events built here: 0, "unknown". A
+/// delivery has no triggering case event and the link row keeps no case
+/// version, so there is none at hand; consumers never order by 0.
+pub const UNKNOWN_CASE_VERSION: u64 = 0;
+
 /// One change to publish.
+#[derive(Debug)]
 pub struct Change {
     /// External field (`priority`, `comment`, `issue`).
     pub field: String,
@@ -25,8 +34,123 @@ pub struct Change {
     pub new: String,
     /// The comment id, for comment changes.
     pub item_id: String,
-    /// The record's `updated` time in ms (the event's aggregate_version).
-    pub version: i64,
+    /// Jira's ordering key of the change: the record's `updated` time in
+    /// ms (the payload's `ext_version`; never the `aggregate_version`).
+    pub ext_version: i64,
+}
+
+/// When Jira says the issue changed: its `updated`, else the delivery's
+/// timestamp, else now (ms).
+pub fn issue_ext_version(issue: &Issue, delivery: &Delivery) -> i64 {
+    (issue.updated_ms())
+        .or(delivery.timestamp)
+        .unwrap_or_else(now_ms)
+}
+
+/// When Jira says the comment changed: its `updated`, else the issue's.
+pub fn comment_ext_version(comment: &Comment, issue: &Issue, delivery: &Delivery) -> i64 {
+    (comment.updated_ms()).unwrap_or_else(|| issue_ext_version(issue, delivery))
+}
+
+/// The changelog items of fields synced inbound, each with the hash of its
+/// comparable value (before the echo and staleness checks, which need IO).
+pub fn changelog_changes(
+    delivery: &Delivery,
+    issue: &Issue,
+    cfg: &ProjectConfig,
+) -> Vec<(Change, String)> {
+    let items = (delivery.changelog.as_ref()).map_or(&[][..], |c| &c.items[..]);
+    let ext_version = issue_ext_version(issue, delivery);
+    let mut out = Vec::new();
+    for item in items {
+        let field = (item.field_id.clone()).unwrap_or_else(|| item.field.to_lowercase());
+        if !cfg.mode_of_jira_field(&field).inbound() {
+            continue;
+        }
+        let comparable = comparable(&field, item, issue, &cfg.due_date_field);
+        let hash = digest(&field, &comparable);
+        let change = Change {
+            old: item.from_string.clone().unwrap_or_default(),
+            new: item.to_string.clone().unwrap_or_default(),
+            field,
+            item_id: String::new(),
+            ext_version,
+        };
+        out.push((change, hash));
+    }
+    out
+}
+
+/// The change of a comment written or edited in Jira: its text.
+pub fn comment_change(comment: &Comment, issue: &Issue, delivery: &Delivery) -> Change {
+    Change {
+        field: "comment".into(),
+        old: String::new(),
+        new: comment.text(),
+        item_id: comment.id.clone(),
+        ext_version: comment_ext_version(comment, issue, delivery),
+    }
+}
+
+/// The change of a deleted issue, at the delivery's time (else now).
+pub fn deleted_change(issue: &Issue, delivery: &Delivery) -> Change {
+    Change {
+        field: "issue".into(),
+        old: issue.key.clone(),
+        new: "deleted".into(),
+        item_id: String::new(),
+        ext_version: delivery.timestamp.unwrap_or_else(now_ms),
+    }
+}
+
+/// The `external_ticket.changed` event of one change to `issue`, linked by
+/// `link`, from delivery `delivery_id`, made by `by`.
+pub fn event(
+    link: &Link,
+    issue: &Issue,
+    delivery: &Delivery,
+    delivery_id: &str,
+    change: &Change,
+    by: Option<&User>,
+) -> CaseEvent {
+    let at_ms = delivery.timestamp.unwrap_or(change.ext_version);
+    let event_id = event_id(delivery_id, change, at_ms);
+    let stamp = |ms: i64| crate::event::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    };
+    CaseEvent {
+        event_id: event_id.clone(),
+        event_type: EventType::ExternalTicketChanged.as_str().into(),
+        schema_version: SCHEMA_VERSION,
+        org_id: link.org_id.clone(),
+        project_id: link.project_id.clone(),
+        case_id: link.case_id.clone(),
+        case_key: link.case_key.clone(),
+        aggregate_version: UNKNOWN_CASE_VERSION,
+        occurred_at: Some(stamp(at_ms)),
+        actor: Some(Actor {
+            kind: ActorKind::Integration as i32,
+            id: "jira".into(),
+            display_name: by.map(User::shown).unwrap_or_default(),
+        }),
+        origin: Some(Origin {
+            channel: OriginChannel::Jira as i32,
+            external_ref: Some(delivery_id.into()),
+        }),
+        correlation_id: event_id,
+        payload: Some(Payload::ExternalTicketChanged(ExternalTicketChanged {
+            system: ExternalSystem::Jira as i32,
+            ext_id: issue.id.clone(),
+            field: change.field.clone(),
+            old: change.old.clone(),
+            new: change.new.clone(),
+            ext_event_id: delivery_id.into(),
+            ext_item_id: change.item_id.clone(),
+            ext_version: change.ext_version,
+        })),
+        ..CaseEvent::default()
+    }
 }
 
 /// What the delivery is about, once linked and verified.
@@ -44,13 +168,6 @@ impl Target<'_> {
         user.is_some_and(|u| u.account_id == self.project.cfg.account_id)
     }
 
-    /// When Jira says it happened: the issue's `updated`, else the delivery's.
-    fn issue_version(&self) -> i64 {
-        (self.issue.updated_ms())
-            .or(self.delivery.timestamp)
-            .unwrap_or_else(now_ms)
-    }
-
     /// Changelog items of two-way fields that are not our own echo.
     pub async fn issue_updated(&self) -> Result<Value, WebhookError> {
         let pool = self.s.store.pool();
@@ -58,32 +175,19 @@ impl Target<'_> {
             return Ok(ignored("a change made by the integration's account"));
         }
         let hashes = links::hashes(pool, &self.link.case_id).await?;
-        let items = (self.delivery.changelog.as_ref()).map_or(&[][..], |c| &c.items[..]);
-        let version = self.issue_version();
-        let cfg = &self.project.cfg;
+        let candidates = changelog_changes(self.delivery, self.issue, &self.project.cfg);
         let (mut changes, mut hashed, mut older) = (Vec::new(), Vec::new(), 0);
-        for item in items {
-            let field = (item.field_id.clone()).unwrap_or_else(|| item.field.to_lowercase());
-            if !cfg.mode_of_jira_field(&field).inbound() {
-                continue;
-            }
-            let comparable = comparable(&field, item, self.issue, &cfg.due_date_field);
-            let hash = digest(&field, &comparable);
-            if hashes.get(&field) == Some(&hash) {
+        for (change, hash) in candidates {
+            if hashes.get(&change.field) == Some(&hash) {
                 continue; // the value we wrote last: an echo of our own change
             }
-            if !links::advance_inbound(pool, &self.issue.id, &field, version).await? {
+            let (field, ext_version) = (&change.field, change.ext_version);
+            if !links::advance_inbound(pool, &self.issue.id, field, ext_version).await? {
                 older += 1;
                 continue; // a newer change of this field was applied already
             }
-            changes.push(Change {
-                old: item.from_string.clone().unwrap_or_default(),
-                new: item.to_string.clone().unwrap_or_default(),
-                field: field.clone(),
-                item_id: String::new(),
-                version,
-            });
-            hashed.push((field, hash));
+            hashed.push((change.field.clone(), hash));
+            changes.push(change);
         }
         if changes.is_empty() {
             return Ok(match older {
@@ -111,19 +215,12 @@ impl Target<'_> {
         if self.by_integration(comment.editor()) {
             return Ok(ignored("a comment written by the integration's account"));
         }
-        let version = comment.updated_ms().unwrap_or_else(|| self.issue_version());
+        let change = comment_change(comment, self.issue, self.delivery);
         let mark = format!("comment:{}", comment.id);
         let pool = self.s.store.pool();
-        if !links::advance_inbound(pool, &self.issue.id, &mark, version).await? {
+        if !links::advance_inbound(pool, &self.issue.id, &mark, change.ext_version).await? {
             return Ok(ignored("older than a change already applied"));
         }
-        let change = Change {
-            field: "comment".into(),
-            old: String::new(),
-            new: comment.text(),
-            item_id: comment.id.clone(),
-            version,
-        };
         self.publish(vec![change], comment.editor()).await
     }
 
@@ -131,13 +228,7 @@ impl Target<'_> {
     /// `stale-link`) and the case learns it.
     pub async fn deleted(&self) -> Result<Value, WebhookError> {
         links::mark_stale(self.s.store.pool(), &self.link.case_id).await?;
-        let change = Change {
-            field: "issue".into(),
-            old: self.issue.key.clone(),
-            new: "deleted".into(),
-            item_id: String::new(),
-            version: self.delivery.timestamp.unwrap_or_else(now_ms),
-        };
+        let change = deleted_change(self.issue, self.delivery);
         self.publish(vec![change], self.delivery.user.as_ref())
             .await
     }
@@ -147,49 +238,20 @@ impl Target<'_> {
         changes: Vec<Change>,
         by: Option<&User>,
     ) -> Result<Value, WebhookError> {
-        let events: Vec<CaseEvent> = changes.iter().map(|c| self.event(c, by)).collect();
+        let events: Vec<CaseEvent> = (changes.iter())
+            .map(|c| {
+                event(
+                    self.link,
+                    self.issue,
+                    self.delivery,
+                    self.delivery_id,
+                    c,
+                    by,
+                )
+            })
+            .collect();
         produce(self.s, &events).await?;
         Ok(json!({ "status": "produced", "events": events.len() }))
-    }
-
-    fn event(&self, change: &Change, by: Option<&User>) -> CaseEvent {
-        let at_ms = self.delivery.timestamp.unwrap_or(change.version);
-        let event_id = event_id(self.delivery_id, change, at_ms);
-        let stamp = |ms: i64| crate::event::Timestamp {
-            seconds: ms.div_euclid(1000),
-            nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-        };
-        CaseEvent {
-            event_id: event_id.clone(),
-            event_type: EventType::ExternalTicketChanged.as_str().into(),
-            schema_version: SCHEMA_VERSION,
-            org_id: self.link.org_id.clone(),
-            project_id: self.link.project_id.clone(),
-            case_id: self.link.case_id.clone(),
-            case_key: self.link.case_key.clone(),
-            aggregate_version: change.version.max(0) as u64,
-            occurred_at: Some(stamp(at_ms)),
-            actor: Some(Actor {
-                kind: ActorKind::Integration as i32,
-                id: "jira".into(),
-                display_name: by.map(User::shown).unwrap_or_default(),
-            }),
-            origin: Some(Origin {
-                channel: OriginChannel::Jira as i32,
-                external_ref: Some(self.delivery_id.into()),
-            }),
-            correlation_id: event_id,
-            payload: Some(Payload::ExternalTicketChanged(ExternalTicketChanged {
-                system: ExternalSystem::Jira as i32,
-                ext_id: self.issue.id.clone(),
-                field: change.field.clone(),
-                old: change.old.clone(),
-                new: change.new.clone(),
-                ext_event_id: self.delivery_id.into(),
-                ext_item_id: change.item_id.clone(),
-            })),
-            ..CaseEvent::default()
-        }
     }
 }
 

@@ -9,10 +9,13 @@
 //! two-way field), `comment_created` / `comment_updated` (the comment text),
 //! `jira:issue_deleted` (the link goes stale). Each becomes one
 //! `external_ticket.changed` event with origin channel JIRA, so the outbound
-//! side never sends it back, and `aggregate_version` = the issue's (or
-//! comment's) `updated` time in ms: a delivery older than a change already
-//! applied to the same field is ignored. The answer is 2xx only after the
-//! broker acknowledged every event; anything else makes Jira deliver again.
+//! side never sends it back, and the payload's `ext_version` = the issue's
+//! (or comment's) `updated` time in ms: a delivery older than a change
+//! already applied to the same field is ignored. The envelope's
+//! `aggregate_version` stays a case version: 0 (unknown) here, as a delivery
+//! has no triggering case event (ARCHITECTURE.md, "What `aggregate_version`
+//! means"). The answer is 2xx only after the broker acknowledged every event;
+//! anything else makes Jira deliver again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -254,4 +257,4 @@ async fn produce(s: &Inbound, events: &[CaseEvent]) -> Result<(), WebhookError> 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

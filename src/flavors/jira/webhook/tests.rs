@@ -2,6 +2,7 @@
 
 use super::payload::{self, comparable, Comment, Issue, Item};
 use super::*;
+use crate::event::Payload;
 
 #[test]
 fn signatures_verify_only_with_the_right_secret_and_body() {
@@ -123,5 +124,142 @@ fn accept_checks_every_secret_before_parsing_the_body() {
     match accept(secrets, &signed, array) {
         Err(WebhookError::Malformed(why)) => assert!(why.contains("not a JSON object"), "{why}"),
         other => panic!("accepted an array: {:?}", other.is_ok()),
+    }
+}
+
+/// When the issue (and the comment) last changed in Jira, in the deliveries below.
+const UPDATED: &str = "2025-12-05T07:10:00.250+0000";
+/// When Jira sent the deliveries below (ms): a little after `UPDATED`.
+const SENT_MS: i64 = 1_764_918_601_000;
+
+/// The project of the deliveries below: priority syncs both ways (default).
+fn project_cfg() -> crate::flavors::jira::ProjectConfig {
+    let yaml = "
+projects:
+  p1:
+    site_url: https://acme.atlassian.net
+    auth: {kind: bearer, token: t}
+    project_key: OPS
+    account_id: acc-bot
+    webhook_secret: s3cret
+    priorities: {P1: Highest, P2: High}
+";
+    let mut c: crate::flavors::jira::JiraConfig = serde_yaml::from_str(yaml).unwrap();
+    c.projects.remove("p1").unwrap()
+}
+
+/// The link of issue 10001 to case SEC-7.
+fn link() -> links::Link {
+    links::Link {
+        case_id: "c-7".into(),
+        project_id: "p1".into(),
+        case_key: "SEC-7".into(),
+        org_id: "o1".into(),
+        state: links::LinkState::Linked,
+        stale: false,
+        issue_id: Some("10001".into()),
+        issue_key: Some("OPS-1".into()),
+        issue_url: None,
+        intent_at: 0,
+    }
+}
+
+/// A delivery as Jira sends it, signed, through `accept`.
+fn delivered(extra: Value) -> Delivery {
+    let mut body = json!({
+        "timestamp": SENT_MS,
+        "user": {"accountId": "acc-human", "displayName": "Hu Man"},
+        "issue": {"id": "10001", "key": "OPS-1", "fields": {"updated": UPDATED}},
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let body = serde_json::to_vec(&body).unwrap();
+    let mut headers = HeaderMap::new();
+    let sig = sign(b"s3cret", &body);
+    headers.insert("x-hub-signature", sig.parse().unwrap());
+    let secrets = [("p1", &b"s3cret"[..])];
+    accept(secrets, &headers, &body).unwrap().delivery
+}
+
+/// Every event the webhook builds, one per kind of delivery it handles (a
+/// field change, a comment, a deleted issue), along the handler's own path
+/// minus its IO (the link row, the marks, the broker).
+pub(crate) fn built_events() -> Vec<CaseEvent> {
+    let (cfg, link) = (project_cfg(), link());
+    let updated = delivered(json!({"webhookEvent": "jira:issue_updated",
+        "changelog": {"items": [{"field": "priority", "fieldtype": "jira",
+            "fieldId": "priority", "from": "3", "fromString": "Medium",
+            "to": "1", "toString": "Highest"}]}}));
+    let commented = delivered(json!({"webhookEvent": "comment_updated",
+        "comment": {"id": "900", "body": "Seen in prod",
+            "author": {"accountId": "acc-human"}, "updateAuthor": {"accountId": "acc-human"},
+            "created": "2025-12-05T06:00:00.000+0000", "updated": UPDATED}}));
+    let deleted = delivered(json!({"webhookEvent": "jira:issue_deleted"}));
+    fn issue(d: &Delivery) -> &Issue {
+        d.issue.as_ref().unwrap()
+    }
+    let mut out = Vec::new();
+    let changes = changes::changelog_changes(&updated, issue(&updated), &cfg);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    for (change, _) in &changes {
+        let by = updated.user.as_ref();
+        out.push(changes::event(
+            &link,
+            issue(&updated),
+            &updated,
+            "wh-1",
+            change,
+            by,
+        ));
+    }
+    let comment = commented.comment.as_ref().unwrap();
+    let change = changes::comment_change(comment, issue(&commented), &commented);
+    let by = comment.editor();
+    out.push(changes::event(
+        &link,
+        issue(&commented),
+        &commented,
+        "wh-2",
+        &change,
+        by,
+    ));
+    let change = changes::deleted_change(issue(&deleted), &deleted);
+    let by = deleted.user.as_ref();
+    out.push(changes::event(
+        &link,
+        issue(&deleted),
+        &deleted,
+        "wh-3",
+        &change,
+        by,
+    ));
+    out
+}
+
+#[test]
+fn a_jira_change_carries_jiras_time_in_ext_version_not_as_aggregate_version() {
+    let updated_ms = payload::jira_time(UPDATED).unwrap();
+    let events = built_events();
+    let [field, comment, deleted] = &events[..] else {
+        panic!("three events: {events:?}")
+    };
+    for (event, ext_version) in [
+        (field, updated_ms),
+        (comment, updated_ms),
+        (deleted, SENT_MS),
+    ] {
+        let Some(Payload::ExternalTicketChanged(p)) = &event.payload else {
+            panic!("external_ticket.changed: {event:?}")
+        };
+        assert_eq!(p.ext_version, ext_version, "{}: Jira's time", p.field);
+        assert_eq!(
+            event.aggregate_version,
+            changes::UNKNOWN_CASE_VERSION,
+            "{}: no case version is at hand, and Jira's time is not one",
+            p.field
+        );
+        assert_eq!(event.occurred_at.unwrap().seconds, SENT_MS / 1000);
+        crate::event::validate(event).unwrap();
     }
 }

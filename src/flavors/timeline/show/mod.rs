@@ -40,7 +40,8 @@ pub struct CellView {
     pub actor_id: String,
     /// When it happened (Unix ms).
     pub occurred_at_ms: i64,
-    /// Case version of the event.
+    /// Case version of the event; 0 when the producer did not know it (a
+    /// vendor's webhook), which orders nothing.
     pub aggregate_version: i64,
     /// The content document.
     pub content: serde_json::Value,
@@ -50,12 +51,15 @@ pub struct CellView {
     pub deleted: bool,
 }
 
-/// The cells of a case (by id or key), oldest first.
+/// The cells of a case (by id or key), oldest first: by `occurred_at`, then
+/// case version (events of one instant), then cell id. Not by version first:
+/// a change from a vendor's webhook carries version 0 (unknown) and must
+/// show when it happened.
 pub async fn load(store: &Store, case: &str) -> Result<Vec<CellView>, StoreError> {
     let rows = sqlx::query(
         "SELECT cell_id, case_id, case_key, cell_type, event_type, actor_id, actor_name, occurred_at, \
          aggregate_version, content, edited_at, deleted_at FROM timeline_cells \
-         WHERE case_id = $1 OR case_key = $1 ORDER BY aggregate_version, cell_id",
+         WHERE case_id = $1 OR case_key = $1 ORDER BY occurred_at, aggregate_version, cell_id",
     )
     .bind(case)
     .fetch_all(store.pool())
@@ -83,8 +87,8 @@ pub async fn load(store: &Store, case: &str) -> Result<Vec<CellView>, StoreError
     Ok(cells)
 }
 
-/// Aligned text, one line per cell, newest last: version, time, cell type
-/// and the sentence (which names the actor).
+/// Aligned text, one line per cell, newest last: version (`v-` when
+/// unknown), time, cell type and the sentence (which names the actor).
 pub fn render(cells: &[CellView]) -> String {
     let Some(first) = cells.first() else {
         return "no timeline cells for this case\n".into();
@@ -95,10 +99,14 @@ pub fn render(cells: &[CellView]) -> String {
         let when = chrono::DateTime::from_timestamp_millis(c.occurred_at_ms)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
+        let version = match c.aggregate_version {
+            0 => "-".to_owned(),
+            v => v.to_string(),
+        };
         let _ = writeln!(
             out,
             "  v{:<4} {}  {:<12} {}",
-            c.aggregate_version,
+            version,
             when,
             c.cell_type,
             describe(c, &names)

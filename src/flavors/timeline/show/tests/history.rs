@@ -61,7 +61,11 @@ fn synthetic_cases() -> (BTreeMap<String, Vec<CellView>>, BTreeSet<String>) {
         cases.entry(c.case_id.clone()).or_default().push(c);
     }
     for case in cases.values_mut() {
-        case.sort_by_key(|c| c.aggregate_version);
+        // As `load` orders them.
+        case.sort_by(|a, b| {
+            let key = |c: &CellView| (c.occurred_at_ms, c.aggregate_version);
+            key(a).cmp(&key(b)).then_with(|| a.cell_id.cmp(&b.cell_id))
+        });
     }
     (cases, kinds)
 }

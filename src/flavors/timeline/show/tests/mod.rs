@@ -5,6 +5,7 @@ mod case;
 mod collab;
 mod history;
 mod ops;
+mod order;
 
 use std::collections::HashMap;
 

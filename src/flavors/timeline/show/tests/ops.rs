@@ -30,6 +30,7 @@ fn external_ticket_changed() {
         new: "Done".into(),
         ext_event_id: "wh-1".into(),
         ext_item_id: String::new(),
+        ext_version: 1_764_918_000_000,
     });
     assert_eq!(
         by_system(p),
