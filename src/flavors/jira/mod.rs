@@ -82,7 +82,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
         what: &[Product::Event(E::ExternalTicketChanged)],
         origin: Some(OriginChannel::Jira),
     },
-    metrics: &[],
+    metrics: std::slice::from_ref(&webhook::DELIVERIES),
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
@@ -111,6 +111,7 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
                 projects: projects.clone(),
                 store,
                 publisher,
+                deliveries: ctx.counter(&webhook::DELIVERIES)?,
             };
             Some(webhook::router(
                 Arc::new(inbound),

@@ -258,7 +258,7 @@ impl<'a> BuildCtx<'a> {
     }
 
     fn declared(&self, spec: &'static MetricSpec) -> Result<(), BuildError> {
-        match self.spec.metrics.iter().any(|m| std::ptr::eq(m, spec)) {
+        match self.spec.metrics.iter().any(|m| m.name == spec.name) {
             true => Ok(()),
             false => Err(self.mismatch(format!(
                 "build uses metric {} but the row does not declare it",

@@ -237,6 +237,10 @@ impl EventPublisher {
         if let Some(cause) = cause {
             fill(&mut ev.org_id, &cause.org_id);
             fill(&mut ev.project_id, &cause.project_id);
+            // The version of the case state it was derived from.
+            if ev.aggregate_version == 0 && ev.case_id == cause.case_id {
+                ev.aggregate_version = cause.aggregate_version;
+            }
         }
         if ev.trace.is_none() {
             ev.trace = chain.trace;

@@ -192,6 +192,14 @@ async fn jira_signed_webhook_produces_one_change_and_nothing_echoes_back() {
     let item = json!({"field": "priority", "fieldtype": "jira", "fieldId": "priority",
         "from": "3", "fromString": "Medium", "to": "2", "toString": "High"});
     let body = issue_updated(&issue.id, &issue.key, "acc-human", item.clone());
+    let results = [
+        "produced",
+        "duplicate",
+        "ignored",
+        "bad_signature",
+        "malformed",
+    ];
+    let before_counts = results.map(deliveries);
     // Unsigned and tampered deliveries change nothing.
     let (status, _) = deliver(&url, &body, &[]).await;
     assert_eq!(status, 401);
@@ -212,6 +220,12 @@ async fn jira_signed_webhook_produces_one_change_and_nothing_echoes_back() {
     assert_eq!(deliver(&url, junk, &signed(junk, "wh-3")).await.0, 400);
     let huge = vec![b' '; 2 << 20];
     assert_eq!(deliver(&url, &huge, &signed(&huge, "wh-4")).await.0, 413);
+    // The flavor's declared metric counted each (other tests may add more).
+    let counted = results.map(deliveries);
+    for (i, least) in [1.0, 1.0, 1.0, 2.0, 1.0].into_iter().enumerate() {
+        let delta = counted[i] - before_counts[i];
+        assert!(delta >= least, "{}: {delta} deliveries counted", results[i]);
+    }
 
     // What the case service does with the change: priority P2, origin JIRA.
     let mut echo = case.prioritized(Priority::P2);
@@ -316,4 +330,16 @@ fn jira_adf_of_markdown_validates_against_the_adf_schema() {
         let doc = markdown_to_adf(&md);
         prop_assert_eq!(validate_adf(&doc), Ok(()), "{:?} -> {}", md, doc);
     });
+}
+
+/// `ceh_jira_webhook_deliveries_total{result}` now (0 before the first).
+fn deliveries(result: &str) -> f64 {
+    let text = case_event_handler::telemetry::metrics::render();
+    let labels = [("flavor", "jira"), ("result", result)];
+    case_event_handler::telemetry::metrics::find(
+        &text,
+        "ceh_jira_webhook_deliveries_total",
+        &labels,
+    )
+    .unwrap_or(0.0)
 }

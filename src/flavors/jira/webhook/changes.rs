@@ -6,7 +6,6 @@
 //! version, which a webhook does not know: [`UNKNOWN_CASE_VERSION`].
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::payload::{comparable, Comment, Delivery, Issue, User};
 use super::{ignored, produce, Inbound, WebhookError};
@@ -255,19 +254,10 @@ impl Target<'_> {
     }
 }
 
-/// Deterministic ids: a re-delivery after a partial failure produces the
-/// same events, which consumers deduplicate.
+/// Deterministic ids (the kit's, from the source: no trigger event): a
+/// re-delivery after a partial failure produces the same events, which
+/// consumers deduplicate.
 fn event_id(delivery_id: &str, change: &Change, at_ms: i64) -> String {
-    let seed = Sha256::new()
-        .chain_update(delivery_id)
-        .chain_update([0])
-        .chain_update(&change.field)
-        .chain_update([0])
-        .chain_update(&change.item_id)
-        .finalize();
-    let mut random = [0u8; 10];
-    random.copy_from_slice(&seed[..10]);
-    uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &random)
-        .into_uuid()
-        .to_string()
+    let parts = [delivery_id, change.field.as_str(), change.item_id.as_str()];
+    crate::flavors::kit::ids::from_parts(at_ms, &parts)
 }

@@ -38,7 +38,7 @@ use self::payload::Delivery;
 use super::links;
 use super::sync::Project;
 use crate::event::CaseEvent;
-use crate::flavors::kit::EventPublisher;
+use crate::flavors::kit::{EventPublisher, FlavorCounter, MetricKind, MetricSpec};
 use crate::store::Store;
 
 /// The route's path.
@@ -49,7 +49,17 @@ pub struct Inbound {
     pub projects: Arc<HashMap<String, Arc<Project>>>,
     pub store: Store,
     pub publisher: EventPublisher,
+    /// `ceh_jira_webhook_deliveries{result}`.
+    pub deliveries: FlavorCounter,
 }
+
+/// Webhook deliveries by what became of them.
+pub static DELIVERIES: MetricSpec = MetricSpec {
+    name: "jira_webhook_deliveries",
+    help: "Jira webhook deliveries by result: produced, ignored, duplicate, bad_signature, malformed, unavailable",
+    kind: MetricKind::Counter,
+    labels: &["result"],
+};
 
 /// The webhook route, with its body limit (larger bodies get 413).
 pub fn router(inbound: Arc<Inbound>, body_limit: usize) -> Router {
@@ -111,9 +121,25 @@ impl IntoResponse for WebhookError {
 }
 
 async fn receive(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&inbound, &headers, &body).await {
+    let answer = handle(&inbound, &headers, &body).await;
+    inbound.deliveries.inc(&[result_of(&answer)]);
+    match answer {
         Ok(reply) => (StatusCode::OK, Json(reply)).into_response(),
         Err(err) => err.into_response(),
+    }
+}
+
+/// The `result` label of a delivery (a bounded set).
+fn result_of(answer: &Result<Value, WebhookError>) -> &'static str {
+    match answer {
+        Ok(reply) => match reply["status"].as_str() {
+            Some("produced") => "produced",
+            Some("duplicate") => "duplicate",
+            _ => "ignored",
+        },
+        Err(WebhookError::BadSignature) => "bad_signature",
+        Err(WebhookError::Malformed(_)) => "malformed",
+        Err(WebhookError::Db(_) | WebhookError::Produce { .. }) => "unavailable",
     }
 }
 

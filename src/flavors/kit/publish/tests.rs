@@ -176,3 +176,21 @@ fn records_carry_the_rows_origin_unless_they_name_one() {
     p.stamp_event(Some(&cause(0, "")), &mut ev).unwrap();
     assert_eq!(ev.origin.unwrap().channel(), OriginChannel::Jira);
 }
+
+#[test]
+fn an_event_derived_from_a_trigger_carries_the_triggers_case_version() {
+    let p = publisher();
+    let mut trigger = cause(0, "");
+    trigger.aggregate_version = 12;
+    let mut ev = produced();
+    ev.aggregate_version = 0;
+    p.stamp_event(Some(&trigger), &mut ev).unwrap();
+    assert_eq!(ev.aggregate_version, 12);
+    let mut other_case = produced();
+    (other_case.case_id, other_case.aggregate_version) = ("c-2".into(), 0);
+    p.stamp_event(Some(&trigger), &mut other_case).unwrap();
+    assert_eq!(
+        other_case.aggregate_version, 0,
+        "another case's version is unknown"
+    );
+}
