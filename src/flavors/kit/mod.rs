@@ -13,7 +13,9 @@ mod publish;
 
 use futures::future::BoxFuture;
 
-pub use config::{load as load_config, Checks, ConfigKind, ConfigOf, FlavorConfig, NoConfig};
+pub use config::{
+    load as load_config, ConfigKind, ConfigOf, Endpoint, EndpointKeys, FlavorConfig, NoConfig,
+};
 pub use error::BuildError;
 pub use publish::{EventPublisher, PublishError};
 
