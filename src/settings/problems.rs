@@ -85,7 +85,7 @@ impl Problems {
     /// Runs `checks` with `key` added to the prefix: `at("projects.x", ..)`
     /// records `url` as `projects.x.url`.
     pub fn at(&mut self, key: &str, checks: impl FnOnce(&mut Self)) -> &mut Self {
-        let outer = std::mem::replace(&mut self.prefix, String::new());
+        let outer = std::mem::take(&mut self.prefix);
         self.prefix = join(&outer, key);
         checks(self);
         self.prefix = outer;
