@@ -65,7 +65,7 @@ fi
 passed_dir=${CARGO_TARGET_DIR:-fuzz/target}/ci-passed
 ci_key() {
     {
-        git ls-files -z -- src fuzz/fuzz_targets fuzz/corpus fuzz/artifacts fuzz/Cargo.toml \
+        git ls-files -z -- src migrations fuzz/fuzz_targets fuzz/corpus fuzz/artifacts fuzz/Cargo.toml \
             fuzz/Cargo.lock Cargo.toml Cargo.lock build.rs proto config |
             xargs -0 sha256sum
         cargo "+$toolchain" --version

@@ -21,6 +21,7 @@ mod collect;
 mod de;
 mod error;
 mod load;
+mod problems;
 mod rules;
 mod runtime;
 mod schema;
@@ -36,6 +37,7 @@ use serde_yaml::{Mapping, Value};
 pub use error::{ConfigError, Problem};
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
 pub(crate) use load::{load_texts, Layers};
+pub use problems::Problems;
 pub use runtime::{
     BatchSettings, BufferSettings, DlqSettings, OnExhausted, OrderingMode, RetrySettings,
     RuntimeSettings,

@@ -1,27 +1,5 @@
 //! Small reusable checks for validation.
 
-use super::error::Problem;
-
-/// Collects problems, each under a path.
-#[derive(Default)]
-pub(crate) struct Problems(pub Vec<Problem>);
-
-impl Problems {
-    /// Records `message()` at `path` unless `ok`.
-    pub fn check(&mut self, ok: bool, path: &str, message: impl FnOnce() -> String) {
-        if !ok {
-            self.0.push(Problem::new(path, message()));
-        }
-    }
-
-    /// Records the error of `result`, if any, at `path`.
-    pub fn result(&mut self, path: &str, result: Result<(), String>) {
-        if let Err(message) = result {
-            self.0.push(Problem::new(path, message));
-        }
-    }
-}
-
 /// Inclusive range check with a message quoting the bounds.
 pub(crate) fn in_range<T: PartialOrd + std::fmt::Display>(
     value: T,

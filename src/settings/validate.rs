@@ -4,7 +4,8 @@
 use serde_yaml::Value;
 
 use super::error::{ConfigError, Problem};
-use super::rules::{in_range, name_like, template, topic_name, Problems};
+use super::problems::Problems;
+use super::rules::{in_range, name_like, template, topic_name};
 use super::runtime::{OnExhausted, RuntimeSettings};
 use super::schema::{KafkaSettings, Settings, StoreSettings, TelemetrySettings};
 use super::tree::KeyPath;
@@ -51,28 +52,28 @@ impl Settings {
         store(&self.store, &mut p);
         telemetry(&self.telemetry, &mut p);
         let base_runtime = runtime(&self.runtime);
-        p.0.extend(prefixed("runtime", base_runtime.clone()));
+        p.extend_at("runtime", base_runtime.clone());
         for (name, flag) in &self.features {
             p.result(&format!("features.{name}"), name_like(name, "_.-"));
             if let Some(problem) = flag.problem() {
-                p.0.push(Problem::new(format!("features.{name}"), problem));
+                p.push(&format!("features.{name}"), problem);
             }
         }
         for (name, limit) in &self.rate_limits {
             if let Some(problem) = limit.problem() {
-                p.0.push(Problem::new(format!("rate_limits.{name}"), problem));
+                p.push(&format!("rate_limits.{name}"), problem);
             }
         }
         for (i, window) in self.maintenance.iter().enumerate() {
             let check: Result<crate::resilience::maintenance::Window, String> = window.try_into();
             if let Err(problem) = check {
-                p.0.push(Problem::new(format!("maintenance[{i}]"), problem));
+                p.push(&format!("maintenance[{i}]"), problem);
             }
         }
         for (name, section) in &self.flavors {
             self.flavor(name, section, &base_runtime, &mut p);
         }
-        p.0
+        p.done()
     }
 
     fn flavor(&self, name: &str, section: &Value, base_problems: &[Problem], p: &mut Problems) {
@@ -85,28 +86,21 @@ impl Settings {
                 Some(overrides) => overrides,
             },
             _ => {
-                p.0.push(Problem::new(path, "must be a mapping"));
+                p.push(&path, "must be a mapping");
                 return;
             }
         };
         let prefix = KeyPath::of_keys(&["flavors", name, "runtime"]);
         let (merged, problems) = self.runtime.with_overrides(overrides, &prefix);
-        p.0.extend(problems);
+        p.extend_at("", problems);
         if let Some(merged) = merged {
             // Problems inherited from the base runtime are reported once, there.
             let own = runtime(&merged)
                 .into_iter()
                 .filter(|problem| !base_problems.contains(problem));
-            p.0.extend(prefixed(&prefix.to_string(), own));
+            p.extend_at(&prefix.to_string(), own);
         }
     }
-}
-
-fn prefixed(prefix: &str, problems: impl IntoIterator<Item = Problem>) -> Vec<Problem> {
-    problems
-        .into_iter()
-        .map(|problem| Problem::new(format!("{prefix}.{}", problem.path), problem.message))
-        .collect()
 }
 
 /// A part of the deployment a command connects to; its connection setting
@@ -231,10 +225,10 @@ fn kafka(k: &KafkaSettings, p: &mut Problems) {
             "is not a librdkafka property name (lowercase words separated by dots)".into()
         });
         if let Some((_, setting)) = RESERVED_CLIENT_KEYS.iter().find(|(k, _)| k == key) {
-            p.0.push(Problem::new(
-                path,
+            p.push(
+                &path,
                 format!("is controlled by `{setting}`; set that instead"),
-            ));
+            );
         }
     }
 }
@@ -251,12 +245,12 @@ fn store(s: &StoreSettings, p: &mut Problems) {
             } else {
                 String::new()
             };
-            p.0.push(Problem::new(
+            p.push(
                 "store.url",
                 format!(
                     "unsupported scheme{shown}: must start with sqlite:, postgres: or postgresql:"
                 ),
-            ));
+            );
         }
     }
     p.check(s.max_connections >= 1, "store.max_connections", || {
@@ -369,7 +363,7 @@ fn runtime(r: &RuntimeSettings) -> Vec<Problem> {
     p.check(r.batch.max_bytes >= 1, "batch.max_bytes", || {
         "must be at least 1".into()
     });
-    p.0
+    p.done()
 }
 
 #[cfg(test)]

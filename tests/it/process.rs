@@ -378,7 +378,7 @@ async fn dead_letters_are_inspected_and_redriven_after_the_fix() {
     );
 
     // Fix it, then redrive: every dead letter is handled, once.
-    let ddl = include_str!("../../migrations/postgres/0002_timeline.sql");
+    let ddl = include_str!("../../migrations/common/0002_timeline.sql");
     sqlx::raw_sql(ddl).execute(store.pool()).await.unwrap();
     let redrive = ceh(&topic, &group, &db)
         .args(["dlq", "redrive", "--flavor", "timeline", "--topic", &topic])

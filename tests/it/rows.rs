@@ -251,3 +251,37 @@ async fn rows_postgres_a_row_the_database_refuses_is_discarded_alone() {
         "no ledger row for the refused event"
     );
 }
+
+/// A PostgreSQL database migrated from the one-directory layout
+/// (`sqlx::migrate!("migrations/postgres")` before `migrations/common/`)
+/// opens with the embedded migrator: same versions, same checksums.
+#[tokio::test]
+async fn store_a_pg_database_migrated_before_common_opens_unchanged() {
+    let url = fresh_pg().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let old = tempfile::tempdir().expect("tempdir");
+    for dir in [root.join("common"), root.join("postgres")] {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.expect("an entry").path();
+            std::fs::copy(&path, old.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("pg");
+    let migrator = sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("resolve");
+    migrator.run(&pool).await.expect("the directory migrator");
+    pool.close().await;
+    let store = Store::connect(&url, 1)
+        .await
+        .expect("the embedded migrator");
+    let applied: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .expect("applied");
+    let want: Vec<(i64,)> = migrator.iter().map(|m| (m.version,)).collect();
+    assert_eq!(applied, want);
+    assert!(applied.len() >= 7, "{applied:?}");
+}

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Checks, FlavorConfig};
-use crate::settings::{Problem, SecretString, Settings};
+use crate::flavors::kit::{Endpoint, EndpointKeys, FlavorConfig};
+use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most entries the intake takes in one request.
 pub const MAX_ENTRIES: usize = 1_000;
@@ -14,25 +14,42 @@ pub const MAX_BODY_BYTES: usize = 5_000_000;
 
 /// The flavor's own settings (everything under `flavors.evp-indexer` but `runtime`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "Section")]
 pub struct EvpConfig {
-    /// The logs intake endpoint, site specific.
-    pub url: String,
-    /// Sent as `DD-API-KEY`. Required.
-    pub api_key: SecretString,
+    /// The logs intake: `url` (site specific), `api_key` (sent as
+    /// `DD-API-KEY`, required) and `timeout_ms` (one intake call).
+    pub endpoint: Endpoint,
     /// The `service` attribute of every document.
     pub service: String,
     /// The `ddsource` attribute of every document.
     pub ddsource: String,
-    /// Whole-request timeout of one intake call.
-    pub timeout_ms: u64,
     /// Most entries per request, at most [`MAX_ENTRIES`].
     pub max_entries: usize,
     /// Most uncompressed bytes per request, at most [`MAX_BODY_BYTES`].
     pub max_body_bytes: usize,
 }
 
-impl Default for EvpConfig {
+/// The keys of [`EvpConfig::endpoint`] in the section (flat, as before the block).
+pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
+    url: "url",
+    secret: "api_key",
+    timeout_ms: "timeout_ms",
+};
+
+/// The section as written: the endpoint's keys flat beside the others.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Section {
+    url: String,
+    api_key: SecretString,
+    service: String,
+    ddsource: String,
+    timeout_ms: u64,
+    max_entries: usize,
+    max_body_bytes: usize,
+}
+
+impl Default for Section {
     fn default() -> Self {
         Self {
             url: "https://http-intake.logs.datadoghq.com/api/v2/logs".into(),
@@ -46,10 +63,32 @@ impl Default for EvpConfig {
     }
 }
 
+impl From<Section> for EvpConfig {
+    fn from(s: Section) -> Self {
+        Self {
+            endpoint: Endpoint {
+                url: s.url,
+                secret: s.api_key,
+                timeout_ms: s.timeout_ms,
+            },
+            service: s.service,
+            ddsource: s.ddsource,
+            max_entries: s.max_entries,
+            max_body_bytes: s.max_body_bytes,
+        }
+    }
+}
+
+impl Default for EvpConfig {
+    fn default() -> Self {
+        Section::default().into()
+    }
+}
+
 impl EvpConfig {
-    /// [`Self::timeout_ms`] as a duration.
+    /// The endpoint's `timeout_ms` as a duration.
     pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
+        self.endpoint.timeout()
     }
 
     /// Checks what serde cannot: a key, an http(s) URL, limits within the
@@ -58,12 +97,12 @@ impl EvpConfig {
     pub fn check(&self, handler_timeout: Duration) -> Vec<Problem> {
         let entries = (1..=MAX_ENTRIES).contains(&self.max_entries);
         let bytes = (1024..=MAX_BODY_BYTES).contains(&self.max_body_bytes);
-        Checks::default()
-            .required_secret("api_key", &self.api_key, "the DD-API-KEY of the intake")
-            .http_url("url", &self.url)
+        let what = Some("the DD-API-KEY of the intake");
+        let mut p = Problems::new();
+        self.endpoint
+            .check_into(&mut p, ENDPOINT_KEYS, handler_timeout, what)
             .expect(entries, "max_entries", "must be within 1..=1000")
             .expect(bytes, "max_body_bytes", "must be within 1024..=5000000")
-            .request_timeout("timeout_ms", self.timeout_ms, handler_timeout)
             .done()
     }
 }
@@ -79,10 +118,9 @@ mod tests {
     use super::*;
 
     fn ok() -> EvpConfig {
-        EvpConfig {
-            api_key: "k".into(),
-            ..EvpConfig::default()
-        }
+        let mut config = EvpConfig::default();
+        config.endpoint.secret = "k".into();
+        config
     }
 
     #[test]
@@ -112,10 +150,8 @@ mod tests {
             ..ok()
         };
         assert_eq!(paths(big.check(t)), ["max_body_bytes"]);
-        let slow = EvpConfig {
-            timeout_ms: 30_000,
-            ..ok()
-        };
+        let mut slow = ok();
+        slow.endpoint.timeout_ms = 30_000;
         assert_eq!(paths(slow.check(t)), ["timeout_ms"]);
     }
 

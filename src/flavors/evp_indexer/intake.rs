@@ -38,8 +38,8 @@ impl HttpIntake {
     pub fn new(config: &EvpConfig, dep: Dependency) -> Self {
         Self {
             dep,
-            url: config.url.clone(),
-            api_key: config.api_key.clone(),
+            url: config.endpoint.url.clone(),
+            api_key: config.endpoint.secret.clone(),
         }
     }
 }

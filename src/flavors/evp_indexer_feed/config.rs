@@ -5,27 +5,41 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Checks, FlavorConfig};
-use crate::settings::{Problem, SecretString, Settings};
+use crate::flavors::kit::{Endpoint, EndpointKeys, FlavorConfig};
+use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most tags the intake takes on one event.
 pub const MAX_TAGS: usize = 100;
 
 /// The flavor's own settings (everything under `flavors.evp-indexer-feed` but `runtime`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "Section")]
 pub struct FeedConfig {
-    /// The event-management intake endpoint, site specific.
-    pub url: String,
-    /// Sent as `DD-API-KEY`. Required.
-    pub api_key: SecretString,
-    /// Whole-request timeout of one intake call.
-    pub timeout_ms: u64,
+    /// The event-management intake: `url` (site specific), `api_key` (sent
+    /// as `DD-API-KEY`, required) and `timeout_ms` (one intake call).
+    pub endpoint: Endpoint,
     /// `key:value` tags added to every event (e.g. `env:prod`).
     pub tags: Vec<String>,
 }
 
-impl Default for FeedConfig {
+/// The keys of [`FeedConfig::endpoint`] in the section (flat, as before the block).
+pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
+    url: "url",
+    secret: "api_key",
+    timeout_ms: "timeout_ms",
+};
+
+/// The section as written: the endpoint's keys flat beside the tags.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Section {
+    url: String,
+    api_key: SecretString,
+    timeout_ms: u64,
+    tags: Vec<String>,
+}
+
+impl Default for Section {
     fn default() -> Self {
         Self {
             url: "https://event-management-intake.datadoghq.com/api/v2/events".into(),
@@ -36,10 +50,29 @@ impl Default for FeedConfig {
     }
 }
 
+impl From<Section> for FeedConfig {
+    fn from(s: Section) -> Self {
+        Self {
+            endpoint: Endpoint {
+                url: s.url,
+                secret: s.api_key,
+                timeout_ms: s.timeout_ms,
+            },
+            tags: s.tags,
+        }
+    }
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        Section::default().into()
+    }
+}
+
 impl FeedConfig {
-    /// [`Self::timeout_ms`] as a duration.
+    /// The endpoint's `timeout_ms` as a duration.
     pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
+        self.endpoint.timeout()
     }
 }
 
@@ -49,10 +82,10 @@ impl FlavorConfig for FeedConfig {
         let tags_ok = self.tags.len() <= MAX_TAGS / 2
             && (self.tags.iter()).all(|t| t.contains(':') && (1..=200).contains(&t.len()));
         let why = "at most 50 `key:value` tags of at most 200 characters";
-        Checks::default()
-            .required_secret("api_key", &self.api_key, "the DD-API-KEY of the intake")
-            .http_url("url", &self.url)
-            .request_timeout("timeout_ms", self.timeout_ms, handler_timeout)
+        let what = Some("the DD-API-KEY of the intake");
+        let mut p = Problems::new();
+        self.endpoint
+            .check_into(&mut p, ENDPOINT_KEYS, handler_timeout, what)
             .expect(tags_ok, "tags", why)
             .done()
     }
@@ -71,16 +104,16 @@ mod tests {
     #[test]
     fn defaults_need_only_a_key_and_every_problem_is_named() {
         assert_eq!(problems(&FeedConfig::default()), ["api_key"]);
-        let ok = FeedConfig {
-            api_key: "k".into(),
-            ..FeedConfig::default()
-        };
+        let mut ok = FeedConfig::default();
+        ok.endpoint.secret = "k".into();
         assert!(problems(&ok).is_empty());
         let bad = FeedConfig {
-            url: "ftp://x".into(),
-            timeout_ms: 0,
+            endpoint: Endpoint {
+                url: "ftp://x".into(),
+                timeout_ms: 0,
+                ..ok.endpoint.clone()
+            },
             tags: vec!["no-colon".into()],
-            ..ok
         };
         assert_eq!(problems(&bad), ["url", "timeout_ms", "tags"]);
     }

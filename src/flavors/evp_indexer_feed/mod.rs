@@ -86,8 +86,8 @@ impl Feed {
     pub fn new(config: FeedConfig, dep: Dependency) -> Self {
         Self {
             dep,
-            url: config.url,
-            api_key: config.api_key,
+            url: config.endpoint.url,
+            api_key: config.endpoint.secret,
             tags: config.tags,
         }
     }

@@ -98,11 +98,7 @@ impl<'a> Changes<'a> {
     }
 
     pub fn priority(&mut self, cfg: &ProjectConfig, p: Priority) {
-        let name = match p {
-            Priority::Unspecified => "NOT_DEFINED",
-            p => p.as_str_name().trim_start_matches("PRIORITY_"),
-        };
-        if let Some(jira) = cfg.priorities.get(name) {
+        if let Some(jira) = cfg.priorities.get(&p.into()) {
             self.edit("priority", json!({"name": jira}), jira);
         }
     }
@@ -114,12 +110,13 @@ impl<'a> Changes<'a> {
             StatusGroup::Closed => &cfg.statuses.closed,
             StatusGroup::Unspecified => return,
         };
+        let category = category.key();
         let synced = Synced {
             field: "status".into(),
             hash: digest("status", category),
         };
         self.push(Action::Transition {
-            category: category.clone(),
+            category: category.to_owned(),
             synced,
         });
     }

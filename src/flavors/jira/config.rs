@@ -2,11 +2,13 @@
 //! project. Read once per build and immutable afterwards.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::event::pb::Priority;
 use crate::flavors::kit::FlavorConfig;
-use crate::settings::{Problem, SecretString, Settings};
+use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// The whole `flavors.jira` section.
 #[derive(Debug, Deserialize)]
@@ -19,7 +21,8 @@ pub struct JiraConfig {
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     #[serde(default = "default_body_limit")]
     pub webhook_max_body_bytes: usize,
-    /// Whole-request timeout of one Jira call, in milliseconds.
+    /// Whole-request timeout of one Jira call, in milliseconds; above 0 and
+    /// below the runtime's `handler_timeout_ms`.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// How long a create whose outcome is unknown (timeout, 5xx, crash) may
@@ -83,7 +86,7 @@ pub struct ProjectConfig {
     pub fields: FieldModes,
     /// Case priority (`P1`..`P5`, `NOT_DEFINED`) → Jira priority name.
     #[serde(default)]
-    pub priorities: BTreeMap<String, String>,
+    pub priorities: BTreeMap<CasePriority, String>,
     /// Case status group → Jira status category key.
     #[serde(default)]
     pub statuses: StatusCategories,
@@ -191,25 +194,80 @@ impl Default for FieldModes {
     }
 }
 
-/// Target Jira status category (`new`, `indeterminate`, `done`) per case
-/// status group.
+/// Target Jira status category per case status group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StatusCategories {
     /// For `STATUS_GROUP_OPEN`.
-    pub open: String,
+    pub open: StatusCategory,
     /// For `STATUS_GROUP_IN_PROGRESS`.
-    pub in_progress: String,
+    pub in_progress: StatusCategory,
     /// For `STATUS_GROUP_CLOSED`.
-    pub closed: String,
+    pub closed: StatusCategory,
 }
 
 impl Default for StatusCategories {
     fn default() -> Self {
         Self {
-            open: "new".into(),
-            in_progress: "indeterminate".into(),
-            closed: "done".into(),
+            open: StatusCategory::New,
+            in_progress: StatusCategory::Indeterminate,
+            closed: StatusCategory::Done,
+        }
+    }
+}
+
+/// Jira's fixed status category keys (every workflow status belongs to one;
+/// the status names themselves are the customer's and stay strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusCategory {
+    /// `new` (To Do).
+    New,
+    /// `indeterminate` (In Progress).
+    Indeterminate,
+    /// `done`.
+    Done,
+}
+
+impl StatusCategory {
+    /// The key Jira's API uses (`statusCategory.key`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Indeterminate => "indeterminate",
+            Self::Done => "done",
+        }
+    }
+}
+
+/// A case priority, as `priorities` names it (the case-management
+/// vocabulary, not Jira's: the Jira side is the customer's priority name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CasePriority {
+    /// `P1`.
+    P1,
+    /// `P2`.
+    P2,
+    /// `P3`.
+    P3,
+    /// `P4`.
+    P4,
+    /// `P5`.
+    P5,
+    /// `NOT_DEFINED`, also for an unspecified priority.
+    NotDefined,
+}
+
+impl From<Priority> for CasePriority {
+    fn from(p: Priority) -> Self {
+        match p {
+            Priority::Unspecified | Priority::NotDefined => Self::NotDefined,
+            Priority::P1 => Self::P1,
+            Priority::P2 => Self::P2,
+            Priority::P3 => Self::P3,
+            Priority::P4 => Self::P4,
+            Priority::P5 => Self::P5,
         }
     }
 }
@@ -249,65 +307,47 @@ pub enum FieldShape {
     MultiSelect,
 }
 
-const CATEGORIES: [&str; 3] = ["new", "indeterminate", "done"];
-const PRIORITIES: [&str; 6] = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED"];
-
 impl JiraConfig {
-    /// Every problem, each under its key path below `flavors.jira`.
-    pub fn check(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if self.webhook_max_body_bytes == 0 {
-            out.push(Problem::new("webhook_max_body_bytes", "must be at least 1"));
+    /// Every problem serde cannot find, each under its key path below
+    /// `flavors.jira`; one Jira call must end within `handler_timeout`.
+    pub fn check(&self, handler_timeout: Duration) -> Vec<Problem> {
+        let mut p = Problems::new();
+        p.expect(
+            self.webhook_max_body_bytes > 0,
+            "webhook_max_body_bytes",
+            "must be at least 1",
+        )
+        .request_timeout("timeout_ms", self.timeout_ms, handler_timeout);
+        for (id, project) in &self.projects {
+            p.at(&format!("projects.{id}"), |p| project.check(p));
         }
-        if self.timeout_ms == 0 {
-            out.push(Problem::new("timeout_ms", "must be at least 1"));
+        p.done()
+    }
+}
+
+impl ProjectConfig {
+    /// The project's problems into `p`, at the project's path.
+    fn check(&self, p: &mut Problems) {
+        p.http_url("site_url", &self.site_url);
+        for (key, value) in [
+            ("project_key", &self.project_key),
+            ("issue_type", &self.issue_type),
+            ("account_id", &self.account_id),
+            ("webhook_secret", self.webhook_secret.expose()),
+        ] {
+            p.expect(!value.trim().is_empty(), key, "must not be empty");
         }
-        for (id, p) in &self.projects {
-            let at = |key: &str| format!("projects.{id}.{key}");
-            if !(p.site_url.starts_with("https://") || p.site_url.starts_with("http://")) {
-                out.push(Problem::new(at("site_url"), "must be an http(s) URL"));
-            }
-            for (key, value) in [
-                ("project_key", &p.project_key),
-                ("issue_type", &p.issue_type),
-                ("account_id", &p.account_id),
-                ("webhook_secret", p.webhook_secret.expose()),
-            ] {
-                if value.trim().is_empty() {
-                    out.push(Problem::new(at(key), "must not be empty"));
-                }
-            }
-            for prio in p.priorities.keys() {
-                if !PRIORITIES.contains(&prio.as_str()) {
-                    let message = format!("expected one of {PRIORITIES:?}");
-                    out.push(Problem::new(at("priorities"), message));
-                }
-            }
-            let s = &p.statuses;
-            for (key, cat) in [
-                ("open", &s.open),
-                ("in_progress", &s.in_progress),
-                ("closed", &s.closed),
-            ] {
-                if !CATEGORIES.contains(&cat.as_str()) {
-                    let message = format!("expected one of {CATEGORIES:?}");
-                    out.push(Problem::new(at(&format!("statuses.{key}")), message));
-                }
-            }
-            for (i, f) in p.custom_fields.iter().enumerate() {
-                if !f.field_id.starts_with("customfield_") {
-                    let at = at(&format!("custom_fields[{i}].field_id"));
-                    out.push(Problem::new(at, "expected customfield_NNNNN"));
-                }
-            }
+        for (i, f) in self.custom_fields.iter().enumerate() {
+            let ok = f.field_id.starts_with("customfield_");
+            let key = format!("custom_fields[{i}].field_id");
+            p.expect(ok, &key, "expected customfield_NNNNN");
         }
-        out
     }
 }
 
 impl FlavorConfig for JiraConfig {
-    fn problems(&self, _settings: &Settings, _flavor: &'static str) -> Vec<Problem> {
-        self.check()
+    fn problems(&self, settings: &Settings, flavor: &'static str) -> Vec<Problem> {
+        self.check(settings.runtime_for(flavor).handler_timeout())
     }
 }
 

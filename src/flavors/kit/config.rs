@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::settings::{ConfigError, Problem, SecretString, Settings};
+use crate::settings::{ConfigError, Problem, Problems, SecretString, Settings};
 
 /// A flavor's own settings.
 pub trait FlavorConfig: DeserializeOwned + Default + Send + 'static {
@@ -60,55 +60,111 @@ pub fn load<C: FlavorConfig>(settings: &Settings, flavor: &'static str) -> Resul
             )])
         }
     };
-    let problems: Vec<Problem> = config
-        .problems(settings, flavor)
-        .into_iter()
-        .map(|p| Problem::new(format!("flavors.{flavor}.{}", p.path), p.message))
-        .collect();
+    let problems = Problems::new()
+        .extend_at(
+            &format!("flavors.{flavor}"),
+            config.problems(settings, flavor),
+        )
+        .done();
     match problems.is_empty() {
         true => Ok(config),
         false => Err(problems),
     }
 }
 
-/// Collects the problems of [`FlavorConfig::problems`], with the checks most
-/// sections share (a required secret, an http(s) URL, a request timeout that
-/// fits the handler timeout).
-#[derive(Debug, Default)]
-pub struct Checks(Vec<Problem>);
+/// An HTTP endpoint a flavor calls: where, with which secret, and how long
+/// one request may take. As its own block it reads
+/// `{url, secret, timeout_ms}`; a section that predates it keeps its flat
+/// keys and names them with [`EndpointKeys`] (serde's `flatten` would lose
+/// `deny_unknown_fields` and the key paths of the collecting loader).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Where requests go; http(s).
+    pub url: String,
+    /// The credential sent with every request (blank when the vendor needs none).
+    #[serde(default)]
+    pub secret: SecretString,
+    /// Whole-request timeout of one call, in milliseconds; above 0 and below
+    /// the runtime's `handler_timeout_ms`.
+    #[serde(default = "Endpoint::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
 
-impl Checks {
-    /// A problem at `key` unless `ok`.
-    pub fn expect(&mut self, ok: bool, key: &str, message: &str) -> &mut Self {
-        if !ok {
-            self.0.push(Problem::new(key, message));
+/// The keys an [`Endpoint`]'s fields have in a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointKeys {
+    /// Key of [`Endpoint::url`].
+    pub url: &'static str,
+    /// Key of [`Endpoint::secret`].
+    pub secret: &'static str,
+    /// Key of [`Endpoint::timeout_ms`].
+    pub timeout_ms: &'static str,
+}
+
+impl EndpointKeys {
+    /// The keys of the `{url, secret, timeout_ms}` block.
+    pub const BLOCK: Self = Self {
+        url: "url",
+        secret: "secret",
+        timeout_ms: "timeout_ms",
+    };
+}
+
+impl Endpoint {
+    /// `timeout_ms` when the block leaves it out.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+    fn default_timeout_ms() -> u64 {
+        Self::DEFAULT_TIMEOUT_MS
+    }
+
+    /// An endpoint at `url` with `secret` and the default timeout.
+    pub fn new(url: impl Into<String>, secret: impl Into<SecretString>) -> Self {
+        Self {
+            url: url.into(),
+            secret: secret.into(),
+            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
         }
-        self
     }
 
-    /// `secret` must not be blank; `what` says what it is for.
-    pub fn required_secret(&mut self, key: &str, secret: &SecretString, what: &str) -> &mut Self {
-        let set = !secret.expose().trim().is_empty();
-        self.expect(set, key, &format!("is required ({what})"))
+    /// [`Self::timeout_ms`] as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
     }
 
-    /// `url` must be http(s).
-    pub fn http_url(&mut self, key: &str, url: &str) -> &mut Self {
-        let ok = url.starts_with("https://") || url.starts_with("http://");
-        self.expect(ok, key, "must be an http(s) URL")
+    /// Every problem of the block at `path` (`""` for the section itself):
+    /// an http(s) URL, a secret when `secret_for` says what it is for, and a
+    /// request timeout above 0 and below `handler_timeout`.
+    pub fn check(
+        &self,
+        path: &str,
+        handler_timeout: Duration,
+        secret_for: Option<&str>,
+    ) -> Vec<Problem> {
+        let mut p = Problems::new();
+        p.at(path, |p| {
+            self.check_into(p, EndpointKeys::BLOCK, handler_timeout, secret_for);
+        });
+        p.done()
     }
 
-    /// One request's `timeout_ms` must be above 0 and below the runtime's
-    /// handler timeout, so a call ends before the runtime gives up on it.
-    pub fn request_timeout(&mut self, key: &str, timeout_ms: u64, handler: Duration) -> &mut Self {
-        let ok = timeout_ms > 0 && Duration::from_millis(timeout_ms) < handler;
-        let why = "must be above 0 and below the runtime's handler_timeout_ms";
-        self.expect(ok, key, why)
-    }
-
-    /// Every problem found, in order.
-    pub fn done(&mut self) -> Vec<Problem> {
-        std::mem::take(&mut self.0)
+    /// [`Self::check`] into `p`, the fields named by `keys`.
+    pub fn check_into<'p>(
+        &self,
+        p: &'p mut Problems,
+        keys: EndpointKeys,
+        handler_timeout: Duration,
+        secret_for: Option<&str>,
+    ) -> &'p mut Problems {
+        if let Some(what) = secret_for {
+            p.required_secret(keys.secret, &self.secret, what);
+        }
+        p.http_url(keys.url, &self.url).request_timeout(
+            keys.timeout_ms,
+            self.timeout_ms,
+            handler_timeout,
+        )
     }
 }
 

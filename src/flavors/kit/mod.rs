@@ -20,7 +20,9 @@ use futures::future::BoxFuture;
 pub use crate::telemetry::declared::{
     FlavorCounter, FlavorGauge, FlavorHistogram, Kind as MetricKind, MetricSpec,
 };
-pub use config::{load as load_config, Checks, ConfigKind, ConfigOf, FlavorConfig, NoConfig};
+pub use config::{
+    load as load_config, ConfigKind, ConfigOf, Endpoint, EndpointKeys, FlavorConfig, NoConfig,
+};
 pub use contract::{channel_name, loops, Consumes, Events, Node, Produces, Product, Snapshot};
 pub use error::BuildError;
 pub use publish::{EventPublisher, PublishError};

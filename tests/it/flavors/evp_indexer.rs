@@ -20,11 +20,10 @@ mod faults;
 const KEY: &str = "test-api-key";
 
 fn config(intake: &LogsIntake, key: &str) -> EvpConfig {
-    EvpConfig {
-        url: intake.url(),
-        api_key: key.into(),
-        ..EvpConfig::default()
-    }
+    let mut config = EvpConfig::default();
+    config.endpoint.url = intake.url();
+    config.endpoint.secret = key.into();
+    config
 }
 
 /// The indexer over a client of the logs intake, as the flavor's build makes it.
