@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Endpoint, EndpointKeys, FlavorConfig};
+use crate::flavors::kit::{Endpoint, FlavorConfig};
 use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most entries the intake takes in one request.
@@ -28,13 +28,6 @@ pub struct EvpConfig {
     /// Most uncompressed bytes per request, at most [`MAX_BODY_BYTES`].
     pub max_body_bytes: usize,
 }
-
-/// The keys of [`EvpConfig::endpoint`] in the section (flat, as before the block).
-pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
-    url: "url",
-    secret: "api_key",
-    timeout_ms: "timeout_ms",
-};
 
 /// The section as written: the endpoint's keys flat beside the others.
 #[derive(Debug, Deserialize)]
@@ -100,7 +93,12 @@ impl EvpConfig {
         let what = Some("the DD-API-KEY of the intake");
         let mut p = Problems::new();
         self.endpoint
-            .check_into(&mut p, ENDPOINT_KEYS, handler_timeout, what)
+            .check_into(
+                &mut p,
+                crate::flavors::kit::datadog::ENDPOINT_KEYS,
+                handler_timeout,
+                what,
+            )
             .expect(entries, "max_entries", "must be within 1..=1000")
             .expect(bytes, "max_body_bytes", "must be within 1024..=5000000")
             .done()

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Endpoint, EndpointKeys, FlavorConfig};
+use crate::flavors::kit::{Endpoint, FlavorConfig};
 use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most tags the intake takes on one event.
@@ -21,13 +21,6 @@ pub struct FeedConfig {
     /// `key:value` tags added to every event (e.g. `env:prod`).
     pub tags: Vec<String>,
 }
-
-/// The keys of [`FeedConfig::endpoint`] in the section (flat, as before the block).
-pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
-    url: "url",
-    secret: "api_key",
-    timeout_ms: "timeout_ms",
-};
 
 /// The section as written: the endpoint's keys flat beside the tags.
 #[derive(Debug, Deserialize)]
@@ -85,7 +78,12 @@ impl FlavorConfig for FeedConfig {
         let what = Some("the DD-API-KEY of the intake");
         let mut p = Problems::new();
         self.endpoint
-            .check_into(&mut p, ENDPOINT_KEYS, handler_timeout, what)
+            .check_into(
+                &mut p,
+                crate::flavors::kit::datadog::ENDPOINT_KEYS,
+                handler_timeout,
+                what,
+            )
             .expect(tags_ok, "tags", why)
             .done()
     }

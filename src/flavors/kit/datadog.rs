@@ -1,5 +1,16 @@
 //! Datadog's shared vocabulary, for every flavor that writes to a Datadog
-//! intake (logs, events, incidents, on-call): tags.
+//! intake (logs, events, incidents, on-call): tags, and how an intake's
+//! endpoint is written in a flavor section.
+
+use super::EndpointKeys;
+
+/// An intake's endpoint keys in a flavor section: `url`, `api_key` (sent as
+/// `DD-API-KEY`) and `timeout_ms`, flat beside the flavor's other keys.
+pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
+    url: "url",
+    secret: "api_key",
+    timeout_ms: "timeout_ms",
+};
 
 /// Longest tag the intakes keep.
 const MAX_TAG_CHARS: usize = 200;
