@@ -1,6 +1,7 @@
 //! The handler contract every flavor implements.
 //!
-//! A [`Handler`] takes one decoded event and answers one [`HandleResp`]; a
+//! A [`Handler`] takes one validated [`Event`] (its payload is set and named
+//! by `event_type`) and answers one [`HandleResp`]; a
 //! [`BatchHandler`] takes a batch and answers one `HandleResp` per event, in the
 //! same order. Handlers never sleep, loop on retries, or commit offsets: they
 //! describe what happened and the runtime decides what to do next.
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Event};
 use crate::resilience::flags::Flags;
 use crate::store::{LedgerTx, Store, StoreError};
 
@@ -294,7 +295,7 @@ impl Ctx {
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     /// Handles one event.
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp;
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp;
 
     /// Whether the handler claims the event's ledger row in its own
     /// transaction (`Ctx::begin`), which already rejects duplicates; the
@@ -308,7 +309,7 @@ pub trait Handler: Send + Sync + 'static {
 #[async_trait]
 pub trait BatchHandler: Send + Sync + 'static {
     /// Handles a batch; the answer has exactly one entry per event.
-    async fn handle_batch(&self, ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp>;
+    async fn handle_batch(&self, ctx: &Ctx, events: &[&Event]) -> Vec<HandleResp>;
 
     /// Whether the handler claims the events' ledger rows in its own
     /// transaction (the batch writer does); the runtime then neither looks

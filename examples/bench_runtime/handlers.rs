@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use case_event_handler::event::CaseEvent;
+use case_event_handler::event::Event;
 use case_event_handler::handler::{Ctx, HandleResp, Handler};
 
 /// Does nothing; notes when it was first called.
@@ -19,7 +19,7 @@ pub struct Noop {
 
 #[async_trait]
 impl Handler for Noop {
-    async fn handle(&self, _ctx: &Ctx, _event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, _ctx: &Ctx, _event: &Event) -> HandleResp {
         self.first.get_or_init(Instant::now);
         HandleResp::Success
     }
@@ -38,7 +38,7 @@ pub struct Sleepy {
 
 #[async_trait]
 impl Handler for Sleepy {
-    async fn handle(&self, _ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, _ctx: &Ctx, event: &Event) -> HandleResp {
         self.first.get_or_init(Instant::now);
         {
             let mut order = self.order.lock().expect("order lock");

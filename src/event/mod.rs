@@ -5,6 +5,8 @@
 //! - [`EventType`]: one per payload variant, with its `event_type` string.
 //! - [`decode`] / [`validate`]: wire decoding plus cheap envelope checks,
 //!   failing with a [`DecodeError`] that names the problem.
+//! - [`Event`]: a `CaseEvent` that passed `validate` (payload set and named
+//!   by `event_type`); what handlers receive.
 //! - [`to_json_line`] / [`from_json_line`]: the NDJSON form.
 //! - [`fixtures`]: one valid event from a payload, for flavor tests.
 //! - [`synth`]: deterministic synthetic event streams for `produce` and tests.
@@ -20,6 +22,7 @@ pub mod pb;
 mod record;
 pub mod synth;
 mod timestamp;
+mod valid;
 
 pub use decode::{decode, validate, DecodeError};
 pub use event_type::{EventType, Scope, UnknownEventType};
@@ -28,6 +31,7 @@ pub use pb::case_event::Payload;
 pub use pb::{CaseEvent, CaseSnapshot};
 pub use record::{command_parts, record_parts, RecordParts};
 pub use timestamp::Timestamp;
+pub use valid::Event;
 
 /// Envelope `schema_version` written by this build.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -10,7 +10,7 @@ use futures::FutureExt;
 
 use super::live::Live;
 use super::policy::Ordering;
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Event};
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 use crate::resilience::breaker::{self, Permit};
 use crate::resilience::maintenance::Decision;
@@ -24,7 +24,7 @@ pub struct Job {
     /// The raw record, kept for the DLQ until the offset commits.
     pub record: Record,
     /// The decoded event.
-    pub event: Arc<CaseEvent>,
+    pub event: Arc<Event>,
     /// The ordering key.
     pub key: Bytes,
     /// Attempts made so far.
@@ -42,12 +42,7 @@ pub struct Job {
 impl Job {
     /// A job for a decoded event; its ordering key is the record key (the
     /// case id when the record has none), or nothing under partition ordering.
-    pub fn new(
-        record: Record,
-        event: Arc<CaseEvent>,
-        ordering: Ordering,
-        span: tracing::Span,
-    ) -> Self {
+    pub fn new(record: Record, event: Arc<Event>, ordering: Ordering, span: tracing::Span) -> Self {
         let key = match ordering {
             Ordering::Partition => Bytes::new(),
             Ordering::Key => record
@@ -234,7 +229,7 @@ async fn call_batch(
     jobs: &[Job],
     todo: &[usize],
 ) -> Vec<Attempt> {
-    let events: Vec<&CaseEvent> = todo.iter().map(|&i| jobs[i].event.as_ref()).collect();
+    let events: Vec<&Event> = todo.iter().map(|&i| jobs[i].event.as_ref()).collect();
     let call = AssertUnwindSafe(handler.handle_batch(ctx, &events)).catch_unwind();
     let resps = match tokio::time::timeout(env.timeout, call).await {
         Err(_) => {

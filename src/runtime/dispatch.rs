@@ -292,7 +292,7 @@ impl Dispatcher {
         }
         let span = if self.spans {
             let decoded = match &event {
-                Prepared::Event(ev) => Some(ev.as_ref()),
+                Prepared::Event(ev) => Some(ev.envelope()),
                 _ => None,
             };
             trace::event_span(self.rt.flavor, record.at(), &record.headers, decoded)

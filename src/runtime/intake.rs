@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::decode_record;
-use crate::event::CaseEvent;
+use crate::event::Event;
 use crate::flavors::kit::Consumes;
 use crate::handler::SkipReason;
 use crate::source::record::{Record, Tp, EVENT_TYPE};
@@ -53,7 +53,7 @@ pub struct Taken {
 #[derive(Debug)]
 pub enum Prepared {
     /// A wanted event.
-    Event(Arc<CaseEvent>),
+    Event(Arc<Event>),
     /// Skipped before the handler: a type the flavor does not consume
     /// (never decoded when the header says so), an echo, or no snapshot.
     Skipped(SkipReason),
@@ -122,7 +122,12 @@ pub fn prepare(record: &Record, consumes: &Consumes) -> Prepared {
         None if !consumes.wants_name(&event.event_type) => not_interested(),
         _ => match consumes.skip(&event) {
             Some(reason) => Prepared::Skipped(reason),
-            None => Prepared::Event(Arc::new(event)),
+            // Decoding validated it already; a refusal here would still be
+            // an invalid record, never a handler call.
+            None => match Event::new(event) {
+                Ok(event) => Prepared::Event(Arc::new(event)),
+                Err(err) => Prepared::Invalid(err.to_string()),
+            },
         },
     }
 }
@@ -138,7 +143,7 @@ mod tests {
     use super::*;
     use crate::event::pb::{Origin, OriginChannel};
     use crate::event::synth::{Synth, SynthSpec};
-    use crate::event::{EventType, Scope};
+    use crate::event::{CaseEvent, EventType, Scope};
     use crate::source::record::Tp;
 
     const STATUS_ONLY: Consumes = Consumes::types(&[EventType::CaseStatusChanged]);
@@ -213,7 +218,7 @@ mod tests {
         let wanted = prost::Message::encode_to_vec(&an_event("case.status_changed"));
         assert!(matches!(
             prepare(&record(wanted, None), &STATUS_ONLY),
-            Prepared::Event(_)
+            Prepared::Event(ev) if ev.kind() == EventType::CaseStatusChanged
         ));
         let other = prost::Message::encode_to_vec(&an_event("case.comment_added"));
         assert_eq!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use case_event_handler::event::record_parts;
 use case_event_handler::event::synth::{Synth, SynthSpec};
-use case_event_handler::event::CaseEvent;
+use case_event_handler::event::{CaseEvent, Event};
 use case_event_handler::handler::{Ctx, HandleResp, Handler};
 use case_event_handler::runtime::dlq::KafkaDlq;
 use case_event_handler::runtime::policy::{RetryPolicy, RuntimeConfig};
@@ -315,7 +315,7 @@ pub struct Recorder {
 
 #[async_trait]
 impl Handler for Recorder {
-    async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, _: &Ctx, event: &Event) -> HandleResp {
         let d = (self.delay)(event);
         if !d.is_zero() {
             tokio::time::sleep(d).await;
@@ -329,6 +329,13 @@ impl Handler for Recorder {
             .push((event.aggregate_version, event.event_id.clone()));
         HandleResp::Success
     }
+}
+
+/// The events as handlers get them: validated, one [`Event`] each.
+pub fn validated(events: &[CaseEvent]) -> Vec<Event> {
+    (events.iter())
+        .map(|e| Event::new(e.clone()).expect("a valid event"))
+        .collect()
 }
 
 /// No delay.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use case_event_handler::app::live as reloader;
-use case_event_handler::event::CaseEvent;
+use case_event_handler::event::Event;
 use case_event_handler::handler::{Ctx, HandleResp, Handler, HandlerError, Processor};
 use case_event_handler::http::{Dependency, DependencySpec};
 use case_event_handler::resilience::breaker::{self, BreakerConfig, State};
@@ -98,7 +98,7 @@ struct CallsDependency {
 
 #[async_trait]
 impl Handler for CallsDependency {
-    async fn handle(&self, _: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, _: &Ctx, event: &Event) -> HandleResp {
         let req = self
             .dep
             .client()
@@ -239,7 +239,7 @@ struct FlagProbe(Arc<Mutex<Vec<bool>>>);
 
 #[async_trait]
 impl Handler for FlagProbe {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         self.0.lock().unwrap().push(ctx.flag("ops.flag", event));
         HandleResp::Success
     }

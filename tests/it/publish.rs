@@ -3,7 +3,7 @@
 //! their own topics.
 
 use case_event_handler::event::command::{AssignCase, CaseCommand, Payload as Command};
-use case_event_handler::event::{decode, CaseEvent};
+use case_event_handler::event::{decode, CaseEvent, Event};
 use case_event_handler::flavors::kit::EventPublisher;
 use case_event_handler::settings::KafkaSettings;
 use case_event_handler::source::record::{Record, CONTENT_TYPE, EVENT_TYPE, PROTOBUF};
@@ -120,7 +120,7 @@ impl case_event_handler::handler::Handler for PublishThenFail {
     async fn handle(
         &self,
         ctx: &case_event_handler::handler::Ctx,
-        event: &CaseEvent,
+        event: &Event,
     ) -> case_event_handler::handler::HandleResp {
         use case_event_handler::event::command::CommandReason;
         use case_event_handler::event::pb::{ExternalSystem, ExternalTicketChanged};

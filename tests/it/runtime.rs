@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use case_event_handler::event::CaseEvent;
+use case_event_handler::event::{CaseEvent, Event};
 use case_event_handler::handler::{
     BatchHandler, Ctx, HandleResp, Handler, HandlerError, Processor,
 };
@@ -40,7 +40,7 @@ impl Scripted {
 
 #[async_trait]
 impl Handler for Scripted {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         self.attempts
             .lock()
             .unwrap()
@@ -96,7 +96,7 @@ struct Held {
 
 #[async_trait]
 impl Handler for Held {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         if event.event_id == self.held {
             let _released = self.release.acquire().await.expect("never closed");
         }
@@ -226,7 +226,7 @@ struct FlakyBatch {
 
 #[async_trait]
 impl BatchHandler for FlakyBatch {
-    async fn handle_batch(&self, _: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
+    async fn handle_batch(&self, _: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
         self.batch_sizes.lock().unwrap().push(events.len());
         let mut calls = self.calls.lock().unwrap();
         events
@@ -353,7 +353,7 @@ struct UntilOtherStarts {
 
 #[async_trait]
 impl Handler for UntilOtherStarts {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         if self.other.total() == 0 && self.held.contains(&event.event_id) {
             let wait = HandlerError::deferred("the other member has handled nothing yet");
             return HandleResp::Retry(wait.with_retry_after(Duration::from_millis(100)));

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use case_event_handler::event::CaseEvent;
+use case_event_handler::event::{CaseEvent, Event};
 use case_event_handler::handler::{Ctx, HandleResp, Handler, HandlerError, Processor, SkipReason};
 use case_event_handler::runtime::dlq::KafkaDlq;
 use case_event_handler::runtime::Runtime;
@@ -61,7 +61,7 @@ struct Mixed;
 
 #[async_trait]
 impl Handler for Mixed {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         match fate(event) {
             Fate::Success => HandleResp::Success,
             Fate::Stale => HandleResp::Skip(SkipReason::Stale),

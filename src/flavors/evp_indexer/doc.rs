@@ -6,12 +6,15 @@
 //! timestamps RFC 3339). Arrays stay arrays. Plus the intake's reserved
 //! attributes: `message`, `ddsource`, `service`, `ddtags`, and `timestamp`
 //! only when the intake still accepts it (see [`MAX_TIMESTAMP_AGE`]).
+//!
+//! The kit guarantees a payload: the document is built from the validated
+//! [`Event`], so only canonical JSON can refuse an event.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
-use crate::event::{CaseEvent, Payload, Timestamp};
+use crate::event::{CaseEvent, Event, Payload, Timestamp};
 use crate::flavors::kit::datadog::tag;
 
 /// The intake drops logs whose `timestamp` is older than 18 h (still answering
@@ -34,21 +37,14 @@ pub struct DocContext {
 /// Why an event cannot become a document.
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
-    /// The event has no payload.
-    #[error("event has no payload")]
-    NoPayload,
     /// Canonical JSON cannot express a value (enum or timestamp out of range).
     #[error("event is not expressible as JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 /// Builds the document of `event` as the intake sees it at `now`.
-pub fn document(
-    event: &CaseEvent,
-    ctx: &DocContext,
-    now: DateTime<Utc>,
-) -> Result<Value, DocError> {
-    let payload = event.payload.as_ref().ok_or(DocError::NoPayload)?;
+pub fn document(event: &Event, ctx: &DocContext, now: DateTime<Utc>) -> Result<Value, DocError> {
+    let payload = event.payload();
     let mut doc = Map::new();
     envelope(event, &mut doc);
     let snapshot = event.case_after.as_ref().or(match payload {

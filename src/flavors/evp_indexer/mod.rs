@@ -32,7 +32,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 
 use super::kit::{BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Style};
-use crate::event::CaseEvent;
+use crate::event::Event;
 use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError, Processor};
 use crate::http::Dependency;
 
@@ -106,7 +106,7 @@ impl EvpIndexer {
 
     fn serialize(
         &self,
-        event: &CaseEvent,
+        event: &Event,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<u8>, HandlerError> {
         let doc = document(event, &self.doc, now).map_err(HandlerError::invalid)?;
@@ -116,7 +116,7 @@ impl EvpIndexer {
 
 #[async_trait]
 impl BatchHandler for EvpIndexer {
-    async fn handle_batch(&self, _ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
+    async fn handle_batch(&self, _ctx: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
         let deadline = Instant::now() + self.budget;
         let now = chrono::Utc::now();
         let docs = events.iter().map(|e| self.serialize(e, now)).collect();

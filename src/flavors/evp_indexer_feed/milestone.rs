@@ -1,10 +1,12 @@
 //! Pure: which events are milestones, and the Events v2 body of each. No IO.
+//!
+//! The kit guarantees a payload: both read it from the validated [`Event`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::event::pb::{CaseSnapshot, Priority, StatusGroup};
-use crate::event::{CaseEvent, EventType, Payload, Timestamp};
+use crate::event::{CaseEvent, Event, EventType, Payload, Timestamp};
 use crate::flavors::kit::datadog::tag;
 
 /// The event types that can be milestones.
@@ -93,18 +95,14 @@ pub enum Outcome {
 /// Why an event cannot become a Datadog event.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FeedError {
-    /// No payload.
-    #[error("event has no payload")]
-    NoPayload,
     /// Neither a case id nor a case key to aggregate on.
     #[error("event names no case (case_id and case_key are empty)")]
     NoCase,
 }
 
 /// The milestone an event is, if any.
-pub fn milestone(event: &CaseEvent) -> Result<Option<Milestone>, FeedError> {
-    let payload = event.payload.as_ref().ok_or(FeedError::NoPayload)?;
-    Ok(match payload {
+pub fn milestone(event: &Event) -> Option<Milestone> {
+    match event.payload() {
         Payload::CaseCreated(_) => Some(Milestone::Created),
         Payload::CaseStatusChanged(c) => {
             let (from, to) = (c.from_group(), c.to_group());
@@ -125,16 +123,16 @@ pub fn milestone(event: &CaseEvent) -> Result<Option<Milestone>, FeedError> {
             severity: i.severity.clone(),
         }),
         _ => None,
-    })
+    }
 }
 
 /// The request body for `event` at `now`, or why none is sent.
 pub fn event_body(
-    event: &CaseEvent,
+    event: &Event,
     extra_tags: &[String],
     now: DateTime<Utc>,
 ) -> Result<Outcome, FeedError> {
-    let Some(milestone) = milestone(event)? else {
+    let Some(milestone) = milestone(event) else {
         return Ok(Outcome::Skip("no-milestone"));
     };
     let occurred = event.occurred_at.and_then(Timestamp::to_datetime);
@@ -178,16 +176,16 @@ pub fn event_body(
 }
 
 /// The case as of this event, when the event carries it.
-fn snapshot(event: &CaseEvent) -> Option<&CaseSnapshot> {
-    event.case_after.as_ref().or(match &event.payload {
-        Some(Payload::CaseCreated(created)) => created.snapshot.as_deref(),
+fn snapshot(event: &Event) -> Option<&CaseSnapshot> {
+    event.case_after.as_ref().or(match event.payload() {
+        Payload::CaseCreated(created) => created.snapshot.as_deref(),
         _ => None,
     })
 }
 
-fn current_priority(event: &CaseEvent, case: Option<&CaseSnapshot>) -> Priority {
-    match (&event.payload, case) {
-        (Some(Payload::CasePriorityChanged(c)), _) => c.to(),
+fn current_priority(event: &Event, case: Option<&CaseSnapshot>) -> Priority {
+    match (event.payload(), case) {
+        (Payload::CasePriorityChanged(c), _) => c.to(),
         (_, Some(case)) => case.priority(),
         _ => Priority::Unspecified,
     }

@@ -22,8 +22,9 @@
 //! retry and may make a second copy of that one event.
 //! Retries: transport errors, timeouts, 408, 429 (after `Retry-After` or
 //! `X-RateLimit-Reset`) and 5xx retry; 400 discards the event; 401/403
-//! discard with an alert (operator action); an event without its payload is
-//! discarded as invalid.
+//! discard with an alert (operator action); an event that names no case is
+//! discarded as invalid. The kit guarantees a payload (handlers get a
+//! validated `event::Event`).
 
 mod config;
 mod milestone;
@@ -35,7 +36,7 @@ use futures::FutureExt;
 use reqwest::header::CONTENT_TYPE;
 
 use super::kit::{BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Style};
-use crate::event::CaseEvent;
+use crate::event::Event;
 use crate::handler::{Ctx, HandleResp, Handler, HandlerError, Processor, SkipReason};
 use crate::http::{Dependency, DependencySpec};
 use crate::settings::SecretString;
@@ -104,7 +105,7 @@ impl Feed {
 
 #[async_trait]
 impl Handler for Feed {
-    async fn handle(&self, _ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, _ctx: &Ctx, event: &Event) -> HandleResp {
         match event_body(event, &self.tags, chrono::Utc::now()) {
             Ok(Outcome::Send(body)) => HandleResp::classify(self.post(body).await),
             Ok(Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why.into())),

@@ -47,7 +47,7 @@ use super::kit::{
     BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Product, Style,
 };
 use crate::event::pb::OriginChannel;
-use crate::event::{CaseEvent, EventType as E};
+use crate::event::{Event, EventType as E};
 use crate::handler::{Ctx, HandleResp, Handler, Processor, SkipReason};
 
 pub use adf::from_markdown as markdown_to_adf;
@@ -146,14 +146,11 @@ pub struct JiraSync {
 
 #[async_trait]
 impl Handler for JiraSync {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         let Some(project) = self.projects.get(&event.project_id) else {
             return HandleResp::Skip(SkipReason::Other("project-not-synced".into()));
         };
-        let comment = matches!(
-            event.payload,
-            Some(crate::event::Payload::CaseCommentAdded(_))
-        );
+        let comment = event.kind() == E::CaseCommentAdded;
         if comment && !ctx.flag_or(SYNC_COMMENTS, event, true) {
             return HandleResp::Skip(SkipReason::Disabled(SYNC_COMMENTS.into()));
         }

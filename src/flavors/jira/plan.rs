@@ -4,6 +4,9 @@
 //! form (`digest`); a planned write whose hash equals the last synced one is
 //! dropped (no-op suppression, integrations §7.3). The same hashes let the
 //! webhook recognise changes that merely echo ours.
+//!
+//! The kit guarantees a payload: the plan reads it from the validated
+//! [`Event`], so there is no "no payload" case to skip.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +17,7 @@ use super::adf;
 use super::changes::{label, managed_labels, snapshot_changes, Changes};
 use super::config::{ProjectConfig, SyncMode};
 use crate::event::pb::StatusGroup;
-use crate::event::{CaseEvent, Payload};
+use crate::event::{Event, Payload};
 
 /// Property set on created issues (provenance; not JQL-searchable).
 pub const ISSUE_PROPERTY: &str = "caseLink";
@@ -94,10 +97,8 @@ pub fn case_label(case_id: &str) -> String {
 }
 
 /// Plans one event against the link (None: no issue yet).
-pub fn plan(event: &CaseEvent, link: Option<LinkView<'_>>, cfg: &ProjectConfig) -> Plan {
-    let Some(payload) = event.payload.as_ref() else {
-        return Plan::Skip("no-payload".into());
-    };
+pub fn plan(event: &Event, link: Option<LinkView<'_>>, cfg: &ProjectConfig) -> Plan {
+    let payload = event.payload();
     if let Payload::CaseMovedToProject(_) = payload {
         return match link {
             Some(_) => Plan::StopSync("moved-to-other-project".into()),
@@ -117,7 +118,7 @@ pub fn plan(event: &CaseEvent, link: Option<LinkView<'_>>, cfg: &ProjectConfig) 
     }
 }
 
-fn plan_create(event: &CaseEvent, payload: &Payload, cfg: &ProjectConfig) -> Plan {
+fn plan_create(event: &Event, payload: &Payload, cfg: &ProjectConfig) -> Plan {
     if !cfg.auto_create {
         return Plan::Skip("auto-create-off".into());
     }
@@ -184,7 +185,7 @@ fn plan_create(event: &CaseEvent, payload: &Payload, cfg: &ProjectConfig) -> Pla
 /// The writes one event asks for, minus those that change nothing; `Err` is a
 /// skip reason (a short static label: it becomes a metric label).
 fn actions(
-    event: &CaseEvent,
+    event: &Event,
     payload: &Payload,
     cfg: &ProjectConfig,
     hashes: &BTreeMap<String, String>,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::event::pb::{self, Priority};
+use crate::event::{CaseEvent, Event, EventType};
 use crate::flavors::jira::config::JiraConfig;
 
 fn cfg() -> ProjectConfig {
@@ -45,21 +46,33 @@ fn snapshot() -> pb::CaseSnapshot {
     s
 }
 
-fn event(payload: Payload) -> CaseEvent {
-    CaseEvent {
-        event_id: "e1".into(),
-        case_id: "c1".into(),
-        case_after: Some(snapshot()),
-        payload: Some(payload),
-        ..CaseEvent::default()
-    }
+fn event(payload: Payload) -> Event {
+    event_after(payload, snapshot())
 }
 
-fn created() -> CaseEvent {
+/// An event of case c1 whose `case_after` is `after`.
+fn event_after(payload: Payload, after: pb::CaseSnapshot) -> Event {
+    Event::new(CaseEvent {
+        event_id: "0190f000-0000-7000-8000-0000000000e1".into(),
+        event_type: EventType::of(&payload).as_str().into(),
+        project_id: "p1".into(),
+        case_id: "c1".into(),
+        case_after: Some(after),
+        payload: Some(payload),
+        ..CaseEvent::default()
+    })
+    .expect("a valid event")
+}
+
+fn created_from(snapshot: pb::CaseSnapshot) -> Event {
     event(Payload::CaseCreated(pb::CaseCreated {
-        snapshot: Some(Box::new(snapshot())),
+        snapshot: Some(Box::new(snapshot)),
         ..Default::default()
     }))
+}
+
+fn created() -> Event {
+    created_from(snapshot())
 }
 
 fn linked(hashes: &BTreeMap<String, String>) -> Option<LinkView<'_>> {
@@ -106,10 +119,9 @@ fn create_carries_label_property_and_mapped_fields() {
 
 #[test]
 fn create_of_an_in_progress_case_transitions_after() {
-    let mut e = created();
-    if let Some(Payload::CaseCreated(c)) = e.payload.as_mut() {
-        c.snapshot.as_mut().unwrap().status_group = StatusGroup::InProgress as i32;
-    }
+    let mut s = snapshot();
+    s.status_group = StatusGroup::InProgress as i32;
+    let e = created_from(s);
     let Plan::Create { then, .. } = plan(&e, None, &cfg()) else {
         panic!("create expected")
     };
@@ -123,9 +135,12 @@ fn no_create_without_auto_creation_or_for_closed_cases() {
     let mut c = cfg();
     c.auto_create = false;
     assert!(matches!(plan(&created(), None, &c), Plan::Skip(_)));
-    let mut e = created();
-    e.payload = Some(Payload::CaseCommentAdded(pb::CaseCommentAdded::default()));
-    e.case_after.as_mut().unwrap().status_group = StatusGroup::Closed as i32;
+    let mut closed = snapshot();
+    closed.status_group = StatusGroup::Closed as i32;
+    let e = event_after(
+        Payload::CaseCommentAdded(pb::CaseCommentAdded::default()),
+        closed,
+    );
     assert!(matches!(plan(&e, None, &cfg()), Plan::Skip(_)));
 }
 
@@ -287,11 +302,13 @@ fn summaries_of(title: &str) -> (String, String) {
     let Plan::Create { body, .. } = plan(&create, None, &cfg()) else {
         panic!("create expected")
     };
-    let mut change = event(Payload::CaseTitleChanged(pb::CaseTitleChanged {
-        old: "Disk full".into(),
-        new: title.into(),
-    }));
-    change.case_after = Some(s);
+    let change = event_after(
+        Payload::CaseTitleChanged(pb::CaseTitleChanged {
+            old: "Disk full".into(),
+            new: title.into(),
+        }),
+        s,
+    );
     let none = BTreeMap::new();
     let Plan::Apply(actions) = plan(&change, linked(&none), &cfg()) else {
         panic!("apply expected")

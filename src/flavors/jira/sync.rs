@@ -17,7 +17,7 @@ use super::client::{JiraClient, JiraError, Transition};
 use super::config::ProjectConfig;
 use super::links::{self, IssueRef, Link, LinkState};
 use super::plan::{self, Action, LinkView, Plan, Synced, COMMENT_PROPERTY};
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Event};
 use crate::handler::{Ctx, HandlerError};
 use crate::store::{now_ms, StoreError};
 
@@ -89,7 +89,7 @@ pub async fn sync(
     project: &Project,
     lookup_window: Duration,
     ctx: &Ctx,
-    event: &CaseEvent,
+    event: &Event,
 ) -> Result<Outcome, SyncError> {
     let store = ctx.store().ok_or(StoreError::NotConfigured)?;
     let pool = store.pool();

@@ -14,8 +14,9 @@
 //! Idempotency key: the event id, in the processed-events ledger, claimed in
 //! the same transaction as the cells, so each effect happens exactly once.
 //! Retries: database errors other than constraint and SQL errors (connection
-//! loss, pool timeout, serialization failure, lock timeout) retry the batch;
-//! an event without a payload is discarded as invalid, alone.
+//! loss, pool timeout, serialization failure, lock timeout) retry the batch.
+//! The kit guarantees a payload (handlers get a validated `event::Event`),
+//! so no event is discarded for lacking one.
 
 mod plan;
 pub mod show;
@@ -29,7 +30,7 @@ use futures::FutureExt;
 use super::kit::{
     BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, NoConfig, Produces, Style,
 };
-use crate::event::{CaseEvent, Scope};
+use crate::event::{Event, Scope};
 use crate::handler::Processor;
 use crate::store::rows::{PlannedRows, RowOp, RowPlanner};
 
@@ -66,7 +67,7 @@ pub fn processor() -> Processor {
 pub struct Timeline;
 
 impl RowPlanner for Timeline {
-    fn plan(&self, event: &CaseEvent) -> Result<Vec<RowOp>, String> {
+    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, String> {
         plan(event).map(write::ops)
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Event};
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 
 /// What one attempt answers.
@@ -169,7 +169,7 @@ pub(super) struct Single {
 
 #[async_trait]
 impl Handler for Single {
-    async fn handle(&self, ctx: &Ctx, event: &CaseEvent) -> HandleResp {
+    async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
         // Steps go by call: a deferred answer counts no attempt.
         let call = self.calls.of(&event.event_id).len() as u32 + 1;
         let step = self.script.step(&event.event_id, call);
@@ -203,7 +203,7 @@ impl Batch {
 
 #[async_trait]
 impl BatchHandler for Batch {
-    async fn handle_batch(&self, _: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
+    async fn handle_batch(&self, _: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
         let planned: Vec<(usize, u32, Step)> = {
             let mut guard = self.batches.lock().unwrap();
             let (count, seen) = &mut *guard;

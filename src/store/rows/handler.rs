@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{Planned, RowOp};
-use crate::event::CaseEvent;
+use crate::event::Event;
 use crate::handler::{BatchHandler, Ctx, ErrorClass, HandleResp, HandlerError, SkipReason};
 use crate::store::StoreError;
 
@@ -15,7 +15,7 @@ use crate::store::StoreError;
 /// registry row says which events it gets). `plan` is pure: no IO, no clock.
 pub trait RowPlanner: Send + Sync + 'static {
     /// The rows one event changes; an error means the event is unusable.
-    fn plan(&self, event: &CaseEvent) -> Result<Vec<RowOp>, String>;
+    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, String>;
 }
 
 /// The batch handler of a [`RowPlanner`]: one transaction per batch.
@@ -48,7 +48,7 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
     /// An event whose plan fails is discarded alone (its ledger row is not
     /// written); a database error retries the whole batch, which is safe:
     /// nothing of it committed.
-    async fn handle_batch(&self, ctx: &Ctx, events: &[&CaseEvent]) -> Vec<HandleResp> {
+    async fn handle_batch(&self, ctx: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
         let mut answers: Vec<Option<HandleResp>> = events.iter().map(|_| None).collect();
         let mut planned = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {

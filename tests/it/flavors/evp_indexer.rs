@@ -235,7 +235,7 @@ async fn evp_fake_intake_enforces_the_intake_contract() {
 async fn evp_a_wrong_api_key_discards_the_batch_after_one_request() {
     let intake = LogsIntake::start(KEY).await;
     let handler = indexer(&config(&intake, "wrong"), Duration::from_secs(30));
-    let events = synth(31, 30, 50);
+    let events = validated(&synth(31, 30, 50));
     let refs: Vec<_> = events.iter().collect();
     let out = handler
         .handle_batch(&Ctx::new("evp-indexer", None, 1), &refs)

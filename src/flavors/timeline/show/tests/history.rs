@@ -7,7 +7,7 @@ use rand::SeedableRng;
 
 use super::{cell, sentence_of, view_of};
 use crate::event::synth::{arbitrary_event_of, Synth, SynthSpec};
-use crate::event::{pb, EventType, Payload, Scope};
+use crate::event::{pb, Event, EventType, Payload, Scope};
 use crate::flavors::timeline::plan::{plan, CellWrite};
 use crate::flavors::timeline::show::{render, CellView};
 
@@ -38,7 +38,7 @@ fn synthetic_cases() -> (BTreeMap<String, Vec<CellView>>, BTreeSet<String>) {
             continue;
         }
         kinds.insert(event.event_type.clone());
-        match plan(&event).unwrap() {
+        match plan(&Event::new(event).unwrap()).unwrap() {
             CellWrite::Upsert(c) => {
                 cells.insert(c.cell_id.clone(), view_of(c));
             }

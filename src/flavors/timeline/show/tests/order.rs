@@ -1,7 +1,7 @@
 //! The order `timeline show` lists cells in, read back from the table.
 
 use crate::event::pb::{self, Actor, ActorKind, ExternalSystem, Origin, OriginChannel};
-use crate::event::{CaseEvent, Payload, Timestamp};
+use crate::event::{CaseEvent, Event, EventType, Payload, Timestamp};
 use crate::flavors::timeline::plan::plan;
 use crate::flavors::timeline::show::{load, render};
 use crate::flavors::timeline::write::ops;
@@ -17,7 +17,8 @@ const SENT_MS: i64 = 1_764_918_601_000;
 /// when Jira sent it.
 fn jira_change() -> CaseEvent {
     CaseEvent {
-        event_id: "0190-jira".into(),
+        event_id: "0190f000-0000-7000-8000-00000000a001".into(),
+        event_type: EventType::ExternalTicketChanged.as_str().into(),
         case_id: "c-7".into(),
         case_key: "SEC-7".into(),
         project_id: "p1".into(),
@@ -52,7 +53,8 @@ fn jira_change() -> CaseEvent {
 /// An event of the Jira change's case, `at_ms`, at case version `version`.
 fn case_event(jira: &CaseEvent, version: u64, at_ms: i64, payload: Payload) -> CaseEvent {
     CaseEvent {
-        event_id: format!("0190-case-{version}"),
+        event_id: format!("0190f000-0000-7000-8000-00000000c{version:03}"),
+        event_type: EventType::of(&payload).as_str().into(),
         case_id: jira.case_id.clone(),
         case_key: jira.case_key.clone(),
         project_id: jira.project_id.clone(),
@@ -88,7 +90,7 @@ async fn a_jira_change_shows_when_it_happened_between_case_events() {
         .into_iter()
         .map(|e| Planned {
             event_id: e.event_id.clone(),
-            ops: ops(plan(e).unwrap()),
+            ops: ops(plan(&Event::new(e.clone()).unwrap()).unwrap()),
         })
         .collect();
     store.apply_rows("timeline", &batch).await.unwrap();
