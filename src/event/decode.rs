@@ -7,6 +7,7 @@ use prost::Message;
 
 use super::event_type::{EventType, Scope};
 use super::pb::CaseEvent;
+use super::valid::Event;
 
 /// Why a record is not a usable [`CaseEvent`]. Every variant means the record
 /// is invalid as sent: retrying cannot help.
@@ -47,6 +48,11 @@ pub enum DecodeError {
     /// A project-scoped event has an empty `project_id`.
     #[error("project_id is missing on a {0} event")]
     MissingProjectId(EventType),
+}
+
+/// Decodes one protobuf-encoded record into an [`Event`] (validated once).
+pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
+    Event::new(CaseEvent::decode(bytes)?)
 }
 
 /// Decodes one protobuf-encoded record and [`validate`]s it.

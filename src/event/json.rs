@@ -8,6 +8,7 @@
 
 use super::decode::{validate, DecodeError};
 use super::pb::CaseEvent;
+use super::valid::Event;
 
 /// Serializes an event as one JSON line, without the trailing newline.
 ///
@@ -15,6 +16,11 @@ use super::pb::CaseEvent;
 /// numbers outside their enum, or timestamps outside years 1-9999.
 pub fn to_json_line(event: &CaseEvent) -> Result<String, serde_json::Error> {
     serde_json::to_string(event)
+}
+
+/// Parses one JSON line into an [`Event`] (validated once).
+pub fn event_from_json_line(line: &str) -> Result<Event, DecodeError> {
+    Event::new(serde_json::from_str(line)?)
 }
 
 /// Parses one JSON line (a trailing `\n` or `\r\n` is fine) and

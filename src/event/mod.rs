@@ -24,9 +24,9 @@ pub mod synth;
 mod timestamp;
 mod valid;
 
-pub use decode::{decode, validate, DecodeError};
+pub use decode::{decode, decode_event, validate, DecodeError};
 pub use event_type::{EventType, Scope, UnknownEventType};
-pub use json::{from_json_line, to_json_line};
+pub use json::{event_from_json_line, from_json_line, to_json_line};
 pub use pb::case_event::Payload;
 pub use pb::{CaseEvent, CaseSnapshot};
 pub use record::{command_parts, record_parts, RecordParts};

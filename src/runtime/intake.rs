@@ -119,15 +119,10 @@ pub fn prepare(record: &Record, consumes: &Consumes) -> Prepared {
             "the event-type header says '{t}' but the payload is '{}'",
             event.event_type
         )),
-        None if !consumes.wants_name(&event.event_type) => not_interested(),
+        None if !consumes.wants(event.kind()) => not_interested(),
         _ => match consumes.skip(&event) {
             Some(reason) => Prepared::Skipped(reason),
-            // Decoding validated it already; a refusal here would still be
-            // an invalid record, never a handler call.
-            None => match Event::new(event) {
-                Ok(event) => Prepared::Event(Arc::new(event)),
-                Err(err) => Prepared::Invalid(err.to_string()),
-            },
+            None => Prepared::Event(Arc::new(event)),
         },
     }
 }
