@@ -1,12 +1,13 @@
-//! Shared by the record-decoding targets: a processor that wants every known
-//! event type, and the agreement of the intake's routing with decoding.
+//! Shared by the record-decoding targets: a registry row's `consumes` that
+//! takes every known event type, and the agreement of the intake's routing
+//! with decoding.
 
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use case_event_handler::event::{CaseEvent, EventType};
-use case_event_handler::handler::{Ctx, HandleResp, Handler, Processor};
+use case_event_handler::event::{Event, EventType};
+use case_event_handler::flavors::kit::Consumes;
+use case_event_handler::handler::SkipReason;
 use case_event_handler::runtime::intake::Prepared;
 use case_event_handler::source::record::{Record, Tp, CONTENT_TYPE, EVENT_TYPE, JSON};
 
@@ -22,24 +23,10 @@ pub fn record(payload: &[u8], headers: Vec<(String, Bytes)>) -> Record {
     }
 }
 
-/// Wants every event type this build knows, nothing else.
-struct KnownTypes;
-
-#[async_trait::async_trait]
-impl Handler for KnownTypes {
-    fn wants(&self, event_type: &str) -> bool {
-        EventType::from_str(event_type).is_ok()
-    }
-
-    async fn handle(&self, _: &Ctx, _: &CaseEvent) -> HandleResp {
-        HandleResp::Success
-    }
-}
-
-/// The processor the targets route with.
-pub fn all_types() -> &'static Processor {
-    static PROCESSOR: OnceLock<Processor> = OnceLock::new();
-    PROCESSOR.get_or_init(|| Processor::Single(Arc::new(KnownTypes)))
+/// Takes every event type this build knows, nothing else.
+pub fn all_types() -> &'static Consumes {
+    static ALL: Consumes = Consumes::all();
+    &ALL
 }
 
 /// Whether `decode_record` takes the JSON path for this record. (Each target
@@ -55,12 +42,12 @@ pub fn is_json(record: &Record) -> bool {
 /// an unknown type named by the header is never decoded, a header that is
 /// not UTF-8 or names another type than the payload is invalid, and an
 /// event comes out exactly as decoded.
-pub fn check_routing(record: &Record, decoded: &Result<CaseEvent, String>, prepared: &Prepared) {
+pub fn check_routing(record: &Record, decoded: &Result<Event, String>, prepared: &Prepared) {
     let header = record.header(EVENT_TYPE).map(std::str::from_utf8);
     let wants = |t: &str| EventType::from_str(t).is_ok();
     match (header, decoded, prepared) {
         (Some(Err(_)), _, Prepared::Invalid(_)) => {}
-        (Some(Ok(t)), _, Prepared::NotInterested) if !wants(t) => {}
+        (Some(Ok(t)), _, Prepared::Skipped(SkipReason::NotInterested)) if !wants(t) => {}
         (Some(Ok(t)), Err(_), Prepared::Invalid(_)) if wants(t) => {}
         (Some(Ok(t)), Ok(ev), Prepared::Invalid(_)) if wants(t) && t != ev.event_type => {}
         (Some(Ok(t)), Ok(ev), Prepared::Event(got)) if wants(t) && t == ev.event_type => {
@@ -68,11 +55,11 @@ pub fn check_routing(record: &Record, decoded: &Result<CaseEvent, String>, prepa
         }
         (None, Err(_), Prepared::Invalid(_)) => {}
         (None, Ok(ev), Prepared::Event(got)) if wants(&ev.event_type) => assert_eq!(&**got, ev),
-        (None, Ok(ev), Prepared::NotInterested) if !wants(&ev.event_type) => {}
+        (None, Ok(ev), Prepared::Skipped(SkipReason::NotInterested)) if !wants(&ev.event_type) => {}
         (header, decoded, prepared) => {
             let prepared = match prepared {
                 Prepared::Event(_) => "Event".to_string(),
-                Prepared::NotInterested => "NotInterested".to_string(),
+                Prepared::Skipped(why) => format!("Skipped({why})"),
                 Prepared::Invalid(why) => format!("Invalid({why})"),
             };
             panic!("routing disagrees: header {header:?}, decoded {decoded:?}, prepared {prepared}")
