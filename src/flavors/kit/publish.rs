@@ -20,10 +20,11 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use super::contract::Product;
 use super::ids;
 use crate::event::command::{CaseCommand, CommandReason, CommandType};
-use crate::event::pb::{Actor, ActorKind, Origin, OriginChannel, TraceContext};
+use crate::event::pb::{Actor, ActorKind, Origin, OriginChannel};
 use crate::event::{command_parts, record_parts, CaseEvent, RecordParts, SCHEMA_VERSION};
 use crate::handler::HandlerError;
 use crate::settings::KafkaSettings;
+use stamps::{fill, now, Chain, Ordinals};
 
 /// Deepest causal chain a produced record may have (Jira stops automation
 /// loops at 10; domain.md §B).
@@ -342,93 +343,7 @@ impl EventPublisher {
     }
 }
 
-/// Causation, correlation, depth and trace of a record caused by `cause`.
-struct Chain {
-    causation_id: String,
-    correlation_id: String,
-    depth: u32,
-    trace: Option<TraceContext>,
-}
-
-impl Chain {
-    /// Without a cause, the record starts a chain: its correlation id is
-    /// the one it carries, else its own id.
-    fn of(
-        cause: Option<&CaseEvent>,
-        correlation: &str,
-        own_id: &str,
-        what: &str,
-    ) -> Result<Self, PublishError> {
-        let Some(cause) = cause else {
-            let trace =
-                crate::telemetry::trace::current_traceparent().map(|traceparent| TraceContext {
-                    traceparent,
-                    tracestate: String::new(),
-                });
-            return Ok(Self {
-                causation_id: String::new(),
-                correlation_id: match correlation.is_empty() {
-                    true => own_id.to_string(),
-                    false => correlation.to_string(),
-                },
-                depth: 0,
-                trace,
-            });
-        };
-        let depth = cause.chain_depth + 1;
-        if depth > MAX_CHAIN_DEPTH {
-            return Err(PublishError::ChainTooDeep {
-                what: what.to_string(),
-                cause: cause.event_id.clone(),
-                depth,
-            });
-        }
-        let correlation_id = match cause.correlation_id.is_empty() {
-            true => cause.event_id.clone(),
-            false => cause.correlation_id.clone(),
-        };
-        let trace = crate::telemetry::trace::current_traceparent()
-            .map(|traceparent| TraceContext {
-                traceparent,
-                tracestate: String::new(),
-            })
-            .or_else(|| cause.trace.clone());
-        Ok(Self {
-            causation_id: cause.event_id.clone(),
-            correlation_id,
-            depth,
-            trace,
-        })
-    }
-}
-
-/// How many records of each type one call has stamped so far: the n-th
-/// gets purpose `<type>#<n>`.
-#[derive(Default)]
-struct Ordinals(std::collections::HashMap<String, usize>);
-
-impl Ordinals {
-    fn next(&mut self, named: &str, kind: Option<&str>) -> usize {
-        let key = kind.unwrap_or(named).to_string();
-        let n = self.0.entry(key).or_default();
-        *n += 1;
-        *n - 1
-    }
-}
-
-fn fill(field: &mut String, from: &str) {
-    if field.is_empty() {
-        field.push_str(from);
-    }
-}
-
-fn now() -> crate::event::Timestamp {
-    let now = chrono::Utc::now();
-    crate::event::Timestamp {
-        seconds: now.timestamp(),
-        nanos: now.timestamp_subsec_nanos() as i32,
-    }
-}
+mod stamps;
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@ use rdkafka::ClientConfig;
 
 use super::*;
 use crate::event::command::{AssignCase, Payload as CommandPayload};
-use crate::event::pb::{case_event::Payload, CaseTitleChanged};
+use crate::event::pb::{case_event::Payload, CaseTitleChanged, TraceContext};
 use crate::event::EventType;
 
 fn publisher() -> EventPublisher {
