@@ -1,11 +1,13 @@
-//! Contract checks against vendor OpenAPI 3.0 specs, read offline.
+//! Contract checks against vendor OpenAPI 3.0 and 3.1 specs, read offline
+//! (Swagger 2.0 specs are converted to the 3.0 shape by
+//! `scripts/trim-specs.py`; tests/specs/README.md).
 //!
 //! [`load_spec`] parses a spec once per test process; [`validate_request`] and
 //! [`validate_response`] find the operation by method and concrete path
 //! (templates such as `/rest/api/3/issue/{issueIdOrKey}` match any segment)
 //! and validate a JSON body against its schema, resolving `$ref`s lazily (so
 //! recursive schemas work). OpenAPI 3.0 semantics: `nullable`, boolean
-//! `exclusiveMinimum`/`exclusiveMaximum`, `readOnly` properties are errors in
+//! `exclusiveMinimum`/`exclusiveMaximum`; 3.1 ones (see `schema`); `readOnly` properties are errors in
 //! requests and `writeOnly` ones in responses. A validation keyword this
 //! validator does not know is an error, never silently passed.
 
@@ -17,6 +19,7 @@ use serde_json::Value;
 
 mod scalars;
 mod schema;
+mod vendors;
 
 pub use schema::Direction;
 
@@ -25,6 +28,111 @@ pub const DATADOG_SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/specs/datadog/v2/openapi.trimmed.json"
 );
+
+/// The parts of the OpenSearch spec (OpenAPI 3.1) the tests use.
+pub const OPENSEARCH_SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/specs/opensearch/opensearch-openapi.trimmed.json"
+);
+
+/// The parts of the Slack Web API spec the tests use (Swagger 2.0, converted).
+pub const SLACK_SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/specs/slack/web-api/slack_web_openapi_v2.trimmed.json"
+);
+
+/// The parts of the Opsgenie spec the tests use (Swagger 2.0, converted).
+pub const OPSGENIE_SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/specs/opsgenie/swagger.trimmed.json"
+);
+
+/// PagerDuty Events API v2 (server `https://events.pagerduty.com/v2`).
+pub const PAGERDUTY_EVENTS_SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/specs/pagerduty/reference/events-v2/openapiv3.trimmed.json"
+);
+
+/// Every trimmed spec under tests/specs.
+pub const TRIMMED_SPECS: &[&str] = &[
+    DATADOG_SPEC,
+    OPENSEARCH_SPEC,
+    SLACK_SPEC,
+    OPSGENIE_SPEC,
+    PAGERDUTY_EVENTS_SPEC,
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/specs/jira/swagger-v3.v3.trimmed.json"
+    ),
+];
+
+/// Every schema keyword in `spec` (components, request bodies, responses and
+/// parameters) the validator does not implement; empty when it can read it all.
+pub fn lint_spec(spec: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let media = |container: &Value, at: &str, errors: &mut Vec<String>| {
+        for (kind, m) in container
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(schema) = m.get("schema") {
+                schema::lint(schema, &format!("{at}.{kind}"), errors);
+            }
+        }
+    };
+    let section = |k: &str| {
+        spec.pointer(&format!("/components/{k}"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+    };
+    for (name, s) in section("schemas") {
+        schema::lint(s, &format!("schemas.{name}"), &mut errors);
+    }
+    for k in ["requestBodies", "responses"] {
+        for (name, r) in section(k) {
+            media(r, &format!("{k}.{name}"), &mut errors);
+        }
+    }
+    let params = |list: Option<&Value>, at: &str, errors: &mut Vec<String>| {
+        for p in list.and_then(Value::as_array).into_iter().flatten() {
+            if let Some(schema) = p.get("schema") {
+                schema::lint(schema, &format!("{at}.parameter"), errors);
+            }
+        }
+    };
+    for (name, p) in section("parameters") {
+        if let Some(schema) = p.get("schema") {
+            schema::lint(schema, &format!("parameters.{name}"), &mut errors);
+        }
+    }
+    for (path, item) in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        params(item.get("parameters"), path, &mut errors);
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let at = format!("{method} {path}");
+            params(op.get("parameters"), &at, &mut errors);
+            if let Some(body) = op.get("requestBody") {
+                media(body, &format!("{at} request"), &mut errors);
+            }
+            for (status, r) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                media(r, &format!("{at} {status}"), &mut errors);
+            }
+        }
+    }
+    errors
+}
 
 /// The spec at `path` as JSON, parsed once per process (YAML or JSON).
 pub fn load_spec(path: impl AsRef<Path>) -> &'static Value {
@@ -79,6 +187,19 @@ pub fn validate_request(
     path: &str,
     body: &Value,
 ) -> Result<(), Vec<String>> {
+    validate_request_as(spec, method, path, None, body)
+}
+
+/// [`validate_request`] against the schema of media type `media` (e.g.
+/// `application/x-www-form-urlencoded`, with the form's fields as a JSON
+/// object) instead of the JSON one.
+pub fn validate_request_as(
+    spec: &Value,
+    method: &str,
+    path: &str,
+    media: Option<&str>,
+    body: &Value,
+) -> Result<(), Vec<String>> {
     let op = operation(spec, method, path)?;
     let Some(request) = op.get("requestBody") else {
         return if body.is_null() {
@@ -99,9 +220,17 @@ pub fn validate_request(
             Ok(())
         };
     }
-    let media =
-        json_media(request).ok_or_else(|| vec!["no JSON request body in the spec".to_string()])?;
-    schema_of(spec, media, body, Direction::Request)
+    let found = match media {
+        Some(kind) => request.get("content").and_then(|c| c.get(kind)),
+        None => json_media(request),
+    };
+    let found = found.ok_or_else(|| {
+        vec![format!(
+            "no {} request body in the spec",
+            media.unwrap_or("JSON")
+        )]
+    })?;
+    schema_of(spec, found, body, Direction::Request)
 }
 
 /// Validates a response body against the operation's schema for `status`
@@ -167,8 +296,39 @@ fn json_media(container: &Value) -> Option<&Value> {
 
 /// The operation of `method` on the path template matching `path`; literal
 /// segments beat `{parameters}` when several templates match.
+/// A path that starts with the path of a server URL (PagerDuty's
+/// `https://events.pagerduty.com/v2`) is also tried without it.
 fn operation<'a>(spec: &'a Value, method: &str, path: &str) -> Result<&'a Value, Vec<String>> {
     let path = path.split('?').next().unwrap_or(path);
+    let first = template_operation(spec, method, path);
+    if first.is_ok() {
+        return first;
+    }
+    let bases = spec
+        .get("servers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("url")?.as_str())
+        .filter_map(|url| {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            Some(rest[rest.find('/')?..].trim_end_matches('/'))
+        });
+    for base in bases.filter(|b| !b.is_empty()) {
+        if let Some(rest) = path.strip_prefix(base).filter(|r| r.starts_with('/')) {
+            if let Ok(op) = template_operation(spec, method, rest) {
+                return Ok(op);
+            }
+        }
+    }
+    first
+}
+
+fn template_operation<'a>(
+    spec: &'a Value,
+    method: &str,
+    path: &str,
+) -> Result<&'a Value, Vec<String>> {
     let paths = spec
         .get("paths")
         .and_then(Value::as_object)

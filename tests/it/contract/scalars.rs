@@ -11,6 +11,7 @@ pub fn has_type(v: &Value, t: &str) -> bool {
         "array" => v.is_array(),
         "string" => v.is_string(),
         "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
         "number" => v.is_number(),
         "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
         _ => false,
@@ -96,6 +97,17 @@ pub fn number(schema: &Map<String, Value>, v: &Value, at: &str, errors: &mut Vec
     if let Some(hi) = schema.get("maximum").and_then(Value::as_f64) {
         if x > hi || (flag("exclusiveMaximum") && x == hi) {
             errors.push(format!("{at}: {v} is above the maximum {hi}"));
+        }
+    }
+    // OpenAPI 3.1 / JSON Schema 2020-12: the exclusive bounds are numbers.
+    if let Some(lo) = schema.get("exclusiveMinimum").and_then(Value::as_f64) {
+        if x <= lo {
+            errors.push(format!("{at}: {v} is not above the exclusive minimum {lo}"));
+        }
+    }
+    if let Some(hi) = schema.get("exclusiveMaximum").and_then(Value::as_f64) {
+        if x >= hi {
+            errors.push(format!("{at}: {v} is not below the exclusive maximum {hi}"));
         }
     }
     if let Some(m) = schema
