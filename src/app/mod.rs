@@ -107,11 +107,11 @@ pub enum SetupError {
 
 /// Opens the configured store.
 pub async fn open_store(settings: &Settings) -> Result<Store, SetupError> {
-    Store::connect(settings.store.url.expose(), settings.store.max_connections)
+    Store::open(&settings.store)
         .await
-        .map_err(|source| SetupError::Store {
-            url: settings.store.redacted_url(),
-            source,
+        .map_err(|e| SetupError::Store {
+            url: e.url,
+            source: e.source,
         })
 }
 

@@ -65,7 +65,28 @@ impl LedgerTx {
     }
 }
 
+/// Why [`Store::open`] failed, with the URL's password masked.
+#[derive(Debug, thiserror::Error)]
+#[error("store {url}: {source}")]
+pub struct OpenError {
+    /// The URL with its password masked.
+    pub url: String,
+    /// Why.
+    pub source: StoreError,
+}
+
 impl Store {
+    /// The store `settings` name (`store.url`, `store.max_connections`),
+    /// connected and migrated: what `run` and every tool open.
+    pub async fn open(settings: &crate::settings::StoreSettings) -> Result<Self, OpenError> {
+        Self::connect(settings.url.expose(), settings.max_connections)
+            .await
+            .map_err(|source| OpenError {
+                url: settings.redacted_url(),
+                source,
+            })
+    }
+
     /// Connects and runs the migrations of the backend the URL names.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Endpoint, FlavorConfig};
+use crate::flavors::kit::{datadog, Endpoint, FlavorConfig};
 use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most entries the intake takes in one request.
@@ -59,11 +59,7 @@ impl Default for Section {
 impl From<Section> for EvpConfig {
     fn from(s: Section) -> Self {
         Self {
-            endpoint: Endpoint {
-                url: s.url,
-                secret: s.api_key,
-                timeout_ms: s.timeout_ms,
-            },
+            endpoint: datadog::intake(s.url, s.api_key, s.timeout_ms),
             service: s.service,
             ddsource: s.ddsource,
             max_entries: s.max_entries,
@@ -90,15 +86,8 @@ impl EvpConfig {
     pub fn check(&self, handler_timeout: Duration) -> Vec<Problem> {
         let entries = (1..=MAX_ENTRIES).contains(&self.max_entries);
         let bytes = (1024..=MAX_BODY_BYTES).contains(&self.max_body_bytes);
-        let what = Some("the DD-API-KEY of the intake");
         let mut p = Problems::new();
-        self.endpoint
-            .check_into(
-                &mut p,
-                crate::flavors::kit::datadog::ENDPOINT_KEYS,
-                handler_timeout,
-                what,
-            )
+        datadog::check_intake(&self.endpoint, &mut p, handler_timeout)
             .expect(entries, "max_entries", "must be within 1..=1000")
             .expect(bytes, "max_body_bytes", "must be within 1024..=5000000")
             .done()

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::flavors::kit::{Endpoint, FlavorConfig};
+use crate::flavors::kit::{datadog, Endpoint, FlavorConfig};
 use crate::settings::{Problem, Problems, SecretString, Settings};
 
 /// Most tags the intake takes on one event.
@@ -46,11 +46,7 @@ impl Default for Section {
 impl From<Section> for FeedConfig {
     fn from(s: Section) -> Self {
         Self {
-            endpoint: Endpoint {
-                url: s.url,
-                secret: s.api_key,
-                timeout_ms: s.timeout_ms,
-            },
+            endpoint: datadog::intake(s.url, s.api_key, s.timeout_ms),
             tags: s.tags,
         }
     }
@@ -75,15 +71,8 @@ impl FlavorConfig for FeedConfig {
         let tags_ok = self.tags.len() <= MAX_TAGS / 2
             && (self.tags.iter()).all(|t| t.contains(':') && (1..=200).contains(&t.len()));
         let why = "at most 50 `key:value` tags of at most 200 characters";
-        let what = Some("the DD-API-KEY of the intake");
         let mut p = Problems::new();
-        self.endpoint
-            .check_into(
-                &mut p,
-                crate::flavors::kit::datadog::ENDPOINT_KEYS,
-                handler_timeout,
-                what,
-            )
+        datadog::check_intake(&self.endpoint, &mut p, handler_timeout)
             .expect(tags_ok, "tags", why)
             .done()
     }

@@ -92,14 +92,6 @@ pub enum Outcome {
     Skip(&'static str),
 }
 
-/// Why an event cannot become a Datadog event.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum FeedError {
-    /// Neither a case id nor a case key to aggregate on.
-    #[error("event names no case (case_id and case_key are empty)")]
-    NoCase,
-}
-
 /// The milestone an event is, if any.
 pub fn milestone(event: &Event) -> Option<Milestone> {
     match event.payload() {
@@ -127,22 +119,16 @@ pub fn milestone(event: &Event) -> Option<Milestone> {
 }
 
 /// The request body for `event` at `now`, or why none is sent.
-pub fn event_body(
-    event: &Event,
-    extra_tags: &[String],
-    now: DateTime<Utc>,
-) -> Result<Outcome, FeedError> {
+pub fn event_body(event: &Event, extra_tags: &[String], now: DateTime<Utc>) -> Outcome {
     let Some(milestone) = milestone(event) else {
-        return Ok(Outcome::Skip("no-milestone"));
+        return Outcome::Skip("no-milestone");
     };
     let occurred = event.occurred_at.and_then(Timestamp::to_datetime);
     if occurred.is_some_and(|at| at < now - MAX_EVENT_AGE) {
-        return Ok(Outcome::Skip("older-than-intake-window"));
+        return Outcome::Skip("older-than-intake-window");
     }
-    let aggregation_key = [&event.case_id, &event.case_key]
-        .into_iter()
-        .find(|k| !k.is_empty())
-        .ok_or(FeedError::NoCase)?;
+    // Every milestone is case-scoped, and a validated case event has a case id.
+    let aggregation_key = &event.case_id;
     let case = snapshot(event);
     let prio = current_priority(event, case);
     let name = if event.case_key.is_empty() {
@@ -172,7 +158,7 @@ pub fn event_body(
         body["data"]["attributes"]["timestamp"] =
             at.to_rfc3339_opts(SecondsFormat::Millis, true).into();
     }
-    Ok(Outcome::Send(body))
+    Outcome::Send(body)
 }
 
 /// The case as of this event, when the event carries it.

@@ -107,9 +107,8 @@ impl Feed {
 impl Handler for Feed {
     async fn handle(&self, _ctx: &Ctx, event: &Event) -> HandleResp {
         match event_body(event, &self.tags, chrono::Utc::now()) {
-            Ok(Outcome::Send(body)) => HandleResp::classify(self.post(body).await),
-            Ok(Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why.into())),
-            Err(e) => HandleResp::Discard(HandlerError::invalid(e)),
+            Outcome::Send(body) => HandleResp::classify(self.post(body).await),
+            Outcome::Skip(why) => HandleResp::Skip(SkipReason::Other(why.into())),
         }
     }
 }

@@ -2,7 +2,10 @@
 //! intake (logs, events, incidents, on-call): tags, and how an intake's
 //! endpoint is written in a flavor section.
 
-use super::EndpointKeys;
+use std::time::Duration;
+
+use super::{Endpoint, EndpointKeys};
+use crate::settings::{Problems, SecretString};
 
 /// An intake's endpoint keys in a flavor section: `url`, `api_key` (sent as
 /// `DD-API-KEY`) and `timeout_ms`, flat beside the flavor's other keys.
@@ -11,6 +14,26 @@ pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys {
     secret: "api_key",
     timeout_ms: "timeout_ms",
 };
+
+/// An intake endpoint from its flat keys.
+pub fn intake(url: String, api_key: SecretString, timeout_ms: u64) -> Endpoint {
+    Endpoint {
+        url,
+        secret: api_key,
+        timeout_ms,
+    }
+}
+
+/// The problems of an intake endpoint, under its flat keys: the API key
+/// is required, the URL http(s), the timeout inside the handler's.
+pub fn check_intake<'p>(
+    endpoint: &Endpoint,
+    p: &'p mut Problems,
+    handler_timeout: Duration,
+) -> &'p mut Problems {
+    let what = Some("the DD-API-KEY of the intake");
+    endpoint.check_into(p, ENDPOINT_KEYS, handler_timeout, what)
+}
 
 /// Longest tag the intakes keep.
 const MAX_TAG_CHARS: usize = 200;

@@ -154,7 +154,7 @@ impl EventPublisher {
         let mut records = Vec::with_capacity(events.len());
         let mut seen = Ordinals::default();
         for mut ev in events {
-            let n = seen.next(&ev.event_type, ev.payload_kind().map(|k| k.as_str()));
+            let n = seen.next(ev.payload_kind().map(|k| k.as_str()));
             self.stamp_event_nth(cause, &mut ev, n)?;
             records.push((ev.event_type.clone(), record_parts(&ev)));
         }
@@ -176,8 +176,7 @@ impl EventPublisher {
         let mut records = Vec::with_capacity(cmds.len());
         let mut seen = Ordinals::default();
         for mut cmd in cmds {
-            let kind = cmd.payload.as_ref().map(|p| p.command_type());
-            let n = seen.next(&cmd.command_type, kind);
+            let n = seen.next(cmd.payload.as_ref().map(|p| p.command_type()));
             self.stamp_command_nth(cause, &mut cmd, n)?;
             records.push((cmd.command_type.clone(), command_parts(&cmd)));
         }

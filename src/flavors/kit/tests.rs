@@ -1,34 +1,6 @@
 use futures::FutureExt;
 
 use super::*;
-use crate::flavors::FLAVORS;
-use crate::settings::LoadOptions;
-
-/// Settings of `env` local with the flavor's example file.
-fn example_settings(flavor: &str) -> Settings {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    crate::settings::load(&LoadOptions {
-        config_dir: root.join("config"),
-        env: "local".into(),
-        extra_file: Some(root.join(format!("examples/flavors/{flavor}.yaml"))),
-        overrides: vec![],
-        env_vars: vec![],
-    })
-    .expect("the example loads")
-}
-
-#[tokio::test]
-async fn every_flavor_builds_what_its_registry_row_declares() {
-    let store = Store::connect("sqlite::memory:", 1).await.expect("sqlite");
-    for spec in FLAVORS {
-        let settings = example_settings(spec.name);
-        let ctx = BuildCtx::new(spec, &settings, Some(store.clone()), None);
-        let built = (spec.build)(ctx)
-            .await
-            .unwrap_or_else(|e| panic!("{} builds from its example: {e}", spec.name));
-        built.check(spec).expect("style as declared");
-    }
-}
 
 static UNDECLARED: DependencySpec = DependencySpec::new("undeclared", "a dependency no row names");
 

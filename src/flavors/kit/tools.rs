@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use futures::future::BoxFuture;
 
 use crate::settings::{Need, Settings};
-use crate::store::{Store, StoreError};
+use crate::store::{OpenError, Store};
 
 /// Why a tool failed (printed by the binary's edge).
 pub type ToolError = Box<dyn std::error::Error + Send + Sync>;
@@ -55,9 +55,8 @@ impl ToolCtx {
         &self.settings
     }
 
-    /// The store of `store.url`.
-    pub async fn store(&self) -> Result<Store, StoreError> {
-        let store = &self.settings.store;
-        Store::connect(store.url.expose(), store.max_connections).await
+    /// The store of `store.url` (its error names the masked URL).
+    pub async fn store(&self) -> Result<Store, OpenError> {
+        Store::open(&self.settings.store).await
     }
 }

@@ -67,14 +67,14 @@ impl Chain {
 }
 
 /// How many records of each type one call has stamped so far: the n-th
-/// gets purpose `<type>#<n>`.
+/// gets purpose `<type>#<n>`. A record without a payload counts under ""
+/// (stamping refuses it anyway).
 #[derive(Default)]
-pub(super) struct Ordinals(std::collections::HashMap<String, usize>);
+pub(super) struct Ordinals(std::collections::HashMap<&'static str, usize>);
 
 impl Ordinals {
-    pub(super) fn next(&mut self, named: &str, kind: Option<&str>) -> usize {
-        let key = kind.unwrap_or(named).to_string();
-        let n = self.0.entry(key).or_default();
+    pub(super) fn next(&mut self, kind: Option<&'static str>) -> usize {
+        let n = self.0.entry(kind.unwrap_or_default()).or_default();
         *n += 1;
         *n - 1
     }
