@@ -58,13 +58,13 @@ impl<'a> Changes<'a> {
     }
 
     fn unchanged(&self, s: &Synced) -> bool {
-        self.hashes.get(&s.field) == Some(&s.hash)
+        self.hashes.get(&s.field) == Some(&s.digest)
     }
 
     pub fn edit(&mut self, field: &str, value: Value, comparable: &str) {
         let synced = Synced {
             field: field.into(),
-            hash: digest(field, comparable),
+            digest: digest(field, comparable),
         };
         if !self.unchanged(&synced) {
             self.edit.insert(field.into(), value);
@@ -113,7 +113,7 @@ impl<'a> Changes<'a> {
         let category = category.key();
         let synced = Synced {
             field: "status".into(),
-            hash: digest("status", category),
+            digest: digest("status", category),
         };
         self.push(Action::Transition {
             category: category.to_owned(),
@@ -129,7 +129,7 @@ impl<'a> Changes<'a> {
                 account_id: account.clone(),
                 synced: Synced {
                     field: "assignee".into(),
-                    hash: digest("assignee", account),
+                    digest: digest("assignee", account),
                 },
             }),
         }
@@ -201,7 +201,7 @@ pub fn snapshot_changes<'a>(
         if !labels.is_empty() {
             let synced = Synced {
                 field: "labels".into(),
-                hash: digest("labels", &labels.join(" ")),
+                digest: digest("labels", &labels.join(" ")),
             };
             c.push(Action::Labels {
                 add: labels,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::Auth;
-use super::links::IssueRef;
+use crate::flavors::kit::intent::ExtRef;
 use crate::http::{Dependency, DependencySpec, HttpError};
 
 /// Jira Cloud's REST API v3 (one client per configured site).
@@ -143,18 +143,14 @@ impl JiraClient {
     }
 
     /// `POST /issue` → the new issue.
-    pub async fn create_issue(
-        &self,
-        body: &Value,
-        tp: Option<&str>,
-    ) -> Result<IssueRef, JiraError> {
+    pub async fn create_issue(&self, body: &Value, tp: Option<&str>) -> Result<ExtRef, JiraError> {
         let rb = self.request(Method::POST, "/issue").json(body);
         let c: Created = self.json("create issue", rb, tp).await?;
         let url = format!("{}/browse/{}", self.base, c.key);
-        Ok(IssueRef {
+        Ok(ExtRef {
             id: c.id,
-            key: c.key,
-            url,
+            key: Some(c.key),
+            url: Some(url),
         })
     }
 
@@ -334,7 +330,7 @@ impl JiraClient {
         project_key: &str,
         label: &str,
         tp: Option<&str>,
-    ) -> Result<Vec<IssueRef>, JiraError> {
+    ) -> Result<Vec<ExtRef>, JiraError> {
         #[derive(Deserialize)]
         struct Page {
             #[serde(default)]
@@ -365,10 +361,10 @@ impl JiraClient {
             .into_iter()
             // `labels =` matches exactly, but re-check rather than trust it.
             .filter(|i| i.fields.labels.iter().any(|l| l == label))
-            .map(|i| IssueRef {
-                url: format!("{}/browse/{}", self.base, i.key),
+            .map(|i| ExtRef {
+                url: Some(format!("{}/browse/{}", self.base, i.key)),
                 id: i.id,
-                key: i.key,
+                key: Some(i.key),
             })
             .collect())
     }

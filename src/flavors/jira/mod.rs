@@ -8,16 +8,18 @@
 //! whose origin channel is JIRA are skipped (they came from Jira).
 //! Effects: Jira REST v3 writes (create issue with the `case-<id>` label and a
 //! `caseLink` property, edit fields, assign, transition, comment with a
-//! `caseSync` property); rows in `jira_links` (case ↔ issue, 'creating' intent,
-//! stale flag) and `jira_field_hashes` (last-synced value per field). Inbound,
+//! `caseSync` property). Kit state: an intent per case (kind `case`, target
+//! `issue`: the case ↔ issue link, its stale flag) and per comment cell (kind
+//! `comment`, target the issue id), field-sync digests per case field and
+//! inbound marks per issue field (`kit::intent`, `kit::fieldsync`). Inbound,
 //! `POST /webhooks/jira` turns changes of two-way fields into
 //! `external_ticket.changed` events (origin JIRA) on the produce topic.
-//! Idempotency key: the event id in the processed-events ledger, written with
-//! the link touch in one transaction after the Jira writes; a retry repeats
-//! only writes whose hash was not recorded (edits, assign, transitions are
-//! idempotent), a create or comment with an unknown outcome is looked up
-//! (label search, comment property) before it is sent again, so one case never
-//! gets two issues. Webhook deliveries are claimed atomically by
+//! Idempotency key: the event id in the processed-events ledger, written
+//! after the Jira writes; a retry repeats only writes whose digest was not
+//! recorded (edits, assign, transitions are idempotent); a create or comment
+//! is a kit intent with a lookup (the `case-<id>` label, the comment's cell
+//! property), so one case never gets two issues nor a cell two comments.
+//! Webhook deliveries are claimed atomically by
 //! `X-Atlassian-Webhook-Identifier` (one event per delivery).
 //! Flags: `jira.sync_comments` (on unless configured; per project) turns
 //! comment sync off: skip `disabled:jira.sync_comments`.
@@ -99,6 +101,12 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
         projects.insert(id, Arc::new(Project { cfg, client }));
     }
     let projects = Arc::new(projects);
+    let st = sync::SyncState::new(
+        ctx.intents()?,
+        ctx.field_sync()?,
+        timeout,
+        Duration::from_millis(config.create_lookup_window_ms),
+    );
     let inbound = projects.values().any(|p| p.cfg.has_inbound());
     let publisher = ctx.publisher(&[Product::Event(E::ExternalTicketChanged)])?;
     let routes = match publisher {
@@ -110,6 +118,7 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
             let inbound = webhook::Inbound {
                 projects: projects.clone(),
                 store,
+                st: st.clone(),
                 publisher,
                 deliveries: ctx.counter(&webhook::DELIVERIES)?,
             };
@@ -125,10 +134,7 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
         }
         _ => None,
     };
-    let handler = JiraSync {
-        projects,
-        lookup_window: Duration::from_millis(config.create_lookup_window_ms),
-    };
+    let handler = JiraSync { projects, st };
     Ok(Built {
         processor: Processor::Single(Arc::new(handler)),
         routes,
@@ -141,7 +147,7 @@ pub const SYNC_COMMENTS: &str = "jira.sync_comments";
 /// The outbound handler.
 pub struct JiraSync {
     projects: Arc<HashMap<String, Arc<Project>>>,
-    lookup_window: Duration,
+    st: sync::SyncState,
 }
 
 #[async_trait]
@@ -154,7 +160,7 @@ impl Handler for JiraSync {
         if comment && !ctx.flag_or(SYNC_COMMENTS, event, true) {
             return HandleResp::Skip(SkipReason::Disabled(SYNC_COMMENTS.into()));
         }
-        match sync::sync(project, self.lookup_window, ctx, event).await {
+        match sync::sync(project, &self.st, ctx, event).await {
             Ok(sync::Outcome::Done) => HandleResp::Success,
             Ok(sync::Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why)),
             Err(err) => HandleResp::classify(Err(err.into())),

@@ -8,7 +8,7 @@
 //! The kit guarantees a payload: the plan reads it from the validated
 //! [`Event`], so there is no "no payload" case to skip.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -29,18 +29,15 @@ pub const COMMENT_PROPERTY: &str = "caseSync";
 pub struct LinkView<'a> {
     /// The issue is gone (404): sync stopped.
     pub stale: bool,
-    /// Last-synced hash per field (`summary`, `status`, `comment:<cell>`, ...).
+    /// Last-synced digest per field (`summary`, `status`, ...).
     pub hashes: &'a BTreeMap<String, String>,
+    /// Comment cells whose comment Jira has (their intents are linked).
+    pub sent_comments: &'a BTreeSet<String>,
 }
 
-/// A field value written to Jira, remembered by hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synced {
-    /// Jira field id, or `comment:<cell_id>`.
-    pub field: String,
-    /// [`digest`] of the comparable value.
-    pub hash: String,
-}
+/// A field value written to Jira, remembered by its [`digest`] (the
+/// field is a Jira field id).
+pub use crate::flavors::kit::fieldsync::Synced;
 
 /// One write against an existing issue.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +108,7 @@ pub fn plan(event: &Event, link: Option<LinkView<'_>>, cfg: &ProjectConfig) -> P
     if link.stale {
         return Plan::Skip("stale-link".into());
     }
-    match actions(event, payload, cfg, link.hashes) {
+    match actions(event, payload, cfg, link) {
         Ok(a) if a.is_empty() => Plan::Skip("unchanged".into()),
         Ok(a) => Plan::Apply(a),
         Err(why) => Plan::Skip(why),
@@ -167,12 +164,17 @@ fn plan_create(event: &Event, payload: &Payload, cfg: &ProjectConfig) -> Plan {
     // A new issue starts in a `new`-category status.
     synced.push(Synced {
         field: "status".into(),
-        hash: digest("status", "new"),
+        digest: digest("status", "new"),
     });
     for h in &synced {
-        none.insert(h.field.clone(), h.hash.clone());
+        none.insert(h.field.clone(), h.digest.clone());
     }
-    let then = actions(event, payload, cfg, &none).unwrap_or_default();
+    let fresh = LinkView {
+        stale: false,
+        hashes: &none,
+        sent_comments: &BTreeSet::new(),
+    };
+    let then = actions(event, payload, cfg, fresh).unwrap_or_default();
     let body = json!({
         "fields": fields,
         "properties": [{"key": ISSUE_PROPERTY, "value": {
@@ -188,8 +190,9 @@ fn actions(
     event: &Event,
     payload: &Payload,
     cfg: &ProjectConfig,
-    hashes: &BTreeMap<String, String>,
+    link: LinkView<'_>,
 ) -> Result<Vec<Action>, String> {
+    let (hashes, sent_comments) = (link.hashes, link.sent_comments);
     let f = &cfg.fields;
     let mut c = Changes::new(hashes);
     match payload {
@@ -213,7 +216,7 @@ fn actions(
             let full = event.case_after.as_ref().map(|s| managed_labels(s, cfg));
             let synced = full.map(|l| Synced {
                 field: "labels".into(),
-                hash: digest("labels", &l.join(" ")),
+                digest: digest("labels", &l.join(" ")),
             });
             let add = p.added.iter().map(|v| label(&p.key, v)).collect();
             let remove = p.removed.iter().map(|v| label(&p.key, v)).collect();
@@ -234,8 +237,7 @@ fn actions(
             c.custom(&field.field_id, field.shape, values);
         }
         Payload::CaseCommentAdded(p) if cfg.comments => {
-            let key = format!("comment:{}", p.cell_id);
-            if !hashes.get(&key).is_some_and(|h| h.starts_with("sent:")) {
+            if !sent_comments.contains(&p.cell_id) {
                 c.push(Action::Comment {
                     cell_id: p.cell_id.clone(),
                     body: adf::from_markdown(&p.markdown),

@@ -5,6 +5,8 @@ use crate::event::pb::{self, Priority};
 use crate::event::{CaseEvent, Event, EventType};
 use crate::flavors::jira::config::JiraConfig;
 
+static NONE_SENT: BTreeSet<String> = BTreeSet::new();
+
 fn cfg() -> ProjectConfig {
     let yaml = "
 projects:
@@ -79,13 +81,14 @@ fn linked(hashes: &BTreeMap<String, String>) -> Option<LinkView<'_>> {
     Some(LinkView {
         stale: false,
         hashes,
+        sent_comments: &NONE_SENT,
     })
 }
 
 fn hashes_of(synced: &[Synced]) -> BTreeMap<String, String> {
     synced
         .iter()
-        .map(|s| (s.field.clone(), s.hash.clone()))
+        .map(|s| (s.field.clone(), s.digest.clone()))
         .collect()
 }
 
@@ -259,12 +262,21 @@ fn once_fields_unmapped_values_and_sent_comments_are_left_alone() {
         ..Default::default()
     }));
     assert!(matches!(plan(&stranger, linked(&none), &c), Plan::Skip(_)));
-    let sent: BTreeMap<String, String> = [("comment:cm1".into(), "sent:100".into())].into();
     let comment = event(Payload::CaseCommentAdded(pb::CaseCommentAdded {
         cell_id: "cm1".into(),
         ..Default::default()
     }));
-    assert!(matches!(plan(&comment, linked(&sent), &c), Plan::Skip(_)));
+    let sent: BTreeSet<String> = ["cm1".to_string()].into();
+    let view = LinkView {
+        stale: false,
+        hashes: &none,
+        sent_comments: &sent,
+    };
+    assert!(matches!(plan(&comment, Some(view), &c), Plan::Skip(_)));
+    assert!(
+        matches!(plan(&comment, linked(&none), &c), Plan::Apply(a) if matches!(a[..], [Action::Comment { .. }])),
+        "a comment not sent yet is planned"
+    );
 }
 
 #[test]
@@ -273,6 +285,7 @@ fn stale_links_skip_and_moves_stop_sync() {
     let stale = Some(LinkView {
         stale: true,
         hashes: &none,
+        sent_comments: &NONE_SENT,
     });
     assert!(matches!(plan(&created(), stale, &cfg()), Plan::Skip(_)));
     let moved = event(Payload::CaseMovedToProject(

@@ -1,31 +1,86 @@
-//! IO: runs a plan against Jira and records every effect in the link table
-//! right after it happened, so a retry neither repeats it nor loses it.
+//! IO: runs a plan against Jira and records every effect right after it
+//! happened, so a retry neither repeats it nor loses it.
 //!
-//! Create is not idempotent in Jira. Before the create call a 'creating'
-//! intent row is written; a retry that finds it looks the issue up by its
-//! `case-<id>` label first and, while search may still lag, answers a
-//! transient error instead of creating a second issue. Only after
-//! `create_lookup_window_ms` without a hit is the issue created again.
+//! Create and comment are not idempotent in Jira; both run as kit intents
+//! ([`crate::flavors::kit::intent`]) with a lookup: an issue by its
+//! `case-<id>` label (search may lag: a miss inside
+//! `create_lookup_window_ms` is transient), a comment by its `caseSync`
+//! cell id (no lag). Field values written go into the kit's field-sync
+//! digests, which the plan and the webhook read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use serde_json::json;
-use sqlx::AnyPool;
+use async_trait::async_trait;
+use serde_json::{json, Value};
 
 use super::client::{JiraClient, JiraError, Transition};
 use super::config::ProjectConfig;
-use super::links::{self, IssueRef, Link, LinkState};
 use super::plan::{self, Action, LinkView, Plan, Synced, COMMENT_PROPERTY};
-use crate::event::{CaseEvent, Event};
+use crate::event::{CaseEvent, Event, Payload};
+use crate::flavors::kit::fieldsync::FieldSync;
+use crate::flavors::kit::intent::{
+    Done, Effect, ExtRef, IntentError, IntentKey, Intents, Mode, Policy, Record, State, Subject,
+};
 use crate::handler::{Ctx, HandlerError};
-use crate::store::{now_ms, StoreError};
+use crate::store::StoreError;
+
+/// The intent kind of a case's issue (target [`ISSUE`]).
+pub const CASE: &str = "case";
+/// The target of a case's issue intent.
+pub const ISSUE: &str = "issue";
+/// The intent kind of a comment cell (target: the issue id).
+pub const COMMENT: &str = "comment";
 
 /// One synced project: its settings and its client.
 #[derive(Debug)]
 pub struct Project {
     pub cfg: ProjectConfig,
     pub client: JiraClient,
+}
+
+/// The kit state the sync keeps: intents and field digests.
+#[derive(Debug, Clone)]
+pub struct SyncState {
+    pub intents: Intents,
+    pub fields: FieldSync,
+    /// Issue creates: looked up by label, with the search-lag window.
+    pub create: Policy,
+    /// Comments: looked up by cell id (the comment list does not lag).
+    pub comment: Policy,
+}
+
+impl SyncState {
+    /// The state of a flavor whose vendor calls time out after `timeout`.
+    pub fn new(intents: Intents, fields: FieldSync, timeout: Duration, window: Duration) -> Self {
+        // A lease outlives the call: a live call is never doubled.
+        let lease = timeout + Duration::from_secs(30);
+        Self {
+            intents,
+            fields,
+            create: Policy {
+                mode: Mode::Lookup { window },
+                lease,
+            },
+            comment: Policy {
+                mode: Mode::Lookup {
+                    window: Duration::ZERO,
+                },
+                lease,
+            },
+        }
+    }
+
+    /// The key of a case's issue intent.
+    pub fn issue_key<'a>(&'a self, case_id: &'a str) -> IntentKey<'a> {
+        self.intents.key(CASE, case_id, ISSUE)
+    }
+
+    /// The linked issue of a case (None while a create is unresolved).
+    pub async fn link(&self, case_id: &str) -> Result<Option<Record>, sqlx::Error> {
+        let row = self.intents.get(&self.issue_key(case_id)).await?;
+        Ok(row.filter(|r| r.state == State::Linked && r.ext.is_some()))
+    }
 }
 
 /// How one event ended when it did not fail.
@@ -43,20 +98,16 @@ pub enum SyncError {
     /// A Jira call failed.
     #[error(transparent)]
     Jira(#[from] JiraError),
-    /// A link-table query failed.
+    /// A create or comment could not run now (lookup pending, call in flight).
+    #[error(transparent)]
+    Intent(IntentError<JiraError>),
+    /// A kit table failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     /// The ledger failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A create with unknown outcome is not visible to search yet.
-    #[error("issue of case {case_id} not visible to search yet; creating again in {left_ms} ms at the latest")]
-    CreatePending {
-        case_id: String,
-        left_ms: u64,
-        retry_after: Duration,
-    },
-    /// The link row changed under us (another writer).
+    /// The link changed under us (another writer).
     #[error("link of case {0} changed concurrently")]
     Raced(String),
     /// The workflow offers no way into the target status category.
@@ -68,73 +119,115 @@ pub enum SyncError {
     },
 }
 
+impl From<IntentError<JiraError>> for SyncError {
+    fn from(err: IntentError<JiraError>) -> Self {
+        match err {
+            IntentError::Vendor(e) => SyncError::Jira(e),
+            IntentError::Db(e) => SyncError::Db(e),
+            other => SyncError::Intent(other),
+        }
+    }
+}
+
 impl From<SyncError> for HandlerError {
     fn from(err: SyncError) -> Self {
         match err {
             SyncError::Jira(JiraError::Http(e)) => e.into(),
             SyncError::Jira(e @ JiraError::Decode { .. }) => HandlerError::transient(e),
+            SyncError::Intent(e) => {
+                let wait = e.retry_after();
+                let transient = HandlerError::transient(e);
+                match wait {
+                    Some(wait) => transient.with_retry_after(wait),
+                    None => transient,
+                }
+            }
             SyncError::Db(e) => StoreError::from(e).into(),
             SyncError::Store(e) => e.into(),
-            SyncError::CreatePending { retry_after, .. } => {
-                HandlerError::transient(&err).with_retry_after(retry_after)
-            }
             SyncError::Raced(_) => HandlerError::transient(err),
             SyncError::NoTransition { .. } => HandlerError::permanent(err),
         }
     }
 }
 
+/// The case an event is about, as the intent rows keep it.
+fn subject(event: &CaseEvent) -> Subject {
+    Subject {
+        case_id: event.case_id.clone(),
+        org_id: event.org_id.clone(),
+        project_id: event.project_id.clone(),
+        case_key: event.case_key.clone(),
+    }
+}
+
 /// Syncs one event of a configured project.
 pub async fn sync(
     project: &Project,
-    lookup_window: Duration,
+    st: &SyncState,
     ctx: &Ctx,
     event: &Event,
 ) -> Result<Outcome, SyncError> {
-    let store = ctx.store().ok_or(StoreError::NotConfigured)?;
-    let pool = store.pool();
     let tp = event.trace.as_ref().map(|t| t.traceparent.as_str());
     let case_id = event.case_id.as_str();
-    let mut link = links::load(pool, case_id).await?;
-    if let Some(pending) = link.take_if(|l| l.state == LinkState::Creating) {
-        link = resolve_pending(project, pool, &pending, lookup_window, tp).await?;
-    }
-    let hashes = match &link {
-        Some(_) => links::hashes(pool, case_id).await?,
-        None => BTreeMap::new(),
+    let link = st.link(case_id).await?;
+    let (hashes, sent) = match &link {
+        Some(l) => known(st, event, l).await?,
+        None => (BTreeMap::new(), BTreeSet::new()),
     };
     let view = link.as_ref().map(|l| LinkView {
         stale: l.stale,
         hashes: &hashes,
+        sent_comments: &sent,
     });
     let (issue_id, actions) = match plan::plan(event, view, &project.cfg) {
         Plan::Skip(why) => return Ok(Outcome::Skip(why)),
         Plan::StopSync(why) => {
-            links::mark_stale(pool, case_id).await?;
+            st.intents.mark_stale(&st.issue_key(case_id)).await?;
             tracing::info!(case_id, why, "jira sync stopped: link marked stale");
             return Ok(Outcome::Skip(why));
         }
         Plan::Create { body, synced, then } => {
-            let issue = create(project, pool, event, &body, &synced, tp).await?;
-            (issue.id, then)
+            let create = CreateIssue {
+                project,
+                body: &body,
+                label: plan::case_label(case_id),
+                tp,
+            };
+            let key = st.issue_key(case_id);
+            match st
+                .intents
+                .run(&key, &subject(event), &st.create, &create)
+                .await?
+            {
+                Done::Created(issue) => {
+                    st.fields.record(case_id, &synced).await?;
+                    tracing::info!(case_id, issue = ?issue.key, "created jira issue");
+                    (issue.id, then)
+                }
+                // An earlier attempt's issue, made from an earlier body:
+                // every field is written again.
+                Done::Adopted(issue) => (issue.id, adopted_actions(event, project, &sent)?),
+                Done::Already(_) | Done::Unknown(_) => {
+                    return Err(SyncError::Raced(case_id.into()))
+                }
+            }
         }
         Plan::Apply(actions) => {
-            let id = link.and_then(|l| l.issue_id);
+            let id = link.and_then(|l| l.ext).map(|e| e.id);
             (id.ok_or_else(|| SyncError::Raced(case_id.into()))?, actions)
         }
     };
     let apply = Apply {
         project,
-        pool,
+        st,
         event,
         issue_id: &issue_id,
-        hashes: &hashes,
         tp,
     };
     for action in actions {
         match apply.run(action).await {
             Err(SyncError::Jira(e)) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-                links::mark_stale(pool, case_id).await?;
+                st.intents.mark_stale(&st.issue_key(case_id)).await?;
                 tracing::warn!(
                     case_id,
                     issue_id,
@@ -145,104 +238,126 @@ pub async fn sync(
             other => other?,
         }
     }
-    let mut tx = ctx.begin(event).await?;
-    links::touch(tx.conn(), case_id)
-        .await
-        .map_err(StoreError::from)?;
+    let tx = ctx.begin(event).await?;
     ctx.commit(tx).await?;
     Ok(Outcome::Done)
 }
 
-/// A 'creating' row: adopt the issue if search finds it, wait while search
-/// may lag, and after the window answer None (create again).
-async fn resolve_pending(
-    project: &Project,
-    pool: &AnyPool,
-    pending: &Link,
-    window: Duration,
-    tp: Option<&str>,
-) -> Result<Option<Link>, SyncError> {
-    let label = plan::case_label(&pending.case_id);
-    let found = project
-        .client
-        .search_label(&project.cfg.project_key, &label, tp)
-        .await?;
-    if found.len() > 1 {
-        let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
-        tracing::warn!(case_id = %pending.case_id, ?keys, "several issues carry the case label; linking the oldest");
+/// What the kit knows of a linked case: its field digests and, for a
+/// comment event, whether Jira has that comment.
+async fn known(
+    st: &SyncState,
+    event: &Event,
+    link: &Record,
+) -> Result<(BTreeMap<String, String>, BTreeSet<String>), SyncError> {
+    let hashes = st.fields.digests(&event.case_id).await?;
+    let mut sent = BTreeSet::new();
+    if let (Payload::CaseCommentAdded(c), Some(issue)) = (event.payload(), &link.ext) {
+        let key = st.intents.key(COMMENT, &c.cell_id, &issue.id);
+        if (st.intents.get(&key).await?).is_some_and(|r| r.state == State::Linked) {
+            sent.insert(c.cell_id.clone());
+        }
     }
-    if let Some(issue) = found.into_iter().next() {
-        links::set_linked(pool, &pending.case_id, &issue).await?;
-        tracing::info!(case_id = %pending.case_id, issue = %issue.key, "adopted the issue of an earlier create");
-        return Ok(links::load(pool, &pending.case_id).await?);
-    }
-    let age = u64::try_from(now_ms() - pending.intent_at).unwrap_or(0);
-    let window_ms = window.as_millis() as u64;
-    if age < window_ms {
-        let left_ms = window_ms - age;
-        let step = (window_ms / 4).max(1000);
-        return Err(SyncError::CreatePending {
-            case_id: pending.case_id.clone(),
-            left_ms,
-            retry_after: Duration::from_millis(left_ms.min(step)),
-        });
-    }
-    tracing::warn!(case_id = %pending.case_id, age_ms = age, "earlier create not found by search; creating again");
-    Ok(None)
+    Ok((hashes, sent))
 }
 
-async fn create(
+/// The writes for an adopted issue: the plan of a linked case with no
+/// digests recorded, so every field is written.
+fn adopted_actions(
+    event: &Event,
     project: &Project,
-    pool: &AnyPool,
-    event: &CaseEvent,
-    body: &serde_json::Value,
-    synced: &[Synced],
-    tp: Option<&str>,
-) -> Result<IssueRef, SyncError> {
-    let case_id = event.case_id.as_str();
-    let intent = Link {
-        case_id: case_id.into(),
-        project_id: event.project_id.clone(),
-        case_key: event.case_key.clone(),
-        org_id: event.org_id.clone(),
-        state: LinkState::Creating,
+    sent: &BTreeSet<String>,
+) -> Result<Vec<Action>, SyncError> {
+    let none = BTreeMap::new();
+    let view = LinkView {
         stale: false,
-        issue_id: None,
-        issue_key: None,
-        issue_url: None,
-        intent_at: now_ms(),
+        hashes: &none,
+        sent_comments: sent,
     };
-    if !links::claim_create(pool, &intent).await? {
-        match links::load(pool, case_id).await? {
-            Some(l) if l.state == LinkState::Creating => links::renew_intent(pool, case_id).await?,
-            _ => return Err(SyncError::Raced(case_id.into())),
-        }
+    Ok(match plan::plan(event, Some(view), &project.cfg) {
+        Plan::Apply(actions) => actions,
+        _ => Vec::new(),
+    })
+}
+
+/// `POST /issue`, looked up by the case label after an unknown outcome.
+struct CreateIssue<'a> {
+    project: &'a Project,
+    body: &'a Value,
+    label: String,
+    tp: Option<&'a str>,
+}
+
+#[async_trait]
+impl Effect for CreateIssue<'_> {
+    type Error = JiraError;
+
+    async fn perform(&self) -> Result<ExtRef, JiraError> {
+        self.project.client.create_issue(self.body, self.tp).await
     }
-    match project.client.create_issue(body, tp).await {
-        Ok(issue) => {
-            links::set_linked(pool, case_id, &issue).await?;
-            for s in synced {
-                links::set_hash(pool, case_id, &s.field, &s.hash).await?;
-            }
-            tracing::info!(case_id, issue = %issue.key, "created jira issue");
-            Ok(issue)
+
+    async fn lookup(&self) -> Result<Option<ExtRef>, JiraError> {
+        let (client, key) = (&self.project.client, &self.project.cfg.project_key);
+        let found = client.search_label(key, &self.label, self.tp).await?;
+        if found.len() > 1 {
+            let keys: Vec<_> = found.iter().filter_map(|i| i.key.as_deref()).collect();
+            tracing::warn!(label = %self.label, ?keys, "several issues carry the case label; linking the oldest");
         }
-        Err(e) if e.definitely_not_applied() => {
-            links::drop_intent(pool, case_id).await?;
-            Err(e.into())
-        }
-        // Outcome unknown: the intent row stays and the retry looks first.
-        Err(e) => Err(e.into()),
+        Ok(found.into_iter().next())
+    }
+
+    fn not_applied(&self, err: &JiraError) -> bool {
+        err.definitely_not_applied()
+    }
+}
+
+/// `POST /issue/{id}/comment`, looked up by its `caseSync.cellId`.
+struct PostComment<'a> {
+    client: &'a JiraClient,
+    issue_id: &'a str,
+    cell_id: &'a str,
+    body: Value,
+    tp: Option<&'a str>,
+}
+
+#[async_trait]
+impl Effect for PostComment<'_> {
+    type Error = JiraError;
+
+    async fn perform(&self) -> Result<ExtRef, JiraError> {
+        let id = (self.client)
+            .add_comment(self.issue_id, &self.body, self.tp)
+            .await?;
+        Ok(ExtRef {
+            id,
+            key: None,
+            url: None,
+        })
+    }
+
+    async fn lookup(&self) -> Result<Option<ExtRef>, JiraError> {
+        let existing = self.client.comments(self.issue_id, self.tp).await?;
+        let found = existing
+            .into_iter()
+            .find(|c| c.cell_id.as_deref() == Some(self.cell_id));
+        Ok(found.map(|c| ExtRef {
+            id: c.id,
+            key: None,
+            url: None,
+        }))
+    }
+
+    fn not_applied(&self, err: &JiraError) -> bool {
+        err.definitely_not_applied()
     }
 }
 
 /// Applies actions to one issue.
 struct Apply<'a> {
     project: &'a Project,
-    pool: &'a AnyPool,
+    st: &'a SyncState,
     event: &'a CaseEvent,
     issue_id: &'a str,
-    hashes: &'a BTreeMap<String, String>,
     tp: Option<&'a str>,
 }
 
@@ -251,8 +366,8 @@ impl Apply<'_> {
         &self.project.client
     }
 
-    async fn remember(&self, field: &str, hash: &str) -> Result<(), SyncError> {
-        Ok(links::set_hash(self.pool, &self.event.case_id, field, hash).await?)
+    async fn remember(&self, synced: &[Synced]) -> Result<(), SyncError> {
+        Ok(self.st.fields.record(&self.event.case_id, synced).await?)
     }
 
     async fn run(&self, action: Action) -> Result<(), SyncError> {
@@ -261,9 +376,7 @@ impl Apply<'_> {
             Action::Edit { fields, synced } => {
                 let body = json!({ "fields": fields });
                 self.client().edit_issue(id, &body, tp).await?;
-                for s in synced {
-                    self.remember(&s.field, &s.hash).await?;
-                }
+                self.remember(&synced).await?;
             }
             Action::Labels {
                 add,
@@ -275,17 +388,15 @@ impl Apply<'_> {
                     .collect();
                 let body = json!({ "update": { "labels": ops } });
                 self.client().edit_issue(id, &body, tp).await?;
-                if let Some(s) = synced {
-                    self.remember(&s.field, &s.hash).await?;
-                }
+                self.remember(synced.as_slice()).await?;
             }
             Action::Assign { account_id, synced } => {
                 self.client().assign(id, &account_id, tp).await?;
-                self.remember(&synced.field, &synced.hash).await?;
+                self.remember(&[synced]).await?;
             }
             Action::Transition { category, synced } => {
                 self.transition(&category).await?;
-                self.remember(&synced.field, &synced.hash).await?;
+                self.remember(&[synced]).await?;
             }
             Action::Comment { cell_id, body } => self.comment(&cell_id, body).await?,
         }
@@ -325,26 +436,9 @@ impl Apply<'_> {
         })
     }
 
-    /// Comments are not idempotent either: a 'pending' mark goes first, and a
-    /// retry that finds it looks for the comment (by its `caseSync.cellId`).
-    async fn comment(&self, cell_id: &str, adf: serde_json::Value) -> Result<(), SyncError> {
-        let key = format!("comment:{cell_id}");
-        if self
-            .hashes
-            .get(&key)
-            .is_some_and(|h| h.starts_with("pending:"))
-        {
-            let existing = self.client().comments(self.issue_id, self.tp).await?;
-            if let Some(c) = existing
-                .iter()
-                .find(|c| c.cell_id.as_deref() == Some(cell_id))
-            {
-                return self.remember(&key, &format!("sent:{}", c.id)).await;
-            }
-        } else {
-            self.remember(&key, &format!("pending:{}", self.event.event_id))
-                .await?;
-        }
+    /// Comments are not idempotent either: a comment intent goes first, and
+    /// a retry after an unknown outcome looks the comment up by cell id.
+    async fn comment(&self, cell_id: &str, adf: Value) -> Result<(), SyncError> {
         let body = json!({
             "body": adf,
             "properties": [{"key": COMMENT_PROPERTY, "value": {
@@ -354,10 +448,18 @@ impl Apply<'_> {
                 "cellId": cell_id,
             }}],
         });
-        let comment_id = self
-            .client()
-            .add_comment(self.issue_id, &body, self.tp)
+        let post = PostComment {
+            client: self.client(),
+            issue_id: self.issue_id,
+            cell_id,
+            body,
+            tp: self.tp,
+        };
+        let key = self.st.intents.key(COMMENT, cell_id, self.issue_id);
+        let intents = &self.st.intents;
+        intents
+            .run(&key, &subject(self.event), &self.st.comment, &post)
             .await?;
-        self.remember(&key, &format!("sent:{comment_id}")).await
+        Ok(())
     }
 }

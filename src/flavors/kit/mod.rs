@@ -10,7 +10,9 @@ mod config;
 mod contract;
 pub mod datadog;
 mod error;
+pub mod fieldsync;
 pub mod ids;
+pub mod intent;
 mod publish;
 pub mod testing;
 mod tools;
@@ -197,6 +199,22 @@ impl<'a> BuildCtx<'a> {
         self.store
             .clone()
             .ok_or(BuildError::NeedsStore(self.spec.name))
+    }
+
+    /// The flavor's intents (kit::intent), in its store.
+    pub fn intents(&self) -> Result<intent::Intents, BuildError> {
+        Ok(intent::Intents::new(
+            self.store()?.pool().clone(),
+            self.spec.name,
+        ))
+    }
+
+    /// The flavor's field-sync state (kit::fieldsync), in its store.
+    pub fn field_sync(&self) -> Result<fieldsync::FieldSync, BuildError> {
+        Ok(fieldsync::FieldSync::new(
+            self.store()?.pool().clone(),
+            self.spec.name,
+        ))
     }
 
     /// An HTTP client of a declared dependency (`timeout` from the

@@ -18,6 +18,10 @@ use crate::helpers::*;
 use support::*;
 
 /// How many requests of `method` on a path ending in `suffix` the fake saw.
+/// The kit intent row of a case's Jira issue (`$1`: the case id).
+const CASE_LINK: &str =
+    "flavor = 'jira' AND kind = 'case' AND target = 'issue' AND entity_key = $1";
+
 fn count(h: &Harness, method: &str, suffix: &str) -> usize {
     (h.fake.requests().iter())
         .filter(|r| r.method == method && r.path.split('?').next().unwrap().ends_with(suffix))
@@ -115,8 +119,9 @@ async fn jira_lost_create_answers_and_crashes_never_make_a_second_issue() {
     let mut expired = CaseStream::new("Expired intent");
     for (case, age_ms) in [(&crashed, 0), (&expired, 60_000)] {
         sqlx::query(
-            "INSERT INTO jira_links (case_id, project_id, case_key, org_id, state, stale, intent_at, updated_at) \
-             VALUES ($1, $2, $3, 'org-1', 'creating', 0, $4, $4)",
+            "INSERT INTO intents (flavor, kind, entity_key, target, state, case_id, project_id, \
+             case_key, org_id, attempts, intent_at, lease_until, updated_at) \
+             VALUES ('jira', 'case', $1, 'issue', 'claimed', $1, $2, $3, 'org-1', 1, $4, 0, $4)",
         )
         .bind(&case.id)
         .bind(PROJECT)
@@ -145,12 +150,13 @@ async fn jira_lost_create_answers_and_crashes_never_make_a_second_issue() {
             .filter(|i| i.fields["labels"].as_array().unwrap().contains(&label))
             .collect();
         assert_eq!(mine.len(), 1, "{}", case.snapshot.title);
-        let (state, issue_id): (String, Option<String>) =
-            sqlx::query_as("SELECT state, issue_id FROM jira_links WHERE case_id = $1")
-                .bind(&case.id)
-                .fetch_one(pool)
-                .await
-                .unwrap();
+        let (state, issue_id): (String, Option<String>) = sqlx::query_as(&format!(
+            "SELECT state, ext_id FROM intents WHERE {CASE_LINK}"
+        ))
+        .bind(&case.id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
         assert_eq!(
             (state.as_str(), issue_id.as_deref()),
             ("linked", Some(mine[0].id.as_str()))
@@ -169,7 +175,7 @@ async fn jira_lost_create_answers_and_crashes_never_make_a_second_issue() {
     h.drained(Duration::from_secs(30)).await;
     let summary = p.stop().await.expect("clean stop");
     assert!(summary.dead_lettered.is_empty(), "{summary:?}");
-    let (stale,): (i64,) = sqlx::query_as("SELECT stale FROM jira_links WHERE case_id = $1")
+    let (stale,): (i64,) = sqlx::query_as(&format!("SELECT stale FROM intents WHERE {CASE_LINK}"))
         .bind(&crashed.id)
         .fetch_one(pool)
         .await

@@ -14,9 +14,10 @@ use crate::event::pb::{
 };
 use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
 use crate::flavors::jira::config::ProjectConfig;
-use crate::flavors::jira::links::{self, Link};
 use crate::flavors::jira::plan::digest;
 use crate::flavors::jira::sync::Project;
+use crate::flavors::kit::fieldsync::Synced;
+use crate::flavors::kit::intent::{Record, Subject};
 use crate::store::now_ms;
 
 /// The `aggregate_version` of the events built here: 0, "unknown". A
@@ -103,9 +104,9 @@ pub fn deleted_change(issue: &Issue, delivery: &Delivery) -> Change {
 }
 
 /// The `external_ticket.changed` event of one change to `issue`, linked by
-/// `link`, from delivery `delivery_id`, made by `by`.
+/// `link` (the case's side), from delivery `delivery_id`, made by `by`.
 pub fn event(
-    link: &Link,
+    link: &Subject,
     issue: &Issue,
     delivery: &Delivery,
     delivery_id: &str,
@@ -158,7 +159,7 @@ pub struct Target<'a> {
     pub delivery: &'a Delivery,
     pub delivery_id: &'a str,
     pub issue: &'a Issue,
-    pub link: &'a Link,
+    pub link: &'a Record,
     pub project: &'a Project,
 }
 
@@ -169,11 +170,11 @@ impl Target<'_> {
 
     /// Changelog items of two-way fields that are not our own echo.
     pub async fn issue_updated(&self) -> Result<Value, WebhookError> {
-        let pool = self.s.store.pool();
         if self.by_integration(self.delivery.user.as_ref()) {
             return Ok(ignored("a change made by the integration's account"));
         }
-        let hashes = links::hashes(pool, &self.link.case_id).await?;
+        let (fields, case_id) = (&self.s.st.fields, &self.link.subject.case_id);
+        let hashes = fields.digests(case_id).await?;
         let candidates = changelog_changes(self.delivery, self.issue, &self.project.cfg);
         let (mut changes, mut hashed, mut older) = (Vec::new(), Vec::new(), 0);
         for (change, hash) in candidates {
@@ -181,11 +182,14 @@ impl Target<'_> {
                 continue; // the value we wrote last: an echo of our own change
             }
             let (field, ext_version) = (&change.field, change.ext_version);
-            if !links::advance_inbound(pool, &self.issue.id, field, ext_version).await? {
+            if !fields.advance(&self.issue.id, field, ext_version).await? {
                 older += 1;
                 continue; // a newer change of this field was applied already
             }
-            hashed.push((change.field.clone(), hash));
+            hashed.push(Synced {
+                field: change.field.clone(),
+                digest: hash,
+            });
             changes.push(change);
         }
         if changes.is_empty() {
@@ -195,9 +199,7 @@ impl Target<'_> {
             });
         }
         let answer = self.publish(changes, self.delivery.user.as_ref()).await?;
-        for (field, hash) in &hashed {
-            links::set_hash(pool, &self.link.case_id, field, hash).await?;
-        }
+        fields.record(case_id, &hashed).await?;
         Ok(answer)
     }
 
@@ -216,8 +218,11 @@ impl Target<'_> {
         }
         let change = comment_change(comment, self.issue, self.delivery);
         let mark = format!("comment:{}", comment.id);
-        let pool = self.s.store.pool();
-        if !links::advance_inbound(pool, &self.issue.id, &mark, change.ext_version).await? {
+        let fields = &self.s.st.fields;
+        if !fields
+            .advance(&self.issue.id, &mark, change.ext_version)
+            .await?
+        {
             return Ok(ignored("older than a change already applied"));
         }
         self.publish(vec![change], comment.editor()).await
@@ -226,7 +231,10 @@ impl Target<'_> {
     /// The issue was deleted: the link goes stale (outbound then skips as
     /// `stale-link`) and the case learns it.
     pub async fn deleted(&self) -> Result<Value, WebhookError> {
-        links::mark_stale(self.s.store.pool(), &self.link.case_id).await?;
+        let st = &self.s.st;
+        st.intents
+            .mark_stale(&st.issue_key(&self.link.subject.case_id))
+            .await?;
         let change = deleted_change(self.issue, self.delivery);
         self.publish(vec![change], self.delivery.user.as_ref())
             .await
@@ -240,7 +248,7 @@ impl Target<'_> {
         let events: Vec<CaseEvent> = (changes.iter())
             .map(|c| {
                 event(
-                    self.link,
+                    &self.link.subject,
                     self.issue,
                     self.delivery,
                     self.delivery_id,

@@ -36,7 +36,7 @@ pub(crate) mod payload;
 use self::changes::Target;
 use self::payload::Delivery;
 use super::links;
-use super::sync::Project;
+use super::sync::{Project, SyncState, CASE};
 use crate::event::CaseEvent;
 use crate::flavors::kit::{EventPublisher, FlavorCounter, MetricKind, MetricSpec};
 use crate::store::Store;
@@ -48,6 +48,8 @@ pub const PATH: &str = "/webhooks/jira";
 pub struct Inbound {
     pub projects: Arc<HashMap<String, Arc<Project>>>,
     pub store: Store,
+    /// The sync's intents (the case ↔ issue links) and field digests.
+    pub st: SyncState,
     pub publisher: EventPublisher,
     /// `ceh_jira_webhook_deliveries{result}`.
     pub deliveries: FlavorCounter,
@@ -241,13 +243,14 @@ async fn apply(
     if !HANDLED.contains(&delivery.webhook_event.as_str()) && !delivery.webhook_event.is_empty() {
         return Ok(ignored("not an issue or comment change"));
     }
-    let Some(link) = links::by_issue(s.store.pool(), &issue.id).await? else {
+    let Some(link) = s.st.intents.by_ext(CASE, &issue.id).await? else {
         return Ok(ignored("issue is not linked to a case"));
     };
-    let Some(project) = s.projects.get(&link.project_id) else {
+    let project_id = link.subject.project_id.as_str();
+    let Some(project) = s.projects.get(project_id) else {
         return Ok(ignored("the case's project is not synced"));
     };
-    if !verified.contains(&link.project_id.as_str()) {
+    if !verified.contains(&project_id) {
         return Err(WebhookError::BadSignature);
     }
     if link.stale {

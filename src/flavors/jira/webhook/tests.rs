@@ -148,19 +148,13 @@ projects:
     c.projects.remove("p1").unwrap()
 }
 
-/// The link of issue 10001 to case SEC-7.
-fn link() -> links::Link {
-    links::Link {
+/// The case side of issue 10001's link: case SEC-7.
+fn link() -> crate::flavors::kit::intent::Subject {
+    crate::flavors::kit::intent::Subject {
         case_id: "c-7".into(),
         project_id: "p1".into(),
         case_key: "SEC-7".into(),
         org_id: "o1".into(),
-        state: links::LinkState::Linked,
-        stale: false,
-        issue_id: Some("10001".into()),
-        issue_key: Some("OPS-1".into()),
-        issue_url: None,
-        intent_at: 0,
     }
 }
 
