@@ -16,11 +16,11 @@ use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
 };
 use crate::runtime::{RunSummary, Runtime};
+use crate::settings::TelemetrySettings;
 use crate::settings::{self, Problem, RuntimeSettings, Settings};
 use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
 use crate::source::SourceControl;
-use crate::settings::TelemetrySettings;
 use crate::store::{now_ms, Store};
 use crate::telemetry;
 

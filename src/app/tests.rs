@@ -6,7 +6,8 @@ static HOOK: crate::flavors::kit::RouteSpec = crate::flavors::kit::RouteSpec {
 };
 
 fn route() -> InboundRoute {
-    let router = axum::Router::new().route("/webhooks/unit", axum::routing::post(|| async { "ok" }));
+    let router =
+        axum::Router::new().route("/webhooks/unit", axum::routing::post(|| async { "ok" }));
     InboundRoute {
         spec: &HOOK,
         router,
@@ -20,7 +21,10 @@ async fn a_flavor_with_routes_refuses_to_run_when_its_listener_cannot_bind() {
         http_addr: taken.local_addr().unwrap(),
         ..TelemetrySettings::default()
     };
-    let err = serve(&settings, None, vec![route()]).await.err().expect("refused");
+    let err = serve(&settings, None, vec![route()])
+        .await
+        .err()
+        .expect("refused");
     let text = err.to_string();
     assert!(text.contains(&settings.http_addr.to_string()), "{text}");
     assert!(text.contains("/webhooks/unit"), "{text}");

@@ -41,17 +41,18 @@
 
 pub mod claims;
 mod route;
+mod schemes;
 pub mod verify;
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 
 pub use claims::{sweep, Claim, DEFAULT_LEASE, MIN_RETENTION};
-pub use route::{status_of, Limits, Outcome, Parts, RETRY_AFTER_S};
 pub(crate) use route::build_route;
+pub use route::{status_of, Limits, Outcome, Parts, RETRY_AFTER_S};
+pub use schemes::{PagerDutyV3, SharedSecret, StandardWebhooks};
 pub use verify::{
-    Encoding, HmacSha256, Key, Keyring, PagerDutyV3, Refusal, SharedSecret, SignedTimestamp,
-    StandardWebhooks, Verified, Verifier,
+    Encoding, HmacSha256, Key, Keyring, Refusal, SignedTimestamp, Verified, Verifier,
 };
 
 use crate::event::CaseEvent;

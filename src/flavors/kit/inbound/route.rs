@@ -16,14 +16,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::claims::{self, Claim, DEFAULT_LEASE, MIN_RETENTION};
-use super::{Delivery, InboundError, InboundRoute, Received, Receiver, Refusal, RouteSpec, Verifier};
+use super::{
+    Delivery, InboundError, InboundRoute, Received, Receiver, Refusal, RouteSpec, Verifier,
+};
 use crate::flavors::kit::{EventPublisher, FlavorCounter};
 use crate::store::{now_ms, Store};
 
 /// Seconds a sender is asked to wait before its next copy (`Retry-After`).
 pub const RETRY_AFTER_S: u64 = 10;
 
-/// The longest delivery id kept as sent; a longer one is hashed.
+/// The longest delivery id kept as sent; a longer one is kept as its SHA-256.
 const MAX_ID_LEN: usize = 200;
 
 /// A route's limits.
@@ -90,7 +92,9 @@ pub fn status_of(outcome: &Outcome) -> (StatusCode, &'static str) {
         Outcome::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         Outcome::Refused(r) => (StatusCode::UNAUTHORIZED, r.result()),
         Outcome::Failed(InboundError::Malformed(_)) => (StatusCode::BAD_REQUEST, "malformed"),
-        Outcome::Failed(InboundError::Unauthorized(_)) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        Outcome::Failed(InboundError::Unauthorized(_)) => {
+            (StatusCode::UNAUTHORIZED, "unauthorized")
+        }
         Outcome::Failed(InboundError::Unavailable(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
         }
@@ -138,7 +142,9 @@ async fn answer<R: Receiver>(
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Outcome::TooLarge(rejection.body_text())
         }
-        Err(rejection) => Outcome::Failed(InboundError::Malformed(rejection.body_text())),
+        // The body could not be read (a cut connection): the sender may
+        // try again, so no 4xx.
+        Err(rejection) => Outcome::Failed(InboundError::Unavailable(rejection.body_text())),
     };
     let (status, result) = status_of(&outcome);
     route.counter.inc(&[route.spec.path, result]);
@@ -166,13 +172,21 @@ async fn answer<R: Receiver>(
 impl<R: Receiver> Route<R> {
     async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Outcome {
         let now = now_ms();
-        let verified = match self.parts.verifier.verify(headers, body, now.div_euclid(1000)) {
+        let verified = match self
+            .parts
+            .verifier
+            .verify(headers, body, now.div_euclid(1000))
+        {
             Ok(v) => v,
             Err(refusal) => return Outcome::Refused(refusal),
         };
         let id = (verified.delivery_id.clone())
             .or_else(|| self.parts.receiver.delivery_id(headers, body))
-            .filter(|id| !id.is_empty() && id.len() <= MAX_ID_LEN)
+            .filter(|id| !id.is_empty())
+            .map(|id| match id.len() <= MAX_ID_LEN {
+                true => id,
+                false => hex::encode(Sha256::digest(id.as_bytes())),
+            })
             .unwrap_or_else(|| hex::encode(Sha256::digest(body)));
         let pool = self.store.pool();
         let lease = self.parts.limits.lease;
@@ -216,7 +230,8 @@ impl<R: Receiver> Route<R> {
                 self.parts.receiver.published(d, then).await?;
                 // The events are acknowledged: answer 2xx even if the mark
                 // fails (a copy after the lease would publish them again).
-                if let Err(err) = claims::finish(pool, self.flavor, d.id, now_ms(), retention).await {
+                if let Err(err) = claims::finish(pool, self.flavor, d.id, now_ms(), retention).await
+                {
                     tracing::warn!(route = self.spec.path, error = %err, "marking a produced delivery done failed");
                 }
                 Ok(Outcome::Produced(n))

@@ -39,18 +39,33 @@ async fn claims_new_duplicate_in_flight_takeover_release_and_expiry() {
         "in flight"
     );
     // Another flavor's delivery of the same id is its own.
-    assert_eq!(claims::claim(pool, "g", "d1", t, LEASE).await.unwrap(), Claim::Mine);
+    assert_eq!(
+        claims::claim(pool, "g", "d1", t, LEASE).await.unwrap(),
+        Claim::Mine
+    );
     // The lease ran out (a crash): a copy takes it over, once.
-    assert_eq!(claim("d1", t + 60_001).await.unwrap(), Claim::Mine, "takeover");
-    assert_eq!(claim("d1", t + 60_002).await.unwrap(), Claim::Taken { done: false });
-    claims::finish(pool, "f", "d1", t + 60_002, Duration::ZERO).await.unwrap();
+    assert_eq!(
+        claim("d1", t + 60_001).await.unwrap(),
+        Claim::Mine,
+        "takeover"
+    );
+    assert_eq!(
+        claim("d1", t + 60_002).await.unwrap(),
+        Claim::Taken { done: false }
+    );
+    claims::finish(pool, "f", "d1", t + 60_002, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(
         claim("d1", t + 61_000).await.unwrap(),
         Claim::Taken { done: true },
         "duplicate"
     );
     // Retention is at least 72 h (asked: zero): 71 h later still a duplicate.
-    assert_eq!(claim("d1", t + 60_002 + 71 * H).await.unwrap(), Claim::Taken { done: true });
+    assert_eq!(
+        claim("d1", t + 60_002 + 71 * H).await.unwrap(),
+        Claim::Taken { done: true }
+    );
     // A done row past its expiry is new again, and the sweep removes such rows.
     assert_eq!(claim("d1", t + 60_002 + 72 * H).await.unwrap(), Claim::Mine);
 
@@ -58,15 +73,23 @@ async fn claims_new_duplicate_in_flight_takeover_release_and_expiry() {
     assert_eq!(claim("d2", t).await.unwrap(), Claim::Mine);
     claims::release(pool, "f", "d2").await.unwrap();
     assert_eq!(claim("d2", t + 1).await.unwrap(), Claim::Mine, "released");
-    claims::finish(pool, "f", "d2", t + 1, Duration::from_secs(100 * 3600)).await.unwrap();
+    claims::finish(pool, "f", "d2", t + 1, Duration::from_secs(100 * 3600))
+        .await
+        .unwrap();
     claims::release(pool, "f", "d2").await.unwrap();
-    assert_eq!(claim("d2", t + 2).await.unwrap(), Claim::Taken { done: true });
+    assert_eq!(
+        claim("d2", t + 2).await.unwrap(),
+        Claim::Taken { done: true }
+    );
 
     // Sweep: d2 is kept 100 h; the claims of g/d1 and (since 72 h) f/d1
     // were never finished and their leases ran out long ago.
     let gone = claims::sweep(pool, t + 99 * H).await.unwrap();
     assert_eq!(gone, 2, "only the stale claims");
-    assert_eq!(claim("d2", t + 99 * H).await.unwrap(), Claim::Taken { done: true });
+    assert_eq!(
+        claim("d2", t + 99 * H).await.unwrap(),
+        Claim::Taken { done: true }
+    );
     let gone = claims::sweep(pool, t + 200 * H).await.unwrap();
     assert_eq!(gone, 1, "d2, past its retention");
 }
@@ -115,7 +138,11 @@ fn nowhere() -> EventPublisher {
         brokers: "127.0.0.1:1".into(),
         ..KafkaSettings::default()
     };
-    EventPublisher::new(crate::app::kafka::producer(&kafka).unwrap(), &kafka, "inbound-unit")
+    EventPublisher::new(
+        crate::app::kafka::producer(&kafka).unwrap(),
+        &kafka,
+        "inbound-unit",
+    )
 }
 
 /// Answers by the body: `ignore`, `malformed`, `unauthorized`, `unavailable`.
@@ -138,7 +165,10 @@ impl Receiver for Arc<ByBody> {
             b"malformed" => Err(InboundError::Malformed("not json".into())),
             b"unauthorized" => Err(InboundError::Unauthorized("signer".into())),
             b"unavailable" => Err(InboundError::Unavailable("db".into())),
-            _ => Ok(Received::Ignored(format!("signed by {}", d.signers.join(",")))),
+            _ => Ok(Received::Ignored(format!(
+                "signed by {}",
+                d.signers.join(",")
+            ))),
         }
     }
 }
@@ -238,7 +268,11 @@ async fn the_route_verifies_claims_and_maps_every_failure_to_one_status() {
     assert_eq!(status(&r), 401, "bad secret");
     let r = post("a", "tok", &[b'x'; 65]).await.unwrap();
     assert_eq!(status(&r), 413, "too large");
-    assert_eq!(receiver.calls.load(Ordering::SeqCst), 0, "nothing read them");
+    assert_eq!(
+        receiver.calls.load(Ordering::SeqCst),
+        0,
+        "nothing read them"
+    );
 
     let r = post("a", "tok", b"ignore").await.unwrap();
     assert_eq!(status(&r), 200);
@@ -247,7 +281,10 @@ async fn the_route_verifies_claims_and_maps_every_failure_to_one_status() {
     assert_eq!(body["reason"], "signed by k");
     let r = post("a", "tok", b"ignore").await.unwrap();
     assert_eq!(status(&r), 200);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["status"],
+        "duplicate"
+    );
     assert_eq!(receiver.calls.load(Ordering::SeqCst), 1);
 
     for (id, body, want) in [
@@ -271,20 +308,54 @@ async fn the_route_verifies_claims_and_maps_every_failure_to_one_status() {
         .unwrap();
     let r = post("busy", "tok", b"ignore").await.unwrap();
     assert_eq!(status(&r), 503);
-    assert_eq!(r.headers()["retry-after"], RETRY_AFTER_S.to_string().as_str());
+    assert_eq!(
+        r.headers()["retry-after"],
+        RETRY_AFTER_S.to_string().as_str()
+    );
+
+    // A very long id is kept as its digest: still one delivery.
+    let long = "L".repeat(500);
+    assert_eq!(status(&post(&long, "tok", b"ignore").await.unwrap()), 200);
+    let r = post(&long, "tok", b"ignore").await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["status"],
+        "duplicate"
+    );
 
     // Without an id, the body's SHA-256 is the id.
-    let r = http.post(&url).header("x-token", "tok").body("ignore").send().await.unwrap();
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "ignored");
-    let r = http.post(&url).header("x-token", "tok").body("ignore").send().await.unwrap();
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    let r = http
+        .post(&url)
+        .header("x-token", "tok")
+        .body("ignore")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["status"],
+        "ignored"
+    );
+    let r = http
+        .post(&url)
+        .header("x-token", "tok")
+        .body("ignore")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["status"],
+        "duplicate"
+    );
 
     let text = crate::telemetry::metrics::render();
     let n = |result: &str| {
         crate::telemetry::metrics::find(
             &text,
             "ceh_inbound_deliveries_total",
-            &[("flavor", "inbound-unit"), ("route", HOOK.path), ("result", result)],
+            &[
+                ("flavor", "inbound-unit"),
+                ("route", HOOK.path),
+                ("result", result),
+            ],
         )
         .unwrap_or_default()
     };

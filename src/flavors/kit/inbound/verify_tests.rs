@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 
 use super::verify::*;
+use super::{PagerDutyV3, SharedSecret, StandardWebhooks};
 
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -77,7 +78,10 @@ fn a_timestamped_hmac_signs_the_template_and_refuses_stale_ones() {
     // The template is what is signed: v0:<ts>:<body>.
     let mut content = format!("v0:{ts}:").into_bytes();
     content.extend_from_slice(BODY);
-    assert_eq!(sig, format!("v0={}", hex::encode(super::verify::mac(b"sek", &content))));
+    assert_eq!(
+        sig,
+        format!("v0={}", hex::encode(super::verify::mac(b"sek", &content)))
+    );
     let h = headers(&[
         ("x-slack-signature", &sig),
         ("x-slack-request-timestamp", &ts.to_string()),
@@ -116,7 +120,9 @@ fn hmac_in_base64() {
         ..jira()
     };
     let sig = v.sign(b"s2", BODY, None);
-    assert!(base64::engine::general_purpose::STANDARD.decode(&sig).is_ok());
+    assert!(base64::engine::general_purpose::STANDARD
+        .decode(&sig)
+        .is_ok());
     let ok = v.verify(&headers(&[("x-hub-signature", &sig)]), BODY, NOW);
     assert_eq!(ok.unwrap().signers, vec!["p2".to_string()]);
 }
@@ -136,7 +142,10 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/specs/standard-webhooks/test-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/specs/standard-webhooks/test-vectors.json"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     serde_json::from_str::<Vectors>(&text).unwrap().vectors
 }
@@ -197,7 +206,10 @@ fn standard_webhooks_passes_the_published_vector() {
             Duration::from_secs(300),
         )
         .unwrap();
-        assert!(matches!(wrong.verify(&h, body, t.timestamp), Err(Refusal::BadSignature(_))));
+        assert!(matches!(
+            wrong.verify(&h, body, t.timestamp),
+            Err(Refusal::BadSignature(_))
+        ));
         let unsigned = headers(&[("webhook-id", &t.msg_id)]);
         assert_eq!(
             v.verify(&unsigned, body, t.timestamp),
@@ -239,18 +251,26 @@ fn pagerduty_v3_any_v1_entry_verifies_and_other_prefixes_are_ignored() {
     );
     let wrong = PagerDutyV3::sign(&[b"nope"], body);
     let wrong = headers(&[("x-pagerduty-signature", &wrong)]);
-    assert!(matches!(v.verify(&wrong, body, 0), Err(Refusal::BadSignature(_))));
+    assert!(matches!(
+        v.verify(&wrong, body, 0),
+        Err(Refusal::BadSignature(_))
+    ));
     assert_eq!(
         v.verify(&HeaderMap::new(), body, 0),
         Err(Refusal::Unsigned("x-pagerduty-signature"))
     );
     let only_other = headers(&[("x-pagerduty-signature", "v2=abcd")]);
-    assert!(matches!(v.verify(&only_other, body, 0), Err(Refusal::Malformed(m)) if m.contains("v1=")));
+    assert!(
+        matches!(v.verify(&only_other, body, 0), Err(Refusal::Malformed(m)) if m.contains("v1="))
+    );
 }
 
 #[test]
 fn shared_secrets_in_a_header_or_basic_auth() {
-    let bearer = SharedSecret::Header("authorization", ring(&[("dd", "tok-1"), ("dd-old", "tok-0")]));
+    let bearer = SharedSecret::Header(
+        "authorization",
+        ring(&[("dd", "tok-1"), ("dd-old", "tok-0")]),
+    );
     let ok = bearer
         .verify(&headers(&[("authorization", "Bearer tok-0")]), BODY, 0)
         .unwrap();
@@ -275,9 +295,18 @@ fn shared_secrets_in_a_header_or_basic_auth() {
     let basic = SharedSecret::Basic(ring(&[("pair", "dd:pw1"), ("pw", "pw2")]));
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let auth = |s: &str| headers(&[("authorization", &format!("Basic {}", b64(s)))]);
-    assert_eq!(basic.verify(&auth("dd:pw1"), BODY, 0).unwrap().signers, vec!["pair"]);
-    assert_eq!(basic.verify(&auth("anyone:pw2"), BODY, 0).unwrap().signers, vec!["pw"]);
-    assert!(matches!(basic.verify(&auth("other:pw1"), BODY, 0), Err(Refusal::BadSignature(_))));
+    assert_eq!(
+        basic.verify(&auth("dd:pw1"), BODY, 0).unwrap().signers,
+        vec!["pair"]
+    );
+    assert_eq!(
+        basic.verify(&auth("anyone:pw2"), BODY, 0).unwrap().signers,
+        vec!["pw"]
+    );
+    assert!(matches!(
+        basic.verify(&auth("other:pw1"), BODY, 0),
+        Err(Refusal::BadSignature(_))
+    ));
     assert!(matches!(
         basic.verify(&headers(&[("authorization", "Bearer x")]), BODY, 0),
         Err(Refusal::Malformed(_))
