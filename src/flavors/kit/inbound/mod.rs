@@ -30,7 +30,7 @@
 //! | [`InboundError::Malformed`] | 400 | `malformed` |
 //! | [`InboundError::Unauthorized`] | 401 | `unauthorized` |
 //! | in flight elsewhere | 503 + `Retry-After` | `in_flight` |
-//! | [`InboundError::Unavailable`], broker, database | 503 + `Retry-After` | `unavailable` |
+//! | [`InboundError::Unavailable`], broker, database, unreadable body | 503 + `Retry-After` | `unavailable` |
 //!
 //! Counted in `ceh_inbound_deliveries_total{flavor,route,result}`.
 //! Retention: a handled delivery stays `done` for [`Limits::retention`], at
