@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::flavors::kit::EventPublisher;
+use crate::flavors::kit::{inbound, EventPublisher, InboundRoute};
 use crate::flavors::{self, BuildCtx, FlavorSpec};
 use crate::runtime::dlq::{DeadLetterSink, DlqClaims, KafkaDlq};
 use crate::runtime::live::Live;
@@ -16,11 +16,12 @@ use crate::runtime::policy::{
     BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
 };
 use crate::runtime::{RunSummary, Runtime};
+use crate::settings::TelemetrySettings;
 use crate::settings::{self, Problem, RuntimeSettings, Settings};
 use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
 use crate::source::SourceControl;
-use crate::store::Store;
+use crate::store::{now_ms, Store};
 use crate::telemetry;
 
 /// Where a run reads.
@@ -103,6 +104,14 @@ pub enum SetupError {
     /// The Kafka source could not start.
     #[error(transparent)]
     Source(#[from] crate::source::kafka::KafkaSourceError),
+    /// The flavor has inbound routes and its HTTP listener could not bind.
+    #[error("telemetry.http_addr {addr} cannot be bound, so the flavor's inbound routes ({}) would not be served", paths.join(", "))]
+    RoutesUnserved {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The paths of the routes.
+        paths: Vec<&'static str>,
+    },
 }
 
 /// Opens the configured store.
@@ -120,7 +129,7 @@ pub struct Prepared {
     /// The pipeline.
     pub runtime: Runtime,
     /// Routes to mount on the flavor's HTTP server (inbound webhooks).
-    pub routes: Option<axum::Router>,
+    pub routes: Vec<InboundRoute>,
 }
 
 /// Builds the runtime of one flavor (store, handler, DLQ writer). Without
@@ -220,7 +229,7 @@ pub async fn run(
         routes,
     } = build_runtime(settings, spec, store, use_kafka).await?;
     let ping = (runtime.store.clone()).map(|s| Arc::new(s) as Arc<dyn telemetry::Ping>);
-    let served = telemetry::serve(&settings.telemetry, ping, routes).await;
+    let served = serve(&settings.telemetry, ping, routes).await?;
     if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
         live::spawn(
             opts,
@@ -259,22 +268,55 @@ pub async fn run(
     Ok(result?)
 }
 
+/// Starts the flavor's HTTP server with its routes. Without routes an
+/// address that cannot be bound is only logged (the probes then fail); a
+/// flavor with inbound routes refuses to run without them.
+pub async fn serve(
+    settings: &TelemetrySettings,
+    ping: Option<Arc<dyn telemetry::Ping>>,
+    routes: Vec<InboundRoute>,
+) -> Result<telemetry::Served, SetupError> {
+    let paths: Vec<&'static str> = routes.iter().map(|r| r.spec.path).collect();
+    let router = (routes.into_iter())
+        .map(|r| r.router)
+        .reduce(axum::Router::merge);
+    let served = telemetry::serve(settings, ping, router).await;
+    if !paths.is_empty() && served.addr().is_none() {
+        return Err(SetupError::RoutesUnserved {
+            addr: settings.http_addr,
+            paths,
+        });
+    }
+    Ok(served)
+}
+
 /// How often the config files are checked for changes.
 const RELOAD_POLL: Duration = Duration::from_secs(2);
 
-/// Deletes expired ledger rows and dead-letter claims hourly.
+/// Deletes expired ledger rows, dead-letter claims and inbound delivery
+/// claims hourly.
 fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
-                _ = tick.tick() => match store.expire_dedup_rows(ttl).await {
-                    Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
-                    Ok(_) => {}
-                    Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
-                },
+                _ = tick.tick() => {
+                    match store.expire_dedup_rows(ttl).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
+                    }
+                    match inbound::sweep(store.pool(), now_ms()).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired inbound delivery claims"),
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(error = %err, "inbound delivery expiry failed"),
+                    }
+                }
                 _ = shutdown.cancelled() => return,
             }
         }
     });
 }
+
+#[cfg(test)]
+mod tests;

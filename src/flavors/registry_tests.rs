@@ -163,6 +163,7 @@ static GHOST: FlavorSpec = FlavorSpec {
     consumes: Consumes::all(),
     produces: Produces::NOTHING,
     metrics: std::slice::from_ref(&GHOST_METRIC),
+    routes: &[],
     tools: None,
     config: &super::kit::ConfigOf::<super::kit::NoConfig>::KIND,
     build: |_| Box::pin(async { Err(super::BuildError::NeedsStore("ghost-flavor")) }),
@@ -313,4 +314,26 @@ fn the_import_check_finds_a_flavor_naming_another() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].ends_with("names flavors::beta"), "{found:?}");
     assert!(cross_imports(dir.path(), "beta", &modules).is_empty());
+}
+
+#[test]
+fn route_paths_are_webhooks_and_unique_within_a_row() {
+    for row in FLAVORS {
+        let mut paths: Vec<&str> = row.routes.iter().map(|r| r.path).collect();
+        for path in &paths {
+            assert!(
+                path.starts_with("/webhooks/") && path.len() > "/webhooks/".len(),
+                "{}: route {path} is not under /webhooks/",
+                row.name
+            );
+        }
+        let n = paths.len();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), n, "{}: a route path twice", row.name);
+    }
+    assert!(
+        FLAVORS.iter().any(|r| !r.routes.is_empty()),
+        "jira declares its webhook"
+    );
 }

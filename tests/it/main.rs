@@ -5,6 +5,7 @@ mod contract;
 mod fakes;
 mod flavors;
 mod helpers;
+mod inbound;
 mod kit;
 mod limiter_log;
 mod ops;

@@ -46,7 +46,8 @@ use async_trait::async_trait;
 use futures::FutureExt;
 
 use super::kit::{
-    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Product, Style,
+    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, InboundRoute, Produces, Product,
+    Style,
 };
 use crate::event::pb::OriginChannel;
 use crate::event::{Event, EventType as E};
@@ -85,6 +86,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
         origin: Some(OriginChannel::Jira),
     },
     metrics: std::slice::from_ref(&webhook::DELIVERIES),
+    routes: std::slice::from_ref(&webhook::ROUTE),
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
@@ -122,17 +124,17 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
                 publisher,
                 deliveries: ctx.counter(&webhook::DELIVERIES)?,
             };
-            Some(webhook::router(
-                Arc::new(inbound),
-                config.webhook_max_body_bytes,
-            ))
+            vec![InboundRoute {
+                spec: &webhook::ROUTE,
+                router: webhook::router(Arc::new(inbound), config.webhook_max_body_bytes),
+            }]
         }
         // File sources (replays) run without a producer: outbound only.
         None if inbound => {
             tracing::warn!("jira: no Kafka producer, so no webhook route (inbound sync off)");
-            None
+            Vec::new()
         }
-        _ => None,
+        _ => Vec::new(),
     };
     let handler = JiraSync { projects, st };
     Ok(Built {

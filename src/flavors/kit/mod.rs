@@ -12,6 +12,7 @@ pub mod datadog;
 mod error;
 pub mod fieldsync;
 pub mod ids;
+pub mod inbound;
 pub mod intent;
 mod publish;
 pub mod testing;
@@ -27,6 +28,7 @@ pub use config::{
 };
 pub use contract::{channel_name, loops, Consumes, Events, Node, Produces, Product, Snapshot};
 pub use error::BuildError;
+pub use inbound::{InboundRoute, RouteSpec};
 pub use publish::{EventPublisher, PublishError};
 pub use tools::{FlavorTools, ToolCtx, ToolError, ToolResult};
 
@@ -55,6 +57,9 @@ pub struct FlavorSpec {
     pub produces: Produces,
     /// Its own metrics (`ceh_<name>`), beside the runtime's.
     pub metrics: &'static [MetricSpec],
+    /// Its inbound HTTP routes (webhooks); [`BuildCtx::inbound`] refuses
+    /// any other, and the flavor refuses to start if it cannot serve them.
+    pub routes: &'static [RouteSpec],
     /// Its command-line tools (`case-event-handler <name> …`), if any.
     pub tools: Option<&'static FlavorTools>,
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).
@@ -110,15 +115,16 @@ impl Style {
 pub struct Built {
     /// The handler.
     pub processor: Processor,
-    /// Extra routes (e.g. inbound webhooks) mounted on the flavor's HTTP server.
-    pub routes: Option<axum::Router>,
+    /// Inbound routes mounted on the flavor's HTTP server, each declared
+    /// in the row's `routes`.
+    pub routes: Vec<InboundRoute>,
 }
 
 impl From<Processor> for Built {
     fn from(processor: Processor) -> Self {
         Self {
             processor,
-            routes: None,
+            routes: Vec::new(),
         }
     }
 }
@@ -136,6 +142,17 @@ impl Built {
                     built.as_str()
                 ),
             });
+        }
+        for route in &self.routes {
+            if !spec.routes.iter().any(|r| r.path == route.spec.path) {
+                return Err(BuildError::Registry {
+                    flavor: spec.name,
+                    message: format!(
+                        "built route {} but the row's routes do not declare it",
+                        route.spec.path
+                    ),
+                });
+            }
         }
         Ok(())
     }
@@ -254,6 +271,33 @@ impl<'a> BuildCtx<'a> {
         }
         let publisher = self.publisher.clone();
         Ok(publisher.map(|p| p.limited_to(uses, self.spec.produces.origin)))
+    }
+
+    /// The inbound route `spec` (declared in the row's `routes`) from its
+    /// parts: verify, claim in `inbound_deliveries` (so it needs the
+    /// store), receive, publish, answer ([`inbound`] has the order and
+    /// the statuses).
+    pub fn inbound<R: inbound::Receiver>(
+        &self,
+        spec: &'static RouteSpec,
+        parts: inbound::Parts<R>,
+    ) -> Result<InboundRoute, BuildError> {
+        if !self.spec.routes.iter().any(|r| r.path == spec.path) {
+            return Err(self.mismatch(format!(
+                "build serves route {} but the row's routes do not declare it",
+                spec.path
+            )));
+        }
+        let store = self.store()?;
+        let counter = crate::telemetry::declared::counter(self.spec.name, &inbound::DELIVERIES)
+            .ok_or_else(|| self.mismatch("ceh_inbound_deliveries is not a counter".into()))?;
+        Ok(inbound::build_route(
+            self.spec.name,
+            spec,
+            store,
+            parts,
+            counter,
+        ))
     }
 
     /// The handle of a declared counter.

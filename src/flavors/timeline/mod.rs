@@ -47,6 +47,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     consumes: Consumes::scope(Scope::Case),
     produces: Produces::NOTHING,
     metrics: &[],
+    routes: &[],
     tools: Some(&tool::TOOLS),
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

@@ -38,11 +38,17 @@ use self::payload::Delivery;
 use super::links;
 use super::sync::{Project, SyncState, CASE};
 use crate::event::CaseEvent;
-use crate::flavors::kit::{EventPublisher, FlavorCounter, MetricKind, MetricSpec};
+use crate::flavors::kit::{EventPublisher, FlavorCounter, MetricKind, MetricSpec, RouteSpec};
 use crate::store::Store;
 
 /// The route's path.
 pub const PATH: &str = "/webhooks/jira";
+
+/// The route, as the registry row declares it.
+pub static ROUTE: RouteSpec = RouteSpec {
+    path: "/webhooks/jira",
+    summary: "Jira admin webhook",
+};
 
 /// What the route needs.
 pub struct Inbound {

@@ -143,7 +143,10 @@ impl Harness {
 
     /// Serves the flavor's routes on 127.0.0.1:0; returns the webhook URL.
     pub async fn serve_webhook(&mut self) -> String {
-        let routes = self.built.routes.take().expect("jira has routes");
+        let routes = (std::mem::take(&mut self.built.routes).into_iter())
+            .map(|r| r.router)
+            .reduce(axum::Router::merge)
+            .expect("jira has routes");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}{}", listener.local_addr().unwrap(), webhook::PATH);
         tokio::spawn(async move { axum::serve(listener, routes).await.unwrap() });
