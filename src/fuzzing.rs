@@ -5,6 +5,7 @@
 use axum::http::HeaderMap;
 
 use crate::flavors::jira::webhook::{self, payload};
+use crate::flavors::kit::inbound::{Key, Keyring, Verifier};
 use crate::settings::{ConfigError, Layers, Settings};
 
 /// The settings loader over YAML texts: `environment` = `env`, then each
@@ -40,24 +41,28 @@ pub enum JiraWebhook {
     BadSignature,
     /// 400: signed, but not a Jira webhook document.
     Malformed,
-    /// Signed and parsed: the projects that signed it and the delivery id.
+    /// Signed and parsed: the projects that signed it and Jira's delivery
+    /// id (without one the kit claims the body's SHA-256).
     Accepted {
         verified: Vec<String>,
-        delivery_id: String,
+        delivery_id: Option<String>,
     },
 }
 
-/// The Jira webhook route's checks before any IO (signature against each
-/// `(project id, secret)`, body parsing, delivery id), then every value the
-/// handlers read from a parsed delivery: times, comment text and editor,
-/// and each changelog item's comparable value.
+/// The Jira webhook route's checks before any IO (the kit's verifier with
+/// Jira's scheme against each `(project id, secret)`, Jira's delivery id,
+/// body parsing), then every value the handlers read from a parsed
+/// delivery: times, comment text and editor, and each changelog item's
+/// comparable value.
 pub fn jira_webhook(secrets: &[(&str, &[u8])], headers: &HeaderMap, body: &[u8]) -> JiraWebhook {
-    let accepted = match webhook::accept(secrets.iter().copied(), headers, body) {
-        Ok(accepted) => accepted,
-        Err(webhook::WebhookError::BadSignature) => return JiraWebhook::BadSignature,
-        Err(_) => return JiraWebhook::Malformed,
+    let keys = Keyring::new(secrets.iter().map(|(id, secret)| Key::new(*id, *secret)));
+    let Ok(verified) = webhook::verifier(keys).verify(headers, body, 0) else {
+        return JiraWebhook::BadSignature;
     };
-    let delivery = &accepted.delivery;
+    let Ok(delivery) = webhook::parse(body) else {
+        return JiraWebhook::Malformed;
+    };
+    let delivery = &delivery;
     let _ = delivery.user.as_ref().map(payload::User::shown);
     if let Some(comment) = &delivery.comment {
         let _ = (comment.text(), comment.updated_ms());
@@ -75,8 +80,8 @@ pub fn jira_webhook(secrets: &[(&str, &[u8])], headers: &HeaderMap, body: &[u8])
         }
     }
     JiraWebhook::Accepted {
-        verified: accepted.verified.iter().map(|id| id.to_string()).collect(),
-        delivery_id: accepted.delivery_id,
+        verified: verified.signers,
+        delivery_id: webhook::delivery_id(headers),
     }
 }
 

@@ -80,3 +80,7 @@ SELECT 'jira', issue_id, field, updated_ms, updated_ms FROM jira_inbound_marks;
 DROP TABLE jira_inbound_marks;
 DROP TABLE jira_field_hashes;
 DROP TABLE jira_links;
+
+-- Jira's webhook deliveries live in inbound_deliveries now (copied by
+-- 20261207213600_inbound_deliveries.sql, which lands with this one).
+DROP TABLE jira_webhook_deliveries;

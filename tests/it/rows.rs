@@ -310,10 +310,12 @@ INSERT INTO jira_field_hashes (case_id, field, hash, updated_at)
 VALUES ('c1', 'summary', 'h-summary', 210), ('c1', 'comment:cell-a', 'sent:5001', 220),
        ('c1', 'comment:cell-b', 'pending:ev-9', 230);
 INSERT INTO jira_inbound_marks (issue_id, field, updated_ms) VALUES ('10001', 'priority', 777);
+INSERT INTO jira_webhook_deliveries (delivery_id, issue_id, received_at, state) VALUES ('wh-1', '10001', 500, 'done');
 ";
 
 /// Jira's rows are carried into the kit's tables (intents, sync_digests,
-/// sync_marks), not dropped, on both backends; the old tables are gone.
+/// sync_marks, inbound_deliveries), not dropped, on both backends; the old
+/// tables are gone.
 #[tokio::test]
 async fn store_jira_rows_carry_over_into_the_kit_tables() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -33,7 +33,6 @@ mod adf;
 mod changes;
 mod client;
 mod config;
-mod links;
 mod plan;
 mod sync;
 pub mod webhook;
@@ -45,9 +44,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::FutureExt;
 
+use super::kit::inbound::{Limits, Parts};
 use super::kit::{
-    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, InboundRoute, Produces, Product,
-    Style,
+    BuildCtx, BuildError, Built, ConfigOf, Consumes, FlavorSpec, Produces, Product, Style,
 };
 use crate::event::pb::OriginChannel;
 use crate::event::{Event, EventType as E};
@@ -85,7 +84,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
         what: &[Product::Event(E::ExternalTicketChanged)],
         origin: Some(OriginChannel::Jira),
     },
-    metrics: std::slice::from_ref(&webhook::DELIVERIES),
+    metrics: &[],
     routes: std::slice::from_ref(&webhook::ROUTE),
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
@@ -94,7 +93,6 @@ pub const SPEC: FlavorSpec = FlavorSpec {
 
 async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     let config: JiraConfig = ctx.config()?;
-    let store = ctx.store()?;
     let timeout = Duration::from_millis(config.timeout_ms);
     let mut projects = HashMap::new();
     for (id, cfg) in config.projects {
@@ -117,17 +115,19 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
                 Some(topic) => publisher.to_topic(&topic),
                 None => publisher,
             };
-            let inbound = webhook::Inbound {
-                projects: projects.clone(),
-                store,
-                st: st.clone(),
+            let parts = Parts {
+                verifier: Box::new(webhook::project_verifier(&projects)),
+                receiver: webhook::JiraInbound {
+                    projects: projects.clone(),
+                    st: st.clone(),
+                },
                 publisher,
-                deliveries: ctx.counter(&webhook::DELIVERIES)?,
+                limits: Limits {
+                    body_bytes: config.webhook_max_body_bytes,
+                    ..Limits::default()
+                },
             };
-            vec![InboundRoute {
-                spec: &webhook::ROUTE,
-                router: webhook::router(Arc::new(inbound), config.webhook_max_body_bytes),
-            }]
+            vec![ctx.inbound(&webhook::ROUTE, parts)?]
         }
         // File sources (replays) run without a producer: outbound only.
         None if inbound => {

@@ -5,18 +5,17 @@
 //! issue field is dropped. The envelope's `aggregate_version` is a case
 //! version, which a webhook does not know: [`UNKNOWN_CASE_VERSION`].
 
-use serde_json::{json, Value};
-
 use super::payload::{comparable, Comment, Delivery, Issue, User};
-use super::{ignored, produce, Inbound, WebhookError};
+use super::{ignored, Then};
 use crate::event::pb::{
     Actor, ActorKind, ExternalSystem, ExternalTicketChanged, Origin, OriginChannel,
 };
 use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
 use crate::flavors::jira::config::ProjectConfig;
 use crate::flavors::jira::plan::digest;
-use crate::flavors::jira::sync::Project;
+use crate::flavors::jira::sync::{Project, SyncState};
 use crate::flavors::kit::fieldsync::Synced;
+use crate::flavors::kit::inbound::{InboundError, Received};
 use crate::flavors::kit::intent::{Record, Subject};
 use crate::store::now_ms;
 
@@ -155,7 +154,7 @@ pub fn event(
 
 /// What the delivery is about, once linked and verified.
 pub struct Target<'a> {
-    pub s: &'a Inbound,
+    pub st: &'a SyncState,
     pub delivery: &'a Delivery,
     pub delivery_id: &'a str,
     pub issue: &'a Issue,
@@ -169,11 +168,11 @@ impl Target<'_> {
     }
 
     /// Changelog items of two-way fields that are not our own echo.
-    pub async fn issue_updated(&self) -> Result<Value, WebhookError> {
+    pub async fn issue_updated(&self) -> Result<Received<Then>, InboundError> {
         if self.by_integration(self.delivery.user.as_ref()) {
             return Ok(ignored("a change made by the integration's account"));
         }
-        let (fields, case_id) = (&self.s.st.fields, &self.link.subject.case_id);
+        let (fields, case_id) = (&self.st.fields, &self.link.subject.case_id);
         let hashes = fields.digests(case_id).await?;
         let candidates = changelog_changes(self.delivery, self.issue, &self.project.cfg);
         let (mut changes, mut hashed, mut older) = (Vec::new(), Vec::new(), 0);
@@ -198,15 +197,14 @@ impl Target<'_> {
                 _ => ignored("older than a change already applied"),
             });
         }
-        let answer = self.publish(changes, self.delivery.user.as_ref()).await?;
-        fields.record(case_id, &hashed).await?;
-        Ok(answer)
+        let then = Some((case_id.clone(), hashed));
+        Ok(self.publish(&changes, self.delivery.user.as_ref(), then))
     }
 
     /// A comment written or edited in Jira (not by the integration).
-    pub async fn comment(&self) -> Result<Value, WebhookError> {
+    pub async fn comment(&self) -> Result<Received<Then>, InboundError> {
         let Some(comment) = self.delivery.comment.as_ref() else {
-            return Err(WebhookError::Malformed(
+            return Err(InboundError::Malformed(
                 "a comment event without `comment`".into(),
             ));
         };
@@ -218,47 +216,34 @@ impl Target<'_> {
         }
         let change = comment_change(comment, self.issue, self.delivery);
         let mark = format!("comment:{}", comment.id);
-        let fields = &self.s.st.fields;
+        let fields = &self.st.fields;
         if !fields
             .advance(&self.issue.id, &mark, change.ext_version)
             .await?
         {
             return Ok(ignored("older than a change already applied"));
         }
-        self.publish(vec![change], comment.editor()).await
+        Ok(self.publish(&[change], comment.editor(), None))
     }
 
     /// The issue was deleted: the link goes stale (outbound then skips as
     /// `stale-link`) and the case learns it.
-    pub async fn deleted(&self) -> Result<Value, WebhookError> {
-        let st = &self.s.st;
-        st.intents
-            .mark_stale(&st.issue_key(&self.link.subject.case_id))
-            .await?;
+    pub async fn deleted(&self) -> Result<Received<Then>, InboundError> {
+        let key = self.st.issue_key(&self.link.subject.case_id);
+        self.st.intents.mark_stale(&key).await?;
         let change = deleted_change(self.issue, self.delivery);
-        self.publish(vec![change], self.delivery.user.as_ref())
-            .await
+        Ok(self.publish(&[change], self.delivery.user.as_ref(), None))
     }
 
-    async fn publish(
-        &self,
-        changes: Vec<Change>,
-        by: Option<&User>,
-    ) -> Result<Value, WebhookError> {
-        let events: Vec<CaseEvent> = (changes.iter())
+    /// The events of `changes`, for the kit to publish.
+    fn publish(&self, changes: &[Change], by: Option<&User>, then: Then) -> Received<Then> {
+        let events = (changes.iter())
             .map(|c| {
-                event(
-                    &self.link.subject,
-                    self.issue,
-                    self.delivery,
-                    self.delivery_id,
-                    c,
-                    by,
-                )
+                let subject = &self.link.subject;
+                event(subject, self.issue, self.delivery, self.delivery_id, c, by)
             })
             .collect();
-        produce(self.s, &events).await?;
-        Ok(json!({ "status": "produced", "events": events.len() }))
+        Received::Publish { events, then }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Inbound: `POST /webhooks/jira`, the Jira admin webhook.
 //!
-//! A delivery must carry `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret,
-//! raw body)>` (401 otherwise). A delivery is claimed atomically by
-//! `X-Atlassian-Webhook-Identifier`: of concurrent or repeated copies one is
-//! handled, the others answer `duplicate`. Changes made by the integration's
+//! A kit route (`kit::inbound`): a delivery must carry `X-Hub-Signature:
+//! sha256=<hex HMAC-SHA256(secret, raw body)>` by the secret of the project
+//! the issue's case belongs to (401 otherwise), and is claimed by
+//! `X-Atlassian-Webhook-Identifier` (else the body's SHA-256): of concurrent
+//! or repeated copies one is handled, the others answer `duplicate` (claims
+//! kept 72 h). Changes made by the integration's
 //! own account, and changes whose value equals the last one we synced (§7),
 //! are ignored. Handled: `jira:issue_updated` (each changelog item of a
 //! two-way field), `comment_created` / `comment_updated` (the comment text),
@@ -14,35 +16,28 @@
 //! already applied to the same field is ignored. The envelope's
 //! `aggregate_version` stays a case version: 0 (unknown) here, as a delivery
 //! has no triggering case event (ARCHITECTURE.md, "What `aggregate_version`
-//! means"). The answer is 2xx only after the broker acknowledged every event;
-//! anything else makes Jira deliver again.
+//! means"). The kit answers 2xx only after the broker acknowledged every
+//! event; anything else makes Jira deliver again. The digests of the values
+//! published are recorded after the acknowledgement, so the outbound side
+//! sees the change as its own value and never sends it back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use async_trait::async_trait;
+use axum::http::HeaderMap;
 
 mod changes;
 pub(crate) mod payload;
 
 use self::changes::Target;
 use self::payload::Delivery;
-use super::links;
 use super::sync::{Project, SyncState, CASE};
-use crate::event::CaseEvent;
-use crate::flavors::kit::{EventPublisher, FlavorCounter, MetricKind, MetricSpec, RouteSpec};
-use crate::store::Store;
-
-/// The route's path.
-pub const PATH: &str = "/webhooks/jira";
+use crate::flavors::kit::fieldsync::Synced;
+use crate::flavors::kit::inbound::{
+    self, Encoding, HmacSha256, InboundError, Key, Keyring, Received, Receiver,
+};
+use crate::flavors::kit::RouteSpec;
 
 /// The route, as the registry row declares it.
 pub static ROUTE: RouteSpec = RouteSpec {
@@ -50,109 +45,74 @@ pub static ROUTE: RouteSpec = RouteSpec {
     summary: "Jira admin webhook",
 };
 
-/// What the route needs.
-pub struct Inbound {
+/// The route's path.
+pub const PATH: &str = ROUTE.path;
+
+/// Jira's signature: `X-Hub-Signature: sha256=<hex>` over the raw body, no
+/// timestamp; one key per project (labelled with the project id).
+pub fn verifier(keys: Keyring) -> HmacSha256 {
+    HmacSha256 {
+        keys,
+        header: "x-hub-signature",
+        prefix: "sha256=",
+        encoding: Encoding::Hex,
+        timestamp: None,
+    }
+}
+
+/// The verifier of these projects' webhook secrets.
+pub fn project_verifier(projects: &HashMap<String, Arc<Project>>) -> HmacSha256 {
+    let keys = (projects.iter())
+        .map(|(id, p)| Key::new(id.clone(), p.cfg.webhook_secret.expose().as_bytes()));
+    verifier(Keyring::new(keys))
+}
+
+/// `sha256=<hex>` of a body, as Jira signs it (for tests and fakes).
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    verifier(Keyring::new([])).sign(secret, body, None)
+}
+
+/// What deliveries become.
+pub struct JiraInbound {
     pub projects: Arc<HashMap<String, Arc<Project>>>,
-    pub store: Store,
     /// The sync's intents (the case ↔ issue links) and field digests.
     pub st: SyncState,
-    pub publisher: EventPublisher,
-    /// `ceh_jira_webhook_deliveries{result}`.
-    pub deliveries: FlavorCounter,
 }
 
-/// Webhook deliveries by what became of them.
-pub static DELIVERIES: MetricSpec = MetricSpec {
-    name: "jira_webhook_deliveries",
-    help: "Jira webhook deliveries by result: produced, ignored, duplicate, bad_signature, malformed, unavailable",
-    kind: MetricKind::Counter,
-    labels: &["result"],
-};
+/// The digests to record once the broker acknowledged: the case and the
+/// values its events carry.
+pub type Then = Option<(String, Vec<Synced>)>;
 
-/// The webhook route, with its body limit (larger bodies get 413).
-pub fn router(inbound: Arc<Inbound>, body_limit: usize) -> Router {
-    Router::new()
-        .route(PATH, post(receive))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(inbound)
-}
+#[async_trait]
+impl Receiver for JiraInbound {
+    type Then = Then;
 
-/// `sha256=<hex>` of a body, as Jira signs it.
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    #[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+    fn delivery_id(&self, headers: &HeaderMap, _body: &[u8]) -> Option<String> {
+        delivery_id(headers)
+    }
 
-/// Whether `header` is a valid signature of `body` (constant-time compare).
-pub fn verify(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
-    let Some(sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
-        return false;
-    };
-    let (Ok(sig), Ok(mut mac)) = (hex::decode(sig), Hmac::<Sha256>::new_from_slice(secret)) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
-}
+    async fn receive(&self, d: &inbound::Delivery<'_>) -> Result<Received<Then>, InboundError> {
+        let delivery = parse(d.body)?;
+        apply(self, d, &delivery).await
+    }
 
-/// Why a delivery was refused; every variant but the first two makes Jira retry.
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookError {
-    /// No signature, or one no configured secret produced.
-    #[error("missing or invalid X-Hub-Signature")]
-    BadSignature,
-    /// The body is not a Jira webhook document.
-    #[error("malformed webhook body: {0}")]
-    Malformed(String),
-    /// The link table failed.
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    /// The broker did not acknowledge.
-    #[error("producing to {topic}: {reason}")]
-    Produce { topic: String, reason: String },
-}
-
-impl IntoResponse for WebhookError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            WebhookError::BadSignature => StatusCode::UNAUTHORIZED,
-            WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
-            WebhookError::Db(_) | WebhookError::Produce { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        if status.is_server_error() {
-            tracing::warn!(error = %self, "jira webhook refused; jira will deliver again");
+    async fn published(&self, _d: &inbound::Delivery<'_>, then: Then) -> Result<(), InboundError> {
+        if let Some((case_id, synced)) = then {
+            self.st.fields.record(&case_id, &synced).await?;
         }
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        Ok(())
     }
 }
 
-async fn receive(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
-    let answer = handle(&inbound, &headers, &body).await;
-    inbound.deliveries.inc(&[result_of(&answer)]);
-    match answer {
-        Ok(reply) => (StatusCode::OK, Json(reply)).into_response(),
-        Err(err) => err.into_response(),
-    }
+/// Jira's delivery id: `X-Atlassian-Webhook-Identifier` (the kit falls
+/// back on the body's SHA-256).
+pub fn delivery_id(headers: &HeaderMap) -> Option<String> {
+    let id = headers.get("x-atlassian-webhook-identifier")?;
+    id.to_str().ok().map(str::to_string)
 }
 
-/// The `result` label of a delivery (a bounded set).
-fn result_of(answer: &Result<Value, WebhookError>) -> &'static str {
-    match answer {
-        Ok(reply) => match reply["status"].as_str() {
-            Some("produced") => "produced",
-            Some("duplicate") => "duplicate",
-            _ => "ignored",
-        },
-        Err(WebhookError::BadSignature) => "bad_signature",
-        Err(WebhookError::Malformed(_)) => "malformed",
-        Err(WebhookError::Db(_) | WebhookError::Produce { .. }) => "unavailable",
-    }
-}
-
-fn ignored(reason: &str) -> Value {
-    json!({ "status": "ignored", "reason": reason })
+fn ignored<T>(reason: &str) -> Received<T> {
+    Received::Ignored(reason.into())
 }
 
 /// The events a delivery can be about.
@@ -164,85 +124,27 @@ const HANDLED: [&str; 5] = [
     "comment_updated",
 ];
 
-/// A delivery that passed the signature check and parsed.
-pub(crate) struct Accepted<'a> {
-    /// The projects whose webhook secret signed the body.
-    pub verified: Vec<&'a str>,
-    pub delivery: Delivery,
-    /// `X-Atlassian-Webhook-Identifier`, else the body's SHA-256.
-    pub delivery_id: String,
-}
-
-/// The checks before any IO: the signature against each `(project id,
-/// secret)`, then the body as a Jira webhook document.
-pub(crate) fn accept<'a>(
-    secrets: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Accepted<'a>, WebhookError> {
-    let signature = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
-    let verified: Vec<&str> = (secrets.into_iter())
-        .filter(|(_, secret)| verify(secret, body, signature))
-        .map(|(id, _)| id)
-        .collect();
-    if verified.is_empty() {
-        return Err(WebhookError::BadSignature);
-    }
+/// A verified body as a Jira webhook document.
+pub fn parse(body: &[u8]) -> Result<Delivery, InboundError> {
     // JSON is UTF-8 (RFC 8259); serde_json would not check the strings of
     // fields it skips, so the whole body is checked first.
     let text = std::str::from_utf8(body)
-        .map_err(|e| WebhookError::Malformed(format!("the body is not UTF-8: {e}")))?;
+        .map_err(|e| InboundError::Malformed(format!("the body is not UTF-8: {e}")))?;
     // A delivery is an object (serde would also fill the struct from an array).
     if !text.trim_start().starts_with('{') {
-        return Err(WebhookError::Malformed(
+        return Err(InboundError::Malformed(
             "the body is not a JSON object".into(),
         ));
     }
-    let delivery: Delivery =
-        serde_json::from_str(text).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let delivery_id = headers
-        .get("x-atlassian-webhook-identifier")
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| hex::encode(Sha256::digest(body)), str::to_string);
-    Ok(Accepted {
-        verified,
-        delivery,
-        delivery_id,
-    })
+    serde_json::from_str(text).map_err(|e| InboundError::Malformed(e.to_string()))
 }
 
-async fn handle(s: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<Value, WebhookError> {
-    let secrets =
-        (s.projects.iter()).map(|(id, p)| (id.as_str(), p.cfg.webhook_secret.expose().as_bytes()));
-    let Accepted {
-        verified,
-        delivery,
-        delivery_id,
-    } = accept(secrets, headers, body)?;
-    let Some(issue) = delivery.issue.as_ref() else {
-        return Ok(ignored("no issue in the delivery"));
-    };
-    let pool = s.store.pool();
-    // One atomic claim: of concurrent copies, exactly one goes on.
-    if links::claim_delivery(pool, &delivery_id, &issue.id).await? == links::Claim::Taken {
-        return Ok(json!({ "status": "duplicate" }));
-    }
-    let handled = apply(s, &verified, &delivery, &delivery_id).await;
-    match &handled {
-        Ok(_) => links::finish_delivery(pool, &delivery_id).await?,
-        // Jira delivers again: that copy must be able to claim it.
-        Err(_) => links::release_delivery(pool, &delivery_id).await?,
-    }
-    handled
-}
-
-/// Handles a claimed delivery.
+/// Handles a verified, claimed delivery.
 async fn apply(
-    s: &Inbound,
-    verified: &[&str],
+    s: &JiraInbound,
+    d: &inbound::Delivery<'_>,
     delivery: &Delivery,
-    delivery_id: &str,
-) -> Result<Value, WebhookError> {
+) -> Result<Received<Then>, InboundError> {
     let Some(issue) = delivery.issue.as_ref() else {
         return Ok(ignored("no issue in the delivery"));
     };
@@ -256,8 +158,10 @@ async fn apply(
     let Some(project) = s.projects.get(project_id) else {
         return Ok(ignored("the case's project is not synced"));
     };
-    if !verified.contains(&project_id) {
-        return Err(WebhookError::BadSignature);
+    if !d.signers.iter().any(|signer| signer == project_id) {
+        return Err(InboundError::Unauthorized(format!(
+            "not signed by the webhook secret of project {project_id}"
+        )));
     }
     if link.stale {
         return Ok(ignored(
@@ -265,9 +169,9 @@ async fn apply(
         ));
     }
     let target = Target {
-        s,
+        st: &s.st,
         delivery,
-        delivery_id,
+        delivery_id: d.id,
         issue,
         link: &link,
         project,
@@ -277,18 +181,6 @@ async fn apply(
         "comment_created" | "comment_updated" => target.comment().await,
         _ => target.issue_updated().await,
     }
-}
-
-/// Publishes every event (changes from outside: no cause) and waits for
-/// every acknowledgement.
-async fn produce(s: &Inbound, events: &[CaseEvent]) -> Result<(), WebhookError> {
-    s.publisher
-        .publish(None, events.to_vec())
-        .await
-        .map_err(|err| WebhookError::Produce {
-            topic: s.publisher.events_topic().to_string(),
-            reason: err.to_string(),
-        })
 }
 
 #[cfg(test)]
