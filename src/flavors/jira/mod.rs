@@ -34,6 +34,7 @@ mod changes;
 mod client;
 mod config;
 mod plan;
+mod state;
 mod sync;
 pub mod webhook;
 
@@ -56,7 +57,7 @@ pub use adf::from_markdown as markdown_to_adf;
 pub use client::JIRA;
 pub use config::{JiraConfig, ProjectConfig, SyncMode};
 pub use plan::{digest, plan, Action, LinkView, Plan};
-pub use sync::Project;
+pub use state::Project;
 
 /// The registry row.
 pub const SPEC: FlavorSpec = FlavorSpec {
@@ -101,7 +102,7 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
         projects.insert(id, Arc::new(Project { cfg, client }));
     }
     let projects = Arc::new(projects);
-    let st = sync::SyncState::new(
+    let st = state::SyncState::new(
         ctx.intents()?,
         ctx.field_sync()?,
         timeout,
@@ -149,7 +150,7 @@ pub const SYNC_COMMENTS: &str = "jira.sync_comments";
 /// The outbound handler.
 pub struct JiraSync {
     projects: Arc<HashMap<String, Arc<Project>>>,
-    st: sync::SyncState,
+    st: state::SyncState,
 }
 
 #[async_trait]

@@ -13,7 +13,7 @@ use crate::event::pb::{
 use crate::event::{CaseEvent, EventType, Payload, SCHEMA_VERSION};
 use crate::flavors::jira::config::ProjectConfig;
 use crate::flavors::jira::plan::digest;
-use crate::flavors::jira::sync::{Project, SyncState};
+use crate::flavors::jira::state::{Project, SyncState};
 use crate::flavors::kit::fieldsync::Synced;
 use crate::flavors::kit::inbound::{InboundError, Received};
 use crate::flavors::kit::intent::{Record, Subject};

@@ -32,7 +32,7 @@ pub(crate) mod payload;
 
 use self::changes::Target;
 use self::payload::Delivery;
-use super::sync::{Project, SyncState, CASE};
+use super::state::{Project, SyncState, CASE};
 use crate::flavors::kit::fieldsync::Synced;
 use crate::flavors::kit::inbound::{
     self, Encoding, HmacSha256, InboundError, Key, Keyring, Received, Receiver,

@@ -3,9 +3,24 @@
 //! external effect that happened or is about to, so it must survive a later
 //! failure of the event.
 
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::{ExtRef, IntentKey, Record, State, Subject};
+
+/// Binds an intent's key: flavor, kind, entity key, target, in that order.
+trait BindKey<'q> {
+    fn bind_key(self, key: &IntentKey<'q>) -> Self;
+}
+
+impl<'q> BindKey<'q> for Query<'q, Any, AnyArguments<'q>> {
+    fn bind_key(self, key: &IntentKey<'q>) -> Self {
+        (self.bind(key.flavor).bind(key.kind))
+            .bind(key.entity_key)
+            .bind(key.target)
+    }
+}
 
 const COLUMNS: &str = "kind, entity_key, target, state, ext_id, ext_key, ext_url, stale, \
      case_id, org_id, project_id, case_key, attempts, intent_at, lease_until";
@@ -51,13 +66,7 @@ pub async fn load(pool: &AnyPool, key: &IntentKey<'_>) -> Result<Option<Record>,
     let sql = format!(
         "SELECT {COLUMNS} FROM intents WHERE flavor = $1 AND kind = $2 AND entity_key = $3 AND target = $4"
     );
-    let row = sqlx::query(&sql)
-        .bind(key.flavor)
-        .bind(key.kind)
-        .bind(key.entity_key)
-        .bind(key.target)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&sql).bind_key(key).fetch_optional(pool).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -95,10 +104,7 @@ pub async fn insert_claim(
          project_id, case_key, attempts, intent_at, lease_until, updated_at) \
          VALUES ($1, $2, $3, $4, 'claimed', 0, $5, $6, $7, $8, 1, $9, $10, $9) ON CONFLICT DO NOTHING",
     )
-    .bind(key.flavor)
-    .bind(key.kind)
-    .bind(key.entity_key)
-    .bind(key.target)
+    .bind_key(key)
     .bind(&subject.case_id)
     .bind(&subject.org_id)
     .bind(&subject.project_id)
@@ -128,10 +134,7 @@ pub async fn retake(
     )
     .bind(now)
     .bind(lease_until)
-    .bind(key.flavor)
-    .bind(key.kind)
-    .bind(key.entity_key)
-    .bind(key.target)
+    .bind_key(key)
     .bind(from.as_str())
     .execute(pool)
     .await?;
@@ -154,10 +157,7 @@ pub async fn link(
     .bind(&ext.key)
     .bind(&ext.url)
     .bind(now)
-    .bind(key.flavor)
-    .bind(key.kind)
-    .bind(key.entity_key)
-    .bind(key.target)
+    .bind_key(key)
     .execute(pool)
     .await?;
     Ok(())
@@ -195,10 +195,7 @@ async fn set(pool: &AnyPool, key: &IntentKey<'_>, what: &str, now: i64) -> Resul
     );
     sqlx::query(&sql)
         .bind(now)
-        .bind(key.flavor)
-        .bind(key.kind)
-        .bind(key.entity_key)
-        .bind(key.target)
+        .bind_key(key)
         .execute(pool)
         .await?;
     Ok(())
@@ -210,10 +207,7 @@ pub async fn drop_claim(pool: &AnyPool, key: &IntentKey<'_>) -> Result<(), sqlx:
         "DELETE FROM intents WHERE flavor = $1 AND kind = $2 AND entity_key = $3 AND target = $4 \
          AND state = 'claimed'",
     )
-    .bind(key.flavor)
-    .bind(key.kind)
-    .bind(key.entity_key)
-    .bind(key.target)
+    .bind_key(key)
     .execute(pool)
     .await?;
     Ok(())
