@@ -9,6 +9,7 @@
 mod config;
 mod contract;
 pub mod datadog;
+pub mod edge;
 mod error;
 pub mod fieldsync;
 pub mod ids;
@@ -224,6 +225,12 @@ impl<'a> BuildCtx<'a> {
             self.store()?.pool().clone(),
             self.spec.name,
         ))
+    }
+
+    /// The flavor's per-(rule, case) edge state (kit::edge), in its store.
+    pub fn edges(&self) -> Result<edge::Edges, BuildError> {
+        self.store()?;
+        Ok(edge::Edges::new(self.spec.name))
     }
 
     /// The flavor's field-sync state (kit::fieldsync), in its store.
