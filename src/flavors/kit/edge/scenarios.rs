@@ -3,6 +3,10 @@
 //! falling edges, once-per-case and every-rising-edge firing, a redelivery,
 //! a late older version, a changed rule, expiry. Panics on the first
 //! difference, naming the step.
+#![expect(
+    clippy::expect_used,
+    reason = "test scenarios: a failure is a panic that names the step"
+)]
 
 use super::{Edge, Edges, Fire, Observation};
 use crate::store::Store;
