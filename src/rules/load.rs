@@ -173,6 +173,10 @@ fn parse_file(f: &SourceFile) -> Result<Project, Vec<RuleProblem>> {
     let mut p = problems(f, &positions, &tree);
     scan_secrets(&tree, "", &mut p);
     let (file, found) = crate::settings::deserialize_all::<ProjectFile>(tree.clone());
+    // The collecting deserializer drops a bad list item and goes on, which
+    // shifts the later items' indices: semantic checks would then point at
+    // the wrong items, so they wait until the lists deserialize.
+    let shifted = found.iter().any(|p| p.path.ends_with(']'));
     for problem in found {
         let path = if problem.path == "<root>" {
             ""
@@ -186,16 +190,15 @@ fn parse_file(f: &SourceFile) -> Result<Project, Vec<RuleProblem>> {
         };
         p.push(path, anchor, problem.message);
     }
-    match file {
-        Some(mut file) if p.found.is_empty() => {
-            validate::check(key, &mut file, &mut p);
-            if p.found.is_empty() {
-                return Ok(Project::new(key, f, file));
-            }
-            Err(p.found)
+    if let Some(mut file) = file.filter(|_| !shifted) {
+        validate::check(key, &mut file, &mut p);
+        if p.found.is_empty() {
+            return Ok(Project::new(key, f, file));
         }
-        _ => Err(p.found),
     }
+    let mut found = p.found;
+    found.sort_by_key(|p| (p.line, p.col));
+    Err(found)
 }
 
 fn problems<'a>(f: &'a SourceFile, positions: &'a Positions, tree: &'a Value) -> FileProblems<'a> {

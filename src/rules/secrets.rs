@@ -29,7 +29,7 @@ impl fmt::Display for SecretKind {
         f.write_str(match self {
             Self::WebhookSigningSecret => "a webhook signing secret (`whsec_…`)",
             Self::SlackToken => "a Slack token (`xox?-…`)",
-            Self::UrlCredentials => "a URL with credentials (`scheme://user:password@…`)",
+            Self::UrlCredentials => "a URL with a user name and password",
             Self::TeamsWebhookUrl => "a Microsoft Teams webhook URL",
         })
     }
