@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(at("a.b").value, Some(Pos { line: 2, col: 6 }));
         assert_eq!(at("a.list[0].x").value, Some(Pos { line: 4, col: 10 }));
         assert!(at("a.list[0].x").quoted);
-        assert_eq!(at("a.list[1][1]").value, Some(Pos { line: 5, col: 10 }));
+        assert_eq!(at("a.list[1][1]").value, Some(Pos { line: 5, col: 11 }));
         assert_eq!(at("c.d").value, Some(Pos { line: 6, col: 8 }));
         assert_eq!(p.find("a.list[0].nope").map(|(f, _)| f), Some("a.list[0]"));
         assert_eq!(parent("a.list[0]"), Some("a.list"));

@@ -27,7 +27,7 @@ pub enum SecretKind {
 impl fmt::Display for SecretKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::WebhookSigningSecret => "a webhook signing secret (`whsec_…`)",
+            Self::WebhookSigningSecret => "a webhook signing secret (prefix whsec)",
             Self::SlackToken => "a Slack token (`xox?-…`)",
             Self::UrlCredentials => "a URL with a user name and password",
             Self::TeamsWebhookUrl => "a Microsoft Teams webhook URL",

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use super::problems::{Anchor, FileProblems};
 use super::schema::{Cq, ProjectFile, Recipient, SecretRef, Target};
-use super::secrets::check_secret_name;
+use super::secrets::{check_secret_name, looks_like_secret};
 
 /// Priority names a mapping may use as keys.
 const PRIORITY_KEYS: [&str; 7] = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED", "*"];
@@ -126,7 +126,16 @@ pub(crate) fn check(key: &str, file: &mut ProjectFile, p: &mut FileProblems<'_>)
         let at = format!("maintenance_windows[{i}]");
         query(p, &format!("{at}.query"), &mut w.query);
         if let Err(e) = w.schedule() {
-            p.push(&format!("{at}.id"), Anchor::Key, format!("schedule: {e}"));
+            let key = match (&w.start, &w.cron) {
+                (Some(_), _) => "start",
+                (None, Some(_)) => "cron",
+                (None, None) => "id",
+            };
+            p.push(
+                &format!("{at}.{key}"),
+                Anchor::Key,
+                format!("schedule: {e}"),
+            );
         }
     }
     for (i, route) in file.assignment.routes.iter_mut().enumerate() {
@@ -274,7 +283,8 @@ fn query(p: &mut FileProblems<'_>, path: &str, cq: &mut Cq) {
 }
 
 fn secret(p: &mut FileProblems<'_>, path: &str, name: Option<&SecretRef>) {
-    if let Some(name) = name {
+    // A value that looks like a secret is reported once, by the scan.
+    if let Some(name) = name.filter(|n| looks_like_secret(&n.0).is_none()) {
         p.result(path, check_secret_name(&name.0));
     }
 }
