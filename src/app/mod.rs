@@ -247,6 +247,10 @@ pub async fn run(
             .map_err(|e| anyhow::anyhow!("rules directory {}: {e}", dir.display()))?;
         let version = rules.snapshot().version().to_owned();
         tracing::info!(dir = %dir.display(), %version, "rules loaded");
+        let resolver = crate::rules::SecretResolver::new(&settings.rules);
+        for (file, path, error) in rules.snapshot().unresolved_secrets(&resolver) {
+            tracing::warn!(%file, %path, %error, "a secret the rules name is not configured");
+        }
         let every = Duration::from_secs(settings.rules.reload_secs);
         crate::rules::watch::spawn(Arc::new(rules), every, shutdown.clone());
     }

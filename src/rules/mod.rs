@@ -103,6 +103,23 @@ impl RulesSnapshot {
         self.projects.values()
     }
 
+    /// The secrets rules name that `resolver` cannot read, as
+    /// `(file, key path, error)`; a flavor logs them at load.
+    pub fn unresolved_secrets(
+        &self,
+        resolver: &SecretResolver,
+    ) -> Vec<(String, String, SecretError)> {
+        let mut missing = Vec::new();
+        for project in self.projects.values() {
+            for (path, name) in project.secret_refs() {
+                if let Err(e) = resolver.resolve(name) {
+                    missing.push((project.file.clone(), path, e));
+                }
+            }
+        }
+        missing
+    }
+
     /// Every rule of every project, by project then file order.
     pub fn entries(&self) -> impl Iterator<Item = &RuleEntry> {
         self.projects.values().flat_map(|p| p.entries.iter())
@@ -171,6 +188,41 @@ impl Project {
             rules,
             entries,
         }
+    }
+
+    /// The secrets the file names, each with the key path that names it.
+    pub fn secret_refs(&self) -> Vec<(String, &schema::SecretRef)> {
+        use schema::Recipient;
+        let r = &self.rules;
+        let mut refs = Vec::new();
+        for (i, w) in r.webhooks.iter().enumerate() {
+            refs.extend(
+                w.secret
+                    .as_ref()
+                    .map(|s| (format!("webhooks[{i}].secret"), s)),
+            );
+        }
+        for (i, rule) in r.notification_rules.iter().enumerate() {
+            for (j, recipient) in rule.recipients.iter().enumerate() {
+                let secret = match recipient {
+                    Recipient::SlackChannel { secret, .. }
+                    | Recipient::MsTeamsChannel { secret, .. }
+                    | Recipient::PagerdutyService { secret, .. } => secret.as_ref(),
+                    Recipient::Email { .. } | Recipient::Http { .. } => None,
+                };
+                let path = format!("notification_rules[{i}].recipients[{j}]");
+                refs.extend(secret.map(|s| (path, s)));
+            }
+        }
+        let jira = r.integrations.jira.as_ref().and_then(|j| j.secret.as_ref());
+        refs.extend(jira.map(|s| ("integrations.jira.secret".to_owned(), s)));
+        let snow = r
+            .integrations
+            .servicenow
+            .as_ref()
+            .and_then(|s| s.secret.as_ref());
+        refs.extend(snow.map(|s| ("integrations.servicenow.secret".to_owned(), s)));
+        refs
     }
 
     /// A rule's version, by id.

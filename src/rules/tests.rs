@@ -252,6 +252,38 @@ fn the_example_directory_is_valid() {
 }
 
 #[test]
+fn named_secrets_resolve_through_the_settings() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
+    let snapshot = load_dir(&dir).unwrap();
+    let sec = snapshot.project("SEC").unwrap();
+    let names: Vec<&str> = sec
+        .secret_refs()
+        .iter()
+        .map(|(_, s)| s.0.as_str())
+        .collect();
+    assert_eq!(names, ["soc-intake-signing", "slack-acme", "jira-acme"]);
+    let mut settings = crate::settings::RulesSettings::default();
+    for name in [
+        "soc_intake_signing",
+        "slack_acme",
+        "jira_acme",
+        "servicenow_acme",
+    ] {
+        settings.secrets.insert(name.into(), "value".into());
+    }
+    let missing = snapshot.unresolved_secrets(&SecretResolver::new(&settings));
+    let missing: Vec<(&str, &str)> = missing
+        .iter()
+        .map(|(f, p, _)| (f.as_str(), p.as_str()))
+        .collect();
+    assert_eq!(
+        missing,
+        [("OPS.yaml", "notification_rules[0].recipients[0]")],
+        "teams-ops is not configured"
+    );
+}
+
+#[test]
 fn versions_change_with_the_rule_only() {
     let v = |text: &str| {
         let files = [SourceFile {
