@@ -23,20 +23,20 @@ pub const VERSION_LEN: usize = 12;
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     /// The directory cannot be listed.
-    #[error("cannot read the rules directory {}: {source}", dir.display())]
+    #[error("cannot read the rules directory {}: {error}", dir.display())]
     Dir {
         /// The directory.
         dir: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file cannot be read.
-    #[error("cannot read rules file {}: {source}", path.display())]
+    #[error("cannot read rules file {}: {error}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Files are invalid; every problem found.
     #[error("{}", render(.0))]
@@ -68,9 +68,9 @@ pub struct SourceFile {
 
 /// The rules files of `dir`, sorted by name.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, RulesError> {
-    let dir_error = |source| RulesError::Dir {
+    let dir_error = |error| RulesError::Dir {
         dir: dir.to_owned(),
-        source,
+        error,
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(dir_error)? {
@@ -82,9 +82,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, RulesError> {
         if name.starts_with('.') || !yaml || !path.is_file() {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| RulesError::File {
+        let text = std::fs::read_to_string(&path).map_err(|error| RulesError::File {
             path: path.clone(),
-            source,
+            error,
         })?;
         files.push(SourceFile {
             name: name.to_owned(),
@@ -163,9 +163,18 @@ fn parse_file(f: &SourceFile) -> Result<Project, Vec<RuleProblem>> {
         Ok(tree) => tree,
         Err(e) => {
             let mut p = problems(f, &positions, &Value::Null);
-            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let text = e.to_string();
             let message = text.split(" at line ").next().unwrap_or(&text);
+            // serde_yaml places a duplicate key at its mapping; the
+            // positions know the duplicate (the last occurrence of the key).
+            let duplicate = duplicate_key(message)
+                .and_then(|path| positions.find(&path).filter(|(f, _)| *f == path))
+                .and_then(|(_, node)| node.key);
+            let (line, col) = match (duplicate, e.location()) {
+                (Some(pos), _) => (pos.line, pos.col),
+                (None, Some(l)) => (l.line(), l.column()),
+                (None, None) => (0, 0),
+            };
             p.push_at(line, col, format!("not valid YAML: {message}"));
             return Err(p.found);
         }
@@ -199,6 +208,22 @@ fn parse_file(f: &SourceFile) -> Result<Project, Vec<RuleProblem>> {
     let mut found = p.found;
     found.sort_by_key(|p| (p.line, p.col));
     Err(found)
+}
+
+/// The key path of the duplicate in serde_yaml's `<path>: duplicate entry
+/// with key "<key>"`.
+fn duplicate_key(message: &str) -> Option<String> {
+    const DUPLICATE: &str = "duplicate entry with key \"";
+    let (path, rest) = match message.strip_prefix(DUPLICATE) {
+        Some(rest) => ("", rest),
+        None => message.split_once(&format!(": {DUPLICATE}"))?,
+    };
+    let key = rest.strip_suffix('"')?;
+    Some(if path == "." || path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    })
 }
 
 fn problems<'a>(f: &'a SourceFile, positions: &'a Positions, tree: &'a Value) -> FileProblems<'a> {

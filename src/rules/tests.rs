@@ -209,6 +209,26 @@ fn a_yaml_syntax_error_has_its_position() {
 }
 
 #[test]
+fn a_duplicate_key_points_at_the_second_one() {
+    let text = RULE.replace("    triggers:", "    id: n2\n    triggers:");
+    let problems = check(&text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(
+        (problems[0].line, problems[0].col),
+        (3, 5),
+        "{}",
+        problems[0].render()
+    );
+    assert!(
+        problems[0]
+            .message
+            .contains("duplicate entry with key \"id\""),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
 fn schedules_are_the_runtime_windows() {
     let text = "maintenance_windows:\n  - id: w\n    start: 2027-01-02T00:00:00Z\n    end: 2027-01-01T00:00:00Z\n";
     one(text, Some("w"), 3, 5, "schedule: end must be after start");
