@@ -18,7 +18,7 @@
 //!
 //! # Validation
 //!
-//! The directory is validated whole ([`load::build`]): unknown fields, type
+//! The directory is validated whole ([`build`]): unknown fields, type
 //! errors, unknown triggers, duplicate ids (unique per project across every
 //! kind), dangling references (an `HTTP` recipient naming no webhook, a
 //! route, page target or incident commander naming no team or user of the
@@ -26,7 +26,7 @@
 //! system per project (Jira XOR ServiceNow). Every problem is reported at
 //! once as a [`RuleProblem`]: file, rule id, key path, line and column, and
 //! a caret under the offending text. Positions come from `saphyr-parser`'s
-//! marked events ([`positions`]), since serde_yaml 0.9 locates only its
+//! marked events (`positions.rs`), since serde_yaml 0.9 locates only its
 //! own first error; unknown keys and type errors are collected by the
 //! settings' collecting deserializer, by key path.
 //!

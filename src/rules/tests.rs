@@ -229,6 +229,15 @@ fn a_duplicate_key_points_at_the_second_one() {
 }
 
 #[test]
+fn fire_applies_to_rules_with_a_query_edge() {
+    let text = "automation_rules:\n  - id: a1\n    trigger: CASE_CREATED\n    fire: every_rising_edge\n    \
+                action: {EXECUTE_WORKFLOW: {handle: h}}\n";
+    one(text, Some("a1"), 4, 11, "`fire` needs a `condition_query`");
+    let with_query = text.replace("    fire:", "    condition_query: priority:P1\n    fire:");
+    assert!(check(&with_query).is_empty());
+}
+
+#[test]
 fn schedules_are_the_runtime_windows() {
     let text = "maintenance_windows:\n  - id: w\n    start: 2027-01-02T00:00:00Z\n    end: 2027-01-01T00:00:00Z\n";
     one(text, Some("w"), 3, 5, "schedule: end must be after start");

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sections::{directory, settings_and_integrations, sla};
 
 use super::problems::{Anchor, FileProblems};
-use super::schema::{Cq, ProjectFile, Recipient, SecretRef, Target};
+use super::schema::{Cq, Fire, ProjectFile, Recipient, SecretRef, Target};
 use super::secrets::{check_secret_name, looks_like_secret};
 
 /// Priority names a mapping may use as keys.
@@ -91,8 +91,13 @@ pub(crate) fn check(key: &str, file: &mut ProjectFile, p: &mut FileProblems<'_>)
         }
     }
     for (i, rule) in file.automation_rules.iter_mut().enumerate() {
-        if let Some(q) = &mut rule.condition_query {
-            query(p, &format!("automation_rules[{i}].condition_query"), q);
+        match &mut rule.condition_query {
+            Some(q) => query(p, &format!("automation_rules[{i}].condition_query"), q),
+            None if rule.fire != Fire::OncePerCase => {
+                let msg = "`fire` needs a `condition_query` (its rising edges are what fire)";
+                p.push(&format!("automation_rules[{i}].fire"), Anchor::Value, msg);
+            }
+            None => {}
         }
     }
     for (i, rule) in file.escalation_queries.iter_mut().enumerate() {
