@@ -72,6 +72,20 @@ fn an_unknown_trigger_is_named_with_the_known_ones() {
 }
 
 #[test]
+fn every_bad_item_of_a_list_is_placed_right() {
+    let text = RULE.replace("[CASE_CREATED]", "[SOON, CASE_CREATED, LATER]");
+    let problems = check(&text);
+    let places: Vec<(&str, usize, usize)> = (problems.iter())
+        .map(|p| (p.path.as_str(), p.line, p.col))
+        .collect();
+    let want = [
+        ("notification_rules[0].triggers[0]", 3, 16),
+        ("notification_rules[0].triggers[2]", 3, 36),
+    ];
+    assert_eq!(places, want, "{problems:#?}");
+}
+
+#[test]
 fn ids_are_unique_across_kinds() {
     let text = format!(
         "{RULE}sla_policies:\n  - id: n1\n    metric: time_to_ack\n    goals: [{{target_secs: 60}}]\n"
