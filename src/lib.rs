@@ -10,6 +10,7 @@ pub mod handler;
 pub mod http;
 pub mod query;
 pub mod resilience;
+pub mod rules;
 pub mod runtime;
 pub mod settings;
 pub mod shutdown;

@@ -89,6 +89,10 @@ fn needs_restart(old: &Settings, new: &Settings) -> Vec<&'static str> {
     if old.flavors != new.flavors {
         out.push("flavors");
     }
+    if old.rules != new.rules {
+        // The rules directory's own content reloads live (src/rules/watch.rs).
+        out.push("rules (the directory's files reload live)");
+    }
     let without_retry = |s: &Settings| {
         let mut r = s.runtime.clone();
         r.retry = Default::default();

@@ -213,7 +213,8 @@ pub fn check_flavor_sections(settings: &Settings) -> Vec<Problem> {
 /// Runs one flavor over a source until it ends, `shutdown` fires, or a fatal
 /// error. With `reload`, the configuration files are watched (and SIGHUP
 /// reloads them): flags, maintenance windows, breakers and retry budgets
-/// change without a restart.
+/// change without a restart. With `rules.dir`, the rules directory is
+/// loaded (it must be valid) and polled every `rules.reload_secs`.
 pub async fn run(
     settings: &Settings,
     spec: &'static FlavorSpec,
@@ -239,6 +240,19 @@ pub async fn run(
             RELOAD_POLL,
             shutdown.clone(),
         );
+    }
+    if let Some(dir) = &settings.rules.dir {
+        // Every replica reads the same directory and polls it for changes.
+        let rules = crate::rules::Rules::load(dir)
+            .map_err(|e| anyhow::anyhow!("rules directory {}: {e}", dir.display()))?;
+        let version = rules.snapshot().version().to_owned();
+        tracing::info!(dir = %dir.display(), %version, "rules loaded");
+        let resolver = crate::rules::SecretResolver::new(&settings.rules);
+        for (file, path, error) in rules.snapshot().unresolved_secrets(&resolver) {
+            tracing::warn!(%file, %path, %error, "a secret the rules name is not configured");
+        }
+        let every = Duration::from_secs(settings.rules.reload_secs);
+        crate::rules::watch::spawn(Arc::new(rules), every, shutdown.clone());
     }
     let (tx, rx) = runtime.config.channels();
     let control: Arc<dyn SourceControl> = match source {

@@ -1,5 +1,5 @@
 //! The command line: `run` (or the bare `--flavor NAME`), `flavors`, `produce`,
-//! `replay`, `dlq`, `config`, and each flavor's tools (`timeline show`, ...),
+//! `replay`, `dlq`, `config`, `rules`, and each flavor's tools (`timeline show`, ...),
 //! which the flavors declare in their registry rows (`FlavorSpec::tools`).
 
 mod dlq;
@@ -7,6 +7,7 @@ pub mod produce;
 mod progress;
 mod registry;
 mod replay;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,6 +147,9 @@ pub enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Rules-as-code tools: `check` a rules directory, `list` its rules.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// A flavor's tools (`timeline show`, ...), mounted from its registry row.
     #[command(skip)]
     Tool(ToolCall),
@@ -236,6 +240,7 @@ async fn dispatch(cli: Parsed) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Check) => config_check(&cli.config).await,
+        Command::Rules(cmd) => rules::run(&cli.config, cmd),
         Command::Run { flavor, source } => run(&cli.config, &flavor, &source).await,
         Command::Produce(args) => {
             produce::run(&tool_settings(&cli.config, &[Need::Kafka])?, args).await

@@ -8,7 +8,7 @@ use serde_yaml::Value;
 
 use super::de::ValueDe;
 use super::error::Problem;
-use super::tree::{self, KeyPath};
+use super::tree::{self, KeyPath, Segment};
 
 /// A deserialization error that knows which key it belongs to.
 #[derive(Debug)]
@@ -72,6 +72,8 @@ pub(crate) fn deserialize_collecting<T: DeserializeOwned>(
     const MAX_ROUNDS: usize = 100;
     let mut problems = Vec::new();
     let mut reported: Vec<KeyPath> = Vec::new();
+    // Removed list items, in the original tree's indices.
+    let mut removed: Vec<KeyPath> = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let root = ValueDe::new(&value, prefix.clone());
         let error = match T::deserialize(root) {
@@ -79,19 +81,53 @@ pub(crate) fn deserialize_collecting<T: DeserializeOwned>(
             Err(error) => error.at(prefix),
         };
         let path = error.path.unwrap_or_default();
+        let original = original_path(&path, &removed);
         let follow_up = reported
             .iter()
-            .any(|r| r.0.len() > path.0.len() && r.0.starts_with(&path.0));
+            .any(|r| r.0.len() > original.0.len() && r.0.starts_with(&original.0));
         if !follow_up {
-            problems.push(Problem::new(path.to_string(), error.message));
-            reported.push(path.clone());
+            problems.push(Problem::new(original.to_string(), error.message));
+            reported.push(original.clone());
         }
         let relative = path.0.get(prefix.0.len()..).unwrap_or_default();
         if !tree::remove(&mut value, relative) {
             break;
         }
+        if matches!(original.0.last(), Some(Segment::Index(_))) {
+            removed.push(original);
+        }
     }
     (None, problems)
+}
+
+/// `path` (in the tree with the `removed` list items gone) in the original
+/// tree's indices, so that problems after a removed item name the right one.
+fn original_path(path: &KeyPath, removed: &[KeyPath]) -> KeyPath {
+    let mut out = KeyPath::default();
+    for segment in &path.0 {
+        let segment = match segment {
+            Segment::Index(i) => {
+                let mut gone: Vec<usize> = (removed.iter())
+                    .filter(|r| r.0.len() == out.0.len() + 1 && r.0.starts_with(&out.0))
+                    .filter_map(|r| match r.0.last() {
+                        Some(Segment::Index(j)) => Some(*j),
+                        _ => None,
+                    })
+                    .collect();
+                gone.sort_unstable();
+                let mut index = *i;
+                for j in gone {
+                    if j <= index {
+                        index += 1;
+                    }
+                }
+                Segment::Index(index)
+            }
+            key => key.clone(),
+        };
+        out.0.push(segment);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -140,6 +176,17 @@ mod tests {
         let parsed = parsed.unwrap();
         assert_eq!(parsed.inner.s, "7");
         assert_eq!(parsed.list.len(), 2);
+    }
+
+    #[test]
+    fn problems_after_a_dropped_list_item_keep_their_index() {
+        let (parsed, problems) = run("list: [7, {n: 1}, 8, {z: 3}, {s: a}]");
+        let paths: Vec<&str> = problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap())
+            .collect();
+        assert_eq!(paths, ["list[0]", "list[2]", "list[3].z"], "{problems:#?}");
+        assert_eq!(parsed.unwrap().list.len(), 3);
     }
 
     #[test]

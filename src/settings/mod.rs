@@ -43,8 +43,8 @@ pub use runtime::{
     RuntimeSettings,
 };
 pub use schema::{
-    KafkaSecurity, KafkaSettings, LogFormat, OtlpProtocol, OtlpSettings, SecurityProtocol,
-    Settings, StoreSettings, TelemetrySettings,
+    KafkaSecurity, KafkaSettings, LogFormat, OtlpProtocol, OtlpSettings, RulesSettings,
+    SecurityProtocol, Settings, StoreSettings, TelemetrySettings,
 };
 pub use secret::{redact_url, Secret, SecretString, MASK};
 pub use validate::Need;
@@ -52,6 +52,13 @@ pub use validate::Need;
 use collect::deserialize_collecting;
 use secret::mask_value;
 use tree::KeyPath;
+
+/// Deserializes a whole YAML tree into `T`, collecting every unknown key and
+/// type error under its key path (`a.b[2].c`) instead of stopping at the
+/// first (the rules files use it too, `src/rules/load.rs`).
+pub(crate) fn deserialize_all<T: DeserializeOwned>(value: Value) -> (Option<T>, Vec<Problem>) {
+    deserialize_collecting(value, &KeyPath::default())
+}
 
 impl Settings {
     /// The effective configuration as YAML, with secrets shown as `***`

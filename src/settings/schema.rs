@@ -41,6 +41,9 @@ pub struct Settings {
     pub breakers: BTreeMap<String, crate::resilience::breaker::BreakerConfig>,
     /// Outbound calls per second per dependency name (token bucket). Live.
     pub rate_limits: BTreeMap<String, crate::resilience::rate_limit::RateLimitConfig>,
+    /// The rules directory (notification, automation, paging, SLA rules per
+    /// project; `src/rules`) and the secrets those rules name.
+    pub rules: RulesSettings,
     /// Per-flavor sections. Only their `runtime` sub-map is interpreted here;
     /// the rest is read by the flavor via [`Settings::flavor_config`].
     pub flavors: BTreeMap<String, serde_yaml::Value>,
@@ -58,6 +61,7 @@ impl Default for Settings {
             maintenance: Vec::new(),
             breakers: BTreeMap::new(),
             rate_limits: BTreeMap::new(),
+            rules: RulesSettings::default(),
             flavors: BTreeMap::new(),
         }
     }
@@ -340,4 +344,32 @@ pub enum OtlpProtocol {
     Grpc,
     /// OTLP over HTTP/protobuf (port 4318 by convention).
     Http,
+}
+
+/// Where the rules files live (`src/rules`) and where the secrets they name
+/// come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesSettings {
+    /// Directory of per-project rules files (`<PROJECT>.yaml`); `None`: no rules.
+    pub dir: Option<std::path::PathBuf>,
+    /// How often the directory's content hash is polled, in seconds (1–3600).
+    pub reload_secs: u64,
+    /// A mounted Secret directory: the secret `slack-acme` is the file
+    /// `<secrets_dir>/slack-acme`.
+    pub secrets_dir: Option<std::path::PathBuf>,
+    /// Secrets by name, typically from `CEH__RULES__SECRETS__SLACK_ACME`
+    /// (the name lower-cased, `-` and `.` read as `_`); win over `secrets_dir`.
+    pub secrets: BTreeMap<String, SecretString>,
+}
+
+impl Default for RulesSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            reload_secs: 5,
+            secrets_dir: None,
+            secrets: BTreeMap::new(),
+        }
+    }
 }

@@ -51,6 +51,10 @@ impl Settings {
         kafka(&self.kafka, &mut p);
         store(&self.store, &mut p);
         telemetry(&self.telemetry, &mut p);
+        p.result(
+            "rules.reload_secs",
+            in_range(self.rules.reload_secs, 1, 3600),
+        );
         let base_runtime = runtime(&self.runtime);
         p.extend_at("runtime", base_runtime.clone());
         for (name, flag) in &self.features {

@@ -95,6 +95,22 @@ pub struct HttpLabels {
     pub status: String,
 }
 
+/// A rules load's result (`applied`, `rejected`, `unreadable`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RulesLoadLabels {
+    /// The result.
+    pub result: &'static str,
+}
+
+/// A project's rules version in force.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RulesVersionLabels {
+    /// The project key.
+    pub project: String,
+    /// Its file's content hash.
+    pub version: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric family of the service.
@@ -116,6 +132,8 @@ pub struct Metrics {
     pub(crate) http_requests: Family<HttpLabels, Counter>,
     pub(crate) http_seconds: HistogramFamily<DependencyLabels>,
     pub(crate) maintenance: Family<FlavorLabels, Gauge>,
+    pub(crate) rules_loads: Family<RulesLoadLabels, Counter>,
+    pub(crate) rules_version: Family<RulesVersionLabels, Gauge>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -152,6 +170,8 @@ impl Metrics {
             http_requests: Family::default(),
             http_seconds: Family::new_with_constructor(latency_buckets),
             maintenance: Family::default(),
+            rules_loads: Family::default(),
+            rules_version: Family::default(),
         };
         m.register();
         m
@@ -235,6 +255,37 @@ impl Metrics {
             "1 while a maintenance window holds the flavor's effects",
             self.maintenance.clone(),
         );
+        r.register(
+            "rules_loads",
+            "Loads of the rules directory by result: applied, rejected (invalid; the previous rules stay in force), unreadable",
+            self.rules_loads.clone(),
+        );
+        r.register(
+            "rules_version_info",
+            "1 per project for the version (content hash) of its rules file in force",
+            self.rules_version.clone(),
+        );
+    }
+}
+
+/// Counts a load of the rules directory (`src/rules/watch.rs`).
+pub(crate) fn rules_loaded(result: &'static str) {
+    metrics()
+        .rules_loads
+        .get_or_create(&RulesLoadLabels { result })
+        .inc();
+}
+
+/// Replaces the per-project rules versions in force.
+pub(crate) fn rules_in_force<'a>(versions: impl Iterator<Item = (&'a str, &'a str)>) {
+    let family = &metrics().rules_version;
+    family.clear();
+    for (project, version) in versions {
+        let labels = RulesVersionLabels {
+            project: project.to_owned(),
+            version: version.to_owned(),
+        };
+        family.get_or_create(&labels).set(1);
     }
 }
 

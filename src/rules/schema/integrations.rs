@@ -1,0 +1,176 @@
+//! Integration settings (domain.md §A.2) and webhook endpoints. Credentials
+//! are named secrets ([`SecretRef`]), never values.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::SecretRef;
+
+/// The project's integrations; Jira and ServiceNow exclude each other.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Integrations {
+    /// Jira ticket sync.
+    pub jira: Option<Jira>,
+    /// ServiceNow ticket sync.
+    pub servicenow: Option<ServiceNow>,
+    /// On-call paging.
+    pub on_call: Option<OnCall>,
+    /// Incident declaration.
+    pub incidents: Option<Incidents>,
+}
+
+/// How a field syncs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Not synced.
+    #[default]
+    None,
+    /// Written when the ticket is created.
+    OnceAtCreation,
+    /// Both ways.
+    TwoWay,
+    /// Every case update pushed (ServiceNow).
+    OneWayAllUpdates,
+}
+
+/// A value mapping (`Open: To Do`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mapping {
+    /// How the field syncs.
+    pub sync: SyncMode,
+    /// Case value → remote value.
+    pub mapping: BTreeMap<String, String>,
+}
+
+/// Jira (`integration_jira`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jira {
+    /// On or off.
+    pub enabled: bool,
+    /// Where issues are created.
+    pub metadata: JiraMetadata,
+    /// Create an issue for each new case.
+    pub auto_creation: bool,
+    /// The API token's secret name.
+    pub secret: Option<SecretRef>,
+    /// Field sync.
+    pub sync: JiraSync,
+}
+
+/// Where Jira issues go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JiraMetadata {
+    /// Jira account (site) id.
+    pub account_id: String,
+    /// Jira project id.
+    pub project_id: String,
+    /// Issue type id.
+    pub issue_type_id: String,
+}
+
+/// Jira field sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JiraSync {
+    /// On or off.
+    pub enabled: bool,
+    /// Per field.
+    pub properties: JiraSyncProperties,
+}
+
+/// Per-field Jira sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JiraSyncProperties {
+    /// Title.
+    pub title: SyncMode,
+    /// Description.
+    pub description: SyncMode,
+    /// Assignee.
+    pub assignee: SyncMode,
+    /// Comments.
+    pub comments: SyncMode,
+    /// Status, mapped.
+    pub status: Mapping,
+    /// Priority, mapped.
+    pub priority: Mapping,
+    /// Due date's Jira field.
+    pub due_date_field_id: Option<String>,
+    /// Case custom attribute → Jira field id.
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+/// ServiceNow (`integration_service_now`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceNow {
+    /// On or off.
+    pub enabled: bool,
+    /// `<instance>.service-now.com`.
+    pub instance_name: String,
+    /// Assignment group of created tickets.
+    pub assignment_group: Option<String>,
+    /// Create a ticket for each new case.
+    pub auto_creation: bool,
+    /// The credentials' secret name.
+    pub secret: Option<SecretRef>,
+    /// Field sync.
+    pub sync_config: ServiceNowSync,
+}
+
+/// ServiceNow field sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceNowSync {
+    /// Comments.
+    pub comments: SyncMode,
+    /// Status, mapped.
+    pub status: Mapping,
+    /// Priority as impact and urgency.
+    pub priority: ServiceNowPriority,
+}
+
+/// Priority → ServiceNow impact and urgency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceNowPriority {
+    /// Priority → impact.
+    pub impact_mapping: BTreeMap<String, String>,
+    /// Priority → urgency.
+    pub urgency_mapping: BTreeMap<String, String>,
+}
+
+/// On-call paging (`integration_on_call`; escalation queries are their own section).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OnCall {
+    /// On or off.
+    pub enabled: bool,
+}
+
+/// Incident declaration (`integration_incident`; the rule is `incident_escalation`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Incidents {
+    /// On or off.
+    pub enabled: bool,
+}
+
+/// An outbound webhook endpoint, named by `HTTP` recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    /// Unique within the project.
+    pub name: String,
+    /// `https://` URL, without credentials.
+    pub url: String,
+    /// The signing secret's name.
+    #[serde(default)]
+    pub secret: Option<SecretRef>,
+}

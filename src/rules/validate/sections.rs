@@ -1,0 +1,141 @@
+//! The checks of the sections that are not rules: the directory, SLA
+//! policies' goals and calendars, project settings and integrations.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use super::{query, secret, unique};
+use crate::rules::problems::{Anchor, FileProblems};
+use crate::rules::schema::ProjectFile;
+
+pub(super) fn directory(file: &ProjectFile, p: &mut FileProblems<'_>) {
+    let teams: Vec<(String, &str)> = (file.directory.teams.iter().enumerate())
+        .map(|(i, t)| (format!("directory.teams[{i}].id"), t.id.as_str()))
+        .collect();
+    unique(p, &teams, "team id");
+    let users: Vec<(String, &str)> = (file.directory.users.iter().enumerate())
+        .map(|(i, u)| (format!("directory.users[{i}].id"), u.id.as_str()))
+        .collect();
+    unique(p, &users, "user id");
+    let known: BTreeSet<&str> = file.directory.teams.iter().map(|t| t.id.as_str()).collect();
+    for (i, user) in file.directory.users.iter().enumerate() {
+        for (j, team) in user.teams.iter().enumerate() {
+            if !known.contains(team.as_str()) {
+                let msg = format!("no team `{team}` in the directory");
+                p.push(
+                    &format!("directory.users[{i}].teams[{j}]"),
+                    Anchor::Value,
+                    msg,
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn sla(file: &mut ProjectFile, p: &mut FileProblems<'_>) {
+    for (i, policy) in file.sla_policies.iter_mut().enumerate() {
+        let at = format!("sla_policies[{i}]");
+        if policy.goals.is_empty() {
+            p.push(
+                &format!("{at}.goals"),
+                Anchor::Value,
+                "needs at least one goal",
+            );
+        }
+        for (j, goal) in policy.goals.iter_mut().enumerate() {
+            query(p, &format!("{at}.goals[{j}].query"), &mut goal.query);
+            if goal.target_secs == 0 {
+                p.push(
+                    &format!("{at}.goals[{j}].target_secs"),
+                    Anchor::Value,
+                    "must be at least 1",
+                );
+            }
+        }
+        for (j, pct) in policy.warn_at_pct.iter().enumerate() {
+            if !(1..=99).contains(pct) {
+                p.push(
+                    &format!("{at}.warn_at_pct[{j}]"),
+                    Anchor::Value,
+                    "must be between 1 and 99",
+                );
+            }
+        }
+        if let Some(cal) = &policy.calendar {
+            let at = format!("{at}.calendar");
+            if chrono_tz::Tz::from_str(&cal.timezone).is_err() {
+                let msg = format!("unknown time zone `{}`", cal.timezone);
+                p.push(&format!("{at}.timezone"), Anchor::Value, msg);
+            }
+            for (key, time) in [("start", &cal.start), ("end", &cal.end)] {
+                if chrono::NaiveTime::parse_from_str(time, "%H:%M").is_err() {
+                    p.push(
+                        &format!("{at}.{key}"),
+                        Anchor::Value,
+                        "must be a time `HH:MM`",
+                    );
+                }
+            }
+            const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+            for (j, day) in cal.days.iter().enumerate() {
+                if !DAYS.contains(&day.as_str()) {
+                    p.push(
+                        &format!("{at}.days[{j}]"),
+                        Anchor::Value,
+                        "must be one of mon, tue, wed, thu, fri, sat, sun",
+                    );
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn settings_and_integrations(file: &ProjectFile, p: &mut FileProblems<'_>) {
+    if let Some(close) = &file.settings.auto_close_inactive_cases {
+        let days = close.max_inactive_time_in_secs / 86_400;
+        let whole = close.max_inactive_time_in_secs % 86_400 == 0;
+        if close.enabled && !(whole && (7..=180).contains(&days)) {
+            let msg = "must be a whole number of days between 7 and 180 (604800 to 15552000)";
+            p.push(
+                "settings.auto_close_inactive_cases.max_inactive_time_in_secs",
+                Anchor::Value,
+                msg,
+            );
+        }
+    }
+    let i = &file.integrations;
+    let jira = i.jira.as_ref().filter(|j| j.enabled);
+    let snow = i.servicenow.as_ref().filter(|s| s.enabled);
+    if jira.is_some() && snow.is_some() {
+        let msg = "one external ticket system per project: Jira is enabled too (integrations.jira.enabled); disable one";
+        p.push("integrations.servicenow.enabled", Anchor::Value, msg);
+    }
+    if let Some(j) = jira {
+        if j.metadata.project_id.is_empty() {
+            p.push(
+                "integrations.jira.metadata",
+                Anchor::Key,
+                "an enabled Jira needs `metadata.project_id`",
+            );
+        }
+    }
+    if let Some(s) = snow {
+        if s.instance_name.is_empty() {
+            p.push(
+                "integrations.servicenow.enabled",
+                Anchor::Key,
+                "an enabled ServiceNow needs `instance_name`",
+            );
+        }
+    }
+    secret(
+        p,
+        "integrations.jira.secret",
+        i.jira.as_ref().and_then(|j| j.secret.as_ref()),
+    );
+    secret(
+        p,
+        "integrations.servicenow.secret",
+        i.servicenow.as_ref().and_then(|s| s.secret.as_ref()),
+    );
+}
