@@ -25,21 +25,11 @@
 pub mod scenarios;
 mod store;
 
-use serde::Deserialize;
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::store::now_ms;
 
-/// When a rule fires on its query's rising edges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fire {
-    /// The first rising edge of a case only.
-    #[default]
-    OncePerCase,
-    /// Every rising edge.
-    EveryRisingEdge,
-}
+pub use crate::rules::schema::Fire;
 
 /// The stored state of one (rule, case).
 #[derive(Debug, Clone, PartialEq, Eq)]
