@@ -14,6 +14,8 @@ use case_event_handler::store::Store;
 
 use crate::helpers::*;
 
+mod order;
+
 fn event(id: &str, version: u64, payload: Payload) -> CaseEvent {
     let event_type = Payload::event_type(&payload).as_str().to_string();
     CaseEvent {
