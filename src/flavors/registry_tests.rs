@@ -163,6 +163,7 @@ static GHOST: FlavorSpec = FlavorSpec {
     consumes: Consumes::all(),
     produces: Produces::NOTHING,
     metrics: std::slice::from_ref(&GHOST_METRIC),
+    tables: &[],
     tools: None,
     config: &super::kit::ConfigOf::<super::kit::NoConfig>::KIND,
     build: |_| Box::pin(async { Err(super::BuildError::NeedsStore("ghost-flavor")) }),

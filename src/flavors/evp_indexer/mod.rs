@@ -56,6 +56,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     consumes: Consumes::all(),
     produces: Produces::NOTHING,
     metrics: &[],
+    tables: &[],
     tools: None,
     config: &ConfigOf::<EvpConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

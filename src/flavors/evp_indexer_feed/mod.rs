@@ -63,6 +63,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     consumes: Consumes::types(&milestone::CONSUMED),
     produces: Produces::NOTHING,
     metrics: &[],
+    tables: &[],
     tools: None,
     config: &ConfigOf::<FeedConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

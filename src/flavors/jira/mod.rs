@@ -85,6 +85,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
         origin: Some(OriginChannel::Jira),
     },
     metrics: std::slice::from_ref(&webhook::DELIVERIES),
+    tables: &[],
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

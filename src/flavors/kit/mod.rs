@@ -55,6 +55,9 @@ pub struct FlavorSpec {
     pub produces: Produces,
     /// Its own metrics (`ceh_<name>`), beside the runtime's.
     pub metrics: &'static [MetricSpec],
+    /// The batch writer's tables it writes (`store::rows`), checked
+    /// against the migrations by a test.
+    pub tables: &'static [&'static crate::store::rows::Table],
     /// Its command-line tools (`case-event-handler <name> …`), if any.
     pub tools: Option<&'static FlavorTools>,
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).

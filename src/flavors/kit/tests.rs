@@ -17,6 +17,7 @@ fn row(
         consumes: Consumes::all(),
         produces: Produces::NOTHING,
         metrics: &[],
+        tables: &[],
         tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,

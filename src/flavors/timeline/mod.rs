@@ -32,7 +32,7 @@ use super::kit::{
 };
 use crate::event::{Event, Scope};
 use crate::handler::Processor;
-use crate::store::rows::{PlannedRows, RowOp, RowPlanner};
+use crate::store::rows::{PlanError, PlannedRows, RowOp, RowPlanner};
 
 pub use plan::{cell_type, plan, CellType, CellWrite};
 pub use write::CELLS;
@@ -47,6 +47,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     consumes: Consumes::scope(Scope::Case),
     produces: Produces::NOTHING,
     metrics: &[],
+    tables: &[&write::CELLS],
     tools: Some(&tool::TOOLS),
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
@@ -67,7 +68,7 @@ pub fn processor() -> Processor {
 pub struct Timeline;
 
 impl RowPlanner for Timeline {
-    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, String> {
-        plan(event).map(write::ops)
+    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, PlanError> {
+        write::ops(plan(event).map_err(PlanError::Invalid)?)
     }
 }

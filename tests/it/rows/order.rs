@@ -167,7 +167,7 @@ fn history(rng: &mut StdRng, case: &str) -> Vec<Step> {
 
 async fn random_histories_end_as_in_version_order(store: Store, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    for round in 0..40 {
+    for round in 0..150 {
         let prefix = format!("r{seed}-{round}-");
         let mut want = BTreeMap::new();
         let mut events = Vec::new();
@@ -175,7 +175,8 @@ async fn random_histories_end_as_in_version_order(store: Store, seed: u64) {
             let case = format!("{prefix}{c}");
             let steps = history(&mut rng, &case);
             want.extend(model(&case, &steps));
-            (steps.iter().enumerate()).for_each(|(i, s)| events.push(event(&case, i as u64 + 1, s)));
+            (steps.iter().enumerate())
+                .for_each(|(i, s)| events.push(event(&case, i as u64 + 1, s)));
         }
         events.shuffle(&mut rng);
         if rng.random_bool(0.3) {
@@ -241,7 +242,10 @@ async fn an_edit_then_delete_keeps_the_edit_time(store: Store) {
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> Store {
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("order.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("order.db").display()
+    );
     Store::connect(&url, 2).await.expect("sqlite store")
 }
 
