@@ -15,6 +15,7 @@ use case_event_handler::store::Store;
 use crate::helpers::*;
 
 mod order;
+mod schema;
 
 fn event(id: &str, version: u64, payload: Payload) -> CaseEvent {
     let event_type = Payload::event_type(&payload).as_str().to_string();
