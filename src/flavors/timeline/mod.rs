@@ -6,7 +6,10 @@
 //! `occurred_at`, `aggregate_version` and a typed content document (the
 //! payload's canonical JSON: from/to values and so on). `case.comment_edited`
 //! and `case.comment_deleted` update or tombstone their comment's cell instead;
-//! an event older than the cell's newest applied version changes nothing.
+//! the content follows the cell's newest version, and the edit and deletion
+//! times each their own (`edited_version`, `deleted_version`), so any arrival
+//! order ends as version order would (a late edit of a deleted comment keeps
+//! its time).
 //! Versions are case versions, never a vendor's time: a Jira change carries
 //! 0 (unknown) and gets a cell of its own, so no guard compares it.
 //! Written with the batch writer (`store::rows`): a pure plan per event, and

@@ -1,33 +1,44 @@
 //! The batch writer for read-model flavors.
 //!
 //! A flavor describes what one event does to its tables as a *pure plan* of
-//! [`RowOp`]s ([`RowPlanner::plan`]); the writer applies the plans of a whole
-//! batch in one transaction, with few statements:
+//! [`RowOp`]s ([`RowPlanner::plan`]), made only through a declared
+//! [`Table`]: [`Table::row`] (every column, by name), [`Table::patch`]
+//! (columns the table lists as [`Patchable`], set as a value, an increment,
+//! a max or if-null, optionally [`Cond`]itioned), [`Table::delete`]; a
+//! mistake is a [`PlanError`]. The writer applies the plans of a whole batch
+//! in one transaction, with few statements:
 //!
 //! 1. the batch's ledger rows, `INSERT … ON CONFLICT DO NOTHING RETURNING
 //!    event_id`: the ids returned are the events claimed now; the others were
 //!    processed before (duplicates) and their plans are not applied;
-//! 2. the claimed events' upserts, one multi-row `INSERT … ON CONFLICT (key)
-//!    DO UPDATE … WHERE row.version < excluded.version` per table (chunked
-//!    below the backends' parameter limits);
-//! 3. their patches, one multi-row `UPDATE … FROM (VALUES …)` per table and
-//!    set of columns, each guarded by the row's version; a patch whose row
-//!    does not exist yet (an edit before its creation) is parked in
-//!    `pending_row_patches` and applied, in version order, by the batch
-//!    that creates the row (see `parked`).
+//! 2. the claimed events' ops in rounds (`rounds`): each row's ops sorted by
+//!    version, round k holding the k-th op of every row; per round, one
+//!    multi-row statement per shape (chunked below the backends' parameter
+//!    limits): upserts `INSERT … ON CONFLICT (key) DO UPDATE … WHERE
+//!    row.version < excluded.version`; patches `UPDATE … FROM (VALUES …)`
+//!    matching keys only, each column under its own guard (`sql::patch_sql`);
+//!    deletes of rows not newer than the delete;
+//! 3. a patch whose row does not exist yet (an edit before its creation) is
+//!    parked in `pending_row_patches` and applied, in version order, by the
+//!    batch that creates the row (see `parked`).
 //!
 //! Invariants: effects and ledger rows commit together or not at all (a
-//! retry redoes both); every write is guarded by a version, so applying a
-//! batch is order-safe and idempotent, and the final state of a row is the
-//! state of applying its ops in version order whatever order events arrive
-//! in (a patch before its row waits for it); within a
-//! batch, ops on one row are collapsed to the highest version (PostgreSQL
-//! refuses to touch a row twice in one statement); upserts run before patches,
-//! so a patch finds the row an earlier event of the same batch creates.
+//! retry redoes both); a row's ops apply in version order whatever the
+//! batch boundaries and arrival order: within a batch by rounds (a row is
+//! never touched twice by one statement: PostgreSQL refuses it), across
+//! batches by guards: each patched column is guarded by a version column
+//! (the row's, or its own: [`Patchable::own`]), so a late patch still sets
+//! the columns no newer write set, and a [`Cond::Unset`] is judged as of the
+//! patch's version; a patch before its row waits for it. Increments
+//! (`add`) are guarded by the ledger only (a version guard would drop a late
+//! event's +1); `max` and `set_if_null` keep their column's version guard.
+//! A delete is final: an older op arriving later finds no row, so tables
+//! where that can happen keep tombstones (a patch) instead.
 //!
 //! The same statements run on PostgreSQL and SQLite (multi-row VALUES,
-//! `column1…` names for VALUES columns, `UPDATE … FROM`, `RETURNING`): the
-//! `Any` driver cannot bind arrays, so UNNEST is not used.
+//! `column1…` names for VALUES columns, `UPDATE … FROM`, `RETURNING`, `CASE`
+//! rather than `GREATEST`/`max()`): the `Any` driver cannot bind arrays, so
+//! UNNEST is not used.
 
 mod handler;
 mod op;

@@ -59,7 +59,13 @@ async fn every_table_agrees_with_its_migrations(store: Store) {
     assert!(checked >= 1, "the timeline's table at least");
     let err = check(&store, &WRONG_GUARD).await.unwrap_err();
     assert!(
-        matches!(err, SchemaError::NoColumn { column: "edit_version", .. }),
+        matches!(
+            err,
+            SchemaError::NoColumn {
+                column: "edit_version",
+                ..
+            }
+        ),
         "{err}"
     );
     let err = check(&store, &WRONG_KEY).await.unwrap_err();
@@ -70,7 +76,13 @@ async fn every_table_agrees_with_its_migrations(store: Store) {
     );
     let err = check(&store, &EXTRA_COLUMN).await.unwrap_err();
     assert!(
-        matches!(err, SchemaError::NoColumn { column: "edited_by", .. }),
+        matches!(
+            err,
+            SchemaError::NoColumn {
+                column: "edited_by",
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -84,7 +96,10 @@ async fn rows_postgres_every_table_agrees_with_its_migrations() {
 #[tokio::test]
 async fn rows_sqlite_every_table_agrees_with_its_migrations() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("schema.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("schema.db").display()
+    );
     let store = Store::connect(&url, 1).await.expect("sqlite store");
     every_table_agrees_with_its_migrations(store).await;
 }
