@@ -118,7 +118,11 @@ impl Store {
         let mut created: Vec<(&'static Table, Vec<Value>)> = Vec::new();
         for round in rounds::rounds(ops) {
             for (table, rows) in &round.upserts {
-                sql::upsert(&mut tx, table, rows).await?;
+                sql::upsert(&mut tx, table, rows, false).await?;
+                created.extend(rows.iter().map(|r| (*table, op::key_of(table, r))));
+            }
+            for (table, rows) in &round.inserts {
+                sql::upsert(&mut tx, table, rows, true).await?;
                 created.extend(rows.iter().map(|r| (*table, op::key_of(table, r))));
             }
             for (shape, rows) in &round.patches {

@@ -4,7 +4,7 @@
 use super::{Table, Value};
 
 /// What one event does to one row: made by [`Table::row`],
-/// [`Table::patch`] and [`Table::delete`].
+/// [`Table::insert_absent`], [`Table::patch`] and [`Table::delete`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowOp(pub(super) Op);
 
@@ -12,7 +12,7 @@ impl RowOp {
     /// The table written.
     pub fn table(&self) -> &'static Table {
         match &self.0 {
-            Op::Upsert { table, .. } | Op::Delete { table, .. } => table,
+            Op::Upsert { table, .. } | Op::Insert { table, .. } | Op::Delete { table, .. } => table,
             Op::Patch(p) => p.table,
         }
     }
@@ -20,7 +20,7 @@ impl RowOp {
     /// The row's key values.
     pub fn key(&self) -> Vec<Value> {
         match &self.0 {
-            Op::Upsert { table, values } => key_of(table, values),
+            Op::Upsert { table, values } | Op::Insert { table, values } => key_of(table, values),
             Op::Delete { key, .. } => key.clone(),
             Op::Patch(p) => p.key.clone(),
         }
@@ -29,13 +29,15 @@ impl RowOp {
     /// The version written.
     pub fn version(&self) -> i64 {
         match &self.0 {
-            Op::Upsert { table, values } => match table.index_of(table.version) {
-                Some(i) => match values.get(i) {
-                    Some(Value::Int(v)) => *v,
-                    _ => i64::MIN,
-                },
-                None => i64::MIN,
-            },
+            Op::Upsert { table, values } | Op::Insert { table, values } => {
+                match table.index_of(table.version) {
+                    Some(i) => match values.get(i) {
+                        Some(Value::Int(v)) => *v,
+                        _ => i64::MIN,
+                    },
+                    None => i64::MIN,
+                }
+            }
             Op::Delete { version, .. } => *version,
             Op::Patch(p) => p.version,
         }
@@ -44,7 +46,9 @@ impl RowOp {
     /// The value an upsert writes to `column`, or a patch sets it to.
     pub fn value(&self, column: &str) -> Option<&Value> {
         match &self.0 {
-            Op::Upsert { table, values } => table.index_of(column).and_then(|i| values.get(i)),
+            Op::Upsert { table, values } | Op::Insert { table, values } => {
+                table.index_of(column).and_then(|i| values.get(i))
+            }
             Op::Patch(p) => p
                 .sets
                 .iter()
@@ -62,6 +66,12 @@ impl RowOp {
 pub(super) enum Op {
     /// Insert the row, or replace an older version of it.
     Upsert {
+        table: &'static Table,
+        /// One value per `table.columns`, in their order.
+        values: Vec<Value>,
+    },
+    /// Insert the row unless it exists (whatever its version).
+    Insert {
         table: &'static Table,
         /// One value per `table.columns`, in their order.
         values: Vec<Value>,

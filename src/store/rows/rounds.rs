@@ -18,6 +18,8 @@ pub(super) type Delete<'a> = (&'a [Value], i64);
 pub(super) struct Round<'a> {
     /// Upsert rows per table.
     pub(super) upserts: Vec<(&'static Table, Vec<&'a [Value]>)>,
+    /// Insert-if-absent rows per table.
+    pub(super) inserts: Vec<(&'static Table, Vec<&'a [Value]>)>,
     /// Patches per shape.
     pub(super) patches: Vec<(PatchShape, Vec<&'a PatchOp>)>,
     /// Deletes (key, version) per table.
@@ -63,6 +65,7 @@ pub(super) fn rounds<'a>(ops: impl Iterator<Item = &'a RowOp>) -> Vec<Round<'a>>
     let mut out = Vec::with_capacity(depth);
     for k in 0..depth {
         let mut upserts: Vec<(ByName, Vec<&'a [Value]>)> = Vec::new();
+        let mut inserts: Vec<(ByName, Vec<&'a [Value]>)> = Vec::new();
         let mut deletes: Vec<(ByName, Vec<Delete<'a>>)> = Vec::new();
         let mut patches: Vec<(PatchShape, Vec<&'a PatchOp>)> = Vec::new();
         for op in rows.iter().filter_map(|r| r.get(k)) {
@@ -70,6 +73,10 @@ pub(super) fn rounds<'a>(ops: impl Iterator<Item = &'a RowOp>) -> Vec<Round<'a>>
                 Op::Upsert { table, values } => {
                     let g = slot(&mut upserts, ByName(table));
                     upserts[g].1.push(values);
+                }
+                Op::Insert { table, values } => {
+                    let g = slot(&mut inserts, ByName(table));
+                    inserts[g].1.push(values);
                 }
                 Op::Patch(p) => {
                     let g = slot(&mut patches, PatchShape::of(p));
@@ -87,6 +94,7 @@ pub(super) fn rounds<'a>(ops: impl Iterator<Item = &'a RowOp>) -> Vec<Round<'a>>
         }
         out.push(Round {
             upserts: upserts.into_iter().map(|(t, r)| (t.0, r)).collect(),
+            inserts: inserts.into_iter().map(|(t, r)| (t.0, r)).collect(),
             patches,
             deletes: deletes.into_iter().map(|(t, r)| (t.0, r)).collect(),
         });

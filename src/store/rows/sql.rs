@@ -42,15 +42,20 @@ pub(super) async fn claim_ledger(
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
-/// Multi-row upserts into one table.
+/// Multi-row upserts into one table (inserts of absent rows only when
+/// `if_absent`).
 pub(super) async fn upsert(
     conn: &mut AnyConnection,
     table: &Table,
     rows: &[&[Value]],
+    if_absent: bool,
 ) -> Result<(), sqlx::Error> {
     let width = table.columns.len().max(1);
     for chunk in rows.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
-        let sql = upsert_sql(table, chunk.len());
+        let sql = match if_absent {
+            true => insert_sql(table, chunk.len()),
+            false => upsert_sql(table, chunk.len()),
+        };
         let mut query = sqlx::query(&sql).persistent(false);
         for row in chunk {
             for value in row.iter() {
@@ -60,6 +65,17 @@ pub(super) async fn upsert(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The text of an insert of `n` rows that leaves existing rows alone.
+pub(super) fn insert_sql(table: &Table, n: usize) -> String {
+    format!(
+        "INSERT INTO {t} ({cols}) VALUES {values} ON CONFLICT ({key}) DO NOTHING",
+        t = table.name,
+        cols = table.columns.join(", "),
+        values = placeholders(n, table.columns.len(), 0),
+        key = table.key.join(", "),
+    )
 }
 
 /// The text of an upsert of `n` rows.

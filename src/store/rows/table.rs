@@ -123,6 +123,32 @@ impl Table {
         &'static self,
         cells: impl IntoIterator<Item = (&'c str, Value)>,
     ) -> Result<RowOp, PlanError> {
+        let values = self.values(cells)?;
+        Ok(RowOp(Op::Upsert {
+            table: self,
+            values,
+        }))
+    }
+
+    /// Insert the row unless one with its key exists (`ON CONFLICT DO
+    /// NOTHING`), whatever its version: e.g. a counter row that patches
+    /// then [`add`](PatchBuilder::add) to. Same columns as [`Table::row`].
+    pub fn insert_absent<'c>(
+        &'static self,
+        cells: impl IntoIterator<Item = (&'c str, Value)>,
+    ) -> Result<RowOp, PlanError> {
+        let values = self.values(cells)?;
+        Ok(RowOp(Op::Insert {
+            table: self,
+            values,
+        }))
+    }
+
+    /// One value per column, in their order; the version an integer.
+    fn values<'c>(
+        &'static self,
+        cells: impl IntoIterator<Item = (&'c str, Value)>,
+    ) -> Result<Vec<Value>, PlanError> {
         let mut values: Vec<Option<Value>> = vec![None; self.columns.len()];
         for (column, value) in cells {
             let Some(i) = self.index_of(column) else {
@@ -143,10 +169,13 @@ impl Table {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RowOp(Op::Upsert {
-            table: self,
-            values,
-        }))
+        match self.index_of(self.version).map(|i| &values[i]) {
+            Some(Value::Int(_)) | None => Ok(values),
+            Some(other) => Err(PlanError::Invalid(format!(
+                "{}: version {} is {other:?}, not an integer",
+                self.name, self.version
+            ))),
+        }
     }
 
     /// Set some patchable columns of an existing row, each if this version

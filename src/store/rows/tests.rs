@@ -238,3 +238,65 @@ async fn timers_schedule_move_and_cancel_as_row_ops() {
             .unwrap();
     assert_eq!(rows, vec![("sla".to_string(), 200, 2, 1)]);
 }
+
+/// A counter row (analytic-like): made if absent, then incremented; a late
+/// event's +1 counts (no version guard), a replayed one does not (ledger).
+static COUNTS: Table = Table {
+    name: "counts_test",
+    columns: &["bucket", "version", "n"],
+    key: &["bucket"],
+    version: "version",
+    on_conflict_update: &[],
+    patchable: &[Patchable::row("n"), Patchable::row("peak")],
+};
+
+#[tokio::test]
+async fn counters_count_late_events_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    let store = Store::connect(&url, 1).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE counts_test (bucket TEXT PRIMARY KEY, version BIGINT NOT NULL, \
+         n BIGINT, peak BIGINT)",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let bump = |id: &str, v: i64, by: i64| Planned {
+        event_id: id.into(),
+        ops: vec![
+            (COUNTS.insert_absent([
+                ("bucket", "b".into()),
+                ("version", 0.into()),
+                ("n", 0.into()),
+            ]))
+            .unwrap(),
+            COUNTS
+                .patch(vec!["b".into()], v)
+                .add("n", by)
+                .max("peak", v * 10)
+                .build()
+                .unwrap(),
+        ],
+    };
+    store
+        .apply_rows("c", &[bump("e5", 5, 1), bump("e6", 6, 1)])
+        .await
+        .unwrap();
+    store
+        .apply_rows(
+            "c",
+            &[bump("e3", 3, 1), bump("e6", 6, 1), bump("e7", 7, -1)],
+        )
+        .await
+        .unwrap();
+    let row: (i64, i64, i64) = sqlx::query_as("SELECT version, n, peak FROM counts_test")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        row,
+        (7, 2, 70),
+        "+1 +1 +1(late) -1, the replayed e6 once; max guarded"
+    );
+}
