@@ -26,6 +26,17 @@ impl RowOp {
         }
     }
 
+    /// The row's key values, borrowed.
+    pub(super) fn key_refs(&self) -> Vec<&Value> {
+        match &self.0 {
+            Op::Upsert { table, values } | Op::Insert { table, values } => (table.key.iter())
+                .filter_map(|k| table.index_of(k).and_then(|i| values.get(i)))
+                .collect(),
+            Op::Delete { key, .. } => key.iter().collect(),
+            Op::Patch(p) => p.key.iter().collect(),
+        }
+    }
+
     /// The version written.
     pub fn version(&self) -> i64 {
         match &self.0 {

@@ -50,12 +50,14 @@ impl PartialEq for ByName {
 /// Splits ops into rounds (see the module doc).
 pub(super) fn rounds<'a>(ops: impl Iterator<Item = &'a RowOp>) -> Vec<Round<'a>> {
     let mut rows: Vec<Vec<&'a RowOp>> = Vec::new();
-    let mut at: HashMap<(&'static str, Vec<Value>), usize> = HashMap::new();
+    let mut at: HashMap<(&'static str, Vec<&'a Value>), usize> = HashMap::new();
     for op in ops {
-        let i = *at.entry((op.table().name, op.key())).or_insert_with(|| {
-            rows.push(Vec::new());
-            rows.len() - 1
-        });
+        let i = *at
+            .entry((op.table().name, op.key_refs()))
+            .or_insert_with(|| {
+                rows.push(Vec::new());
+                rows.len() - 1
+            });
         rows[i].push(op);
     }
     let depth = rows.iter().map(Vec::len).max().unwrap_or(0);
