@@ -11,10 +11,11 @@
 //! 1. the batch's ledger rows, `INSERT … ON CONFLICT DO NOTHING RETURNING
 //!    event_id`: the ids returned are the events claimed now; the others were
 //!    processed before (duplicates) and their plans are not applied;
-//! 2. the claimed events' ops in rounds (`rounds`): each row's ops sorted by
-//!    version, round k holding the k-th op of every row; per round, one
-//!    multi-row statement per shape (chunked below the backends' parameter
-//!    limits): upserts `INSERT … ON CONFLICT (key) DO UPDATE … WHERE
+//! 2. the claimed events' ops in rounds (`rounds`): one multi-row statement
+//!    per shape (chunked below the backends' parameter limits), each row's
+//!    ops sorted by version and each placed in the first statement of its
+//!    shape after the row's previous op (a second round only when a row's
+//!    ops come in shapes out of statement order): upserts `INSERT … ON CONFLICT (key) DO UPDATE … WHERE
 //!    row.version < excluded.version`; patches `UPDATE … FROM (VALUES …)`
 //!    matching keys only, each column under its own guard (`sql::patch_sql`);
 //!    deletes of rows not newer than the delete;
@@ -51,6 +52,8 @@ mod table;
 use std::collections::HashSet;
 
 use sqlx::AnyConnection;
+
+use rounds::Step;
 
 pub use handler::{PlannedRows, RowPlanner};
 pub use op::{Cond, RowOp};
@@ -116,21 +119,18 @@ impl Store {
             .flat_map(|p| p.ops.iter());
         let now = now_ms();
         let mut created: Vec<(&'static Table, Vec<Value>)> = Vec::new();
-        for round in rounds::rounds(ops) {
-            for (table, rows) in &round.upserts {
-                sql::upsert(&mut tx, table, rows, false).await?;
-                created.extend(rows.iter().map(|r| (*table, op::key_of(table, r))));
-            }
-            for (table, rows) in &round.inserts {
-                sql::upsert(&mut tx, table, rows, true).await?;
-                created.extend(rows.iter().map(|r| (*table, op::key_of(table, r))));
-            }
-            for (shape, rows) in &round.patches {
-                let missing = sql::patch(&mut tx, shape, rows).await?;
-                parked::park(&mut tx, shape, &missing, now).await?;
-            }
-            for (table, rows) in &round.deletes {
-                sql::delete(&mut tx, table, rows).await?;
+        for step in rounds::steps(ops) {
+            let if_absent = matches!(step, Step::Insert(..));
+            match step {
+                Step::Upsert(table, rows) | Step::Insert(table, rows) => {
+                    sql::upsert(&mut tx, table, &rows, if_absent).await?;
+                    created.extend(rows.iter().map(|r| (table, op::key_of(table, r))));
+                }
+                Step::Patch(shape, rows) => {
+                    let missing = sql::patch(&mut tx, &shape, &rows).await?;
+                    parked::park(&mut tx, &shape, &missing, now).await?;
+                }
+                Step::Delete(table, rows) => sql::delete(&mut tx, table, &rows).await?,
             }
         }
         parked::unpark_created(&mut tx, created).await?;

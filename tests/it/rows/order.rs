@@ -167,7 +167,8 @@ fn history(rng: &mut StdRng, case: &str) -> Vec<Step> {
 
 async fn random_histories_end_as_in_version_order(store: Store, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    for round in 0..150 {
+    let rounds = std::env::var("ROWS_PROP_ROUNDS").ok();
+    for round in 0..rounds.and_then(|n| n.parse().ok()).unwrap_or(150) {
         let prefix = format!("r{seed}-{round}-");
         let mut want = BTreeMap::new();
         let mut events = Vec::new();
