@@ -3,8 +3,8 @@
 use super::plan::{Cell, CellWrite};
 use crate::store::rows::{Cond, Patchable, PlanError, RowOp, Table};
 
-/// `timeline_cells` (migrations/common/0002_timeline.sql, 0010 for the
-/// column versions).
+/// `timeline_cells` (migrations/common/0002_timeline.sql, and
+/// 20261207221500_timeline_column_versions.sql for the column versions).
 pub static CELLS: Table = Table {
     name: "timeline_cells",
     columns: &[
