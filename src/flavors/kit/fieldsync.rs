@@ -1,5 +1,5 @@
 //! Field-sync state of two-way integrations (integrations.md §7.3, §7.4),
-//! on generic tables (`migrations/common/0009_effect_state.sql`):
+//! on generic tables (`migrations/common/20261207214000_effect_state.sql`):
 //!
 //! - **digests** (`sync_digests`): per (flavor, entity, field) the digest of
 //!   the value last synced either way. Outbound skips a write whose digest

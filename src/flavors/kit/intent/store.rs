@@ -1,4 +1,4 @@
-//! IO of the intent table (`intents`, `migrations/common/0009_effect_state.sql`)
+//! IO of the intent table (`intents`, `migrations/common/20261207214000_effect_state.sql`)
 //! on PostgreSQL or SQLite. Every write commits on its own: each records an
 //! external effect that happened or is about to, so it must survive a later
 //! failure of the event.
