@@ -14,6 +14,7 @@ use case_event_handler::store::Store;
 
 use crate::helpers::*;
 
+mod kinds;
 mod migrations;
 mod order;
 mod schema;
