@@ -164,6 +164,7 @@ static GHOST: FlavorSpec = FlavorSpec {
     produces: Produces::NOTHING,
     metrics: std::slice::from_ref(&GHOST_METRIC),
     routes: &[],
+    tables: &[],
     tools: None,
     config: &super::kit::ConfigOf::<super::kit::NoConfig>::KIND,
     build: |_| Box::pin(async { Err(super::BuildError::NeedsStore("ghost-flavor")) }),

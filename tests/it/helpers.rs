@@ -126,13 +126,18 @@ where
 pub async fn fresh_pg() -> String {
     let server = database_url();
     let name = unique("ceh_t").replace('-', "_");
-    let admin = Store::connect(&server, 1)
+    // A plain connection: migrating the shared server database here would
+    // pin it to this branch's migrations (another branch's run then fails
+    // with a missing version).
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&server)
         .await
         .expect("PostgreSQL of the dev stack is reachable");
     sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin.pool())
+        .execute(&admin)
         .await
         .expect("create database");
+    admin.close().await;
     let base = server
         .rsplit_once('/')
         .map_or(server.as_str(), |(b, _)| b)

@@ -38,6 +38,7 @@ static ROW: FlavorSpec = FlavorSpec {
     produces: Produces::NOTHING,
     metrics: &[],
     routes: std::slice::from_ref(&HOOK),
+    tables: &[],
     tools: None,
     config: &ConfigOf::<NoConfig>::KIND,
     build: |_| async { unreachable!("built by hand") }.boxed(),

@@ -57,6 +57,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     produces: Produces::NOTHING,
     metrics: &[],
     routes: &[],
+    tables: &[],
     tools: None,
     config: &ConfigOf::<EvpConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

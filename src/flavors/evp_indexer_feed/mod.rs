@@ -64,6 +64,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     produces: Produces::NOTHING,
     metrics: &[],
     routes: &[],
+    tables: &[],
     tools: None,
     config: &ConfigOf::<FeedConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

@@ -87,6 +87,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     },
     metrics: &[],
     routes: std::slice::from_ref(&webhook::ROUTE),
+    tables: &[],
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

@@ -61,6 +61,9 @@ pub struct FlavorSpec {
     /// Its inbound HTTP routes (webhooks); [`BuildCtx::inbound`] refuses
     /// any other, and the flavor refuses to start if it cannot serve them.
     pub routes: &'static [RouteSpec],
+    /// The batch writer's tables it writes (`store::rows`), checked
+    /// against the migrations by a test.
+    pub tables: &'static [&'static crate::store::rows::Table],
     /// Its command-line tools (`case-event-handler <name> …`), if any.
     pub tools: Option<&'static FlavorTools>,
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).

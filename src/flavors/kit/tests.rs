@@ -18,6 +18,7 @@ fn row(
         produces: Produces::NOTHING,
         metrics: &[],
         routes: &[],
+        tables: &[],
         tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,

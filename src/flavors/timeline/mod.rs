@@ -6,7 +6,10 @@
 //! `occurred_at`, `aggregate_version` and a typed content document (the
 //! payload's canonical JSON: from/to values and so on). `case.comment_edited`
 //! and `case.comment_deleted` update or tombstone their comment's cell instead;
-//! an event older than the cell's newest applied version changes nothing.
+//! the content follows the cell's newest version, and the edit and deletion
+//! times each their own (`edited_version`, `deleted_version`), so any arrival
+//! order ends as version order would (a late edit of a deleted comment keeps
+//! its time).
 //! Versions are case versions, never a vendor's time: a Jira change carries
 //! 0 (unknown) and gets a cell of its own, so no guard compares it.
 //! Written with the batch writer (`store::rows`): a pure plan per event, and
@@ -32,7 +35,7 @@ use super::kit::{
 };
 use crate::event::{Event, Scope};
 use crate::handler::Processor;
-use crate::store::rows::{PlannedRows, RowOp, RowPlanner};
+use crate::store::rows::{PlanError, PlannedRows, RowOp, RowPlanner};
 
 pub use plan::{cell_type, plan, CellType, CellWrite};
 pub use write::CELLS;
@@ -48,6 +51,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     produces: Produces::NOTHING,
     metrics: &[],
     routes: &[],
+    tables: &[&write::CELLS],
     tools: Some(&tool::TOOLS),
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
@@ -68,7 +72,7 @@ pub fn processor() -> Processor {
 pub struct Timeline;
 
 impl RowPlanner for Timeline {
-    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, String> {
-        plan(event).map(write::ops)
+    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, PlanError> {
+        write::ops(plan(event).map_err(PlanError::Invalid)?)
     }
 }

@@ -1,9 +1,10 @@
 //! The timeline's table for the batch writer, and a planned write as row ops.
 
 use super::plan::{Cell, CellWrite};
-use crate::store::rows::{RowOp, Table, Value};
+use crate::store::rows::{Cond, Patchable, PlanError, RowOp, Table};
 
-/// `timeline_cells` (migrations/*/0002_timeline.sql).
+/// `timeline_cells` (migrations/common/0002_timeline.sql, and
+/// 20261207221500_timeline_column_versions.sql for the column versions).
 pub static CELLS: Table = Table {
     name: "timeline_cells",
     columns: &[
@@ -25,57 +26,59 @@ pub static CELLS: Table = Table {
     key: &["cell_id"],
     version: "updated_version",
     on_conflict_update: &["content", "updated_version", "event_id", "occurred_at"],
+    // The content follows the newest edit or the tombstone; each time has
+    // its own version, so a late edit keeps its time on a deleted comment
+    // (as in version order) and a late delete its time on an edited one.
+    patchable: &[
+        Patchable::row("content"),
+        Patchable::own("edited_at", "edited_version"),
+        Patchable::own("deleted_at", "deleted_version"),
+    ],
 };
 
 /// The row ops of one planned write.
-pub fn ops(write: CellWrite) -> Vec<RowOp> {
-    match write {
-        CellWrite::Upsert(cell) => vec![upsert(cell)],
+pub fn ops(write: CellWrite) -> Result<Vec<RowOp>, PlanError> {
+    let op = match write {
+        CellWrite::Upsert(cell) => upsert(cell)?,
         CellWrite::Edit {
             cell_id,
             content,
             version,
             at_ms,
-        } => vec![RowOp::Patch {
-            table: &CELLS,
-            key: vec![cell_id.into()],
-            version,
-            set: vec![("content", content.into()), ("edited_at", at_ms.into())],
-            only_if: Some("timeline_cells.deleted_at IS NULL"),
-        }],
+        } => CELLS
+            .patch(vec![cell_id.into()], version)
+            .set("content", content)
+            .set("edited_at", at_ms)
+            .only_if(Cond::Unset("deleted_at"))
+            .build()?,
         CellWrite::Tombstone {
             cell_id,
             version,
             at_ms,
-        } => vec![RowOp::Patch {
-            table: &CELLS,
-            key: vec![cell_id.into()],
-            version,
-            set: vec![("content", "{}".into()), ("deleted_at", at_ms.into())],
-            only_if: None,
-        }],
-    }
+        } => CELLS
+            .patch(vec![cell_id.into()], version)
+            .set("content", "{}")
+            .set("deleted_at", at_ms)
+            .build()?,
+    };
+    Ok(vec![op])
 }
 
-fn upsert(c: Cell) -> RowOp {
-    let values: Vec<Value> = vec![
-        c.cell_id.into(),
-        c.case_id.into(),
-        c.case_key.into(),
-        c.project_id.into(),
-        c.cell_type.as_str().into(),
-        c.event_type.as_str().into(),
-        c.event_id.into(),
-        c.actor_kind.into(),
-        c.actor_id.into(),
-        c.actor_name.into(),
-        c.occurred_at_ms.into(),
-        c.version.into(),
-        c.version.into(),
-        c.content.into(),
-    ];
-    RowOp::Upsert {
-        table: &CELLS,
-        values,
-    }
+fn upsert(c: Cell) -> Result<RowOp, PlanError> {
+    CELLS.row([
+        ("cell_id", c.cell_id.into()),
+        ("case_id", c.case_id.into()),
+        ("case_key", c.case_key.into()),
+        ("project_id", c.project_id.into()),
+        ("cell_type", c.cell_type.as_str().into()),
+        ("event_type", c.event_type.as_str().into()),
+        ("event_id", c.event_id.into()),
+        ("actor_kind", c.actor_kind.into()),
+        ("actor_id", c.actor_id.into()),
+        ("actor_name", c.actor_name.into()),
+        ("occurred_at", c.occurred_at_ms.into()),
+        ("aggregate_version", c.version.into()),
+        ("updated_version", c.version.into()),
+        ("content", c.content.into()),
+    ])
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Planned, RowOp};
+use super::{PlanError, Planned, RowOp};
 use crate::event::Event;
 use crate::handler::{BatchHandler, Ctx, ErrorClass, HandleResp, HandlerError, SkipReason};
 use crate::store::StoreError;
@@ -14,8 +14,10 @@ use crate::store::StoreError;
 /// What a read-model flavor writes for one event: which rows change (the
 /// registry row says which events it gets). `plan` is pure: no IO, no clock.
 pub trait RowPlanner: Send + Sync + 'static {
-    /// The rows one event changes; an error means the event is unusable.
-    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, String>;
+    /// The rows one event changes; an error means the event is unusable
+    /// (its own [`PlanError::Invalid`] reason) or the planner named a
+    /// column wrong: either way the event is discarded, naming the problem.
+    fn plan(&self, event: &Event) -> Result<Vec<RowOp>, PlanError>;
 }
 
 /// The batch handler of a [`RowPlanner`]: one transaction per batch.

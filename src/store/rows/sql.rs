@@ -1,12 +1,14 @@
 //! The writer's statements: multi-row, chunked below the parameter limits,
 //! the same text on PostgreSQL and SQLite.
 
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 
+use super::op::{Cond, PatchOp, SetKind};
 use super::{Table, Value};
 
 /// Ledger rows per statement.
@@ -16,40 +18,6 @@ const MAX_PARAMS: usize = 30_000;
 /// Rows per statement, whatever their width (keeps statements and their
 /// parse time small).
 const MAX_ROWS: usize = 500;
-
-/// Patches that share one statement: same table, same columns, same condition.
-#[derive(Debug, Clone)]
-pub(crate) struct PatchGroup {
-    pub(crate) table: &'static Table,
-    pub(crate) columns: Vec<&'static str>,
-    pub(crate) only_if: Option<&'static str>,
-}
-
-impl PartialEq for PatchGroup {
-    fn eq(&self, other: &Self) -> bool {
-        self.table.name == other.table.name
-            && self.columns == other.columns
-            && self.only_if == other.only_if
-    }
-}
-
-impl Eq for PatchGroup {}
-
-impl Hash for PatchGroup {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.table.name.hash(state);
-        self.columns.hash(state);
-        self.only_if.hash(state);
-    }
-}
-
-/// One patched row: its key, the version written, the values of the group's columns.
-#[derive(Debug, Clone)]
-pub(crate) struct PatchRow<'a> {
-    pub(crate) key: &'a [Value],
-    pub(crate) version: i64,
-    pub(crate) values: Vec<&'a Value>,
-}
 
 /// Inserts ledger rows; returns the ids inserted now.
 pub(super) async fn claim_ledger(
@@ -74,15 +42,20 @@ pub(super) async fn claim_ledger(
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
-/// Multi-row upserts into one table.
+/// Multi-row upserts into one table (inserts of absent rows only when
+/// `if_absent`).
 pub(super) async fn upsert(
     conn: &mut AnyConnection,
     table: &Table,
     rows: &[&[Value]],
+    if_absent: bool,
 ) -> Result<(), sqlx::Error> {
     let width = table.columns.len().max(1);
     for chunk in rows.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
-        let sql = upsert_sql(table, chunk.len());
+        let sql = match if_absent {
+            true => insert_sql(table, chunk.len()),
+            false => upsert_sql(table, chunk.len()),
+        };
         let mut query = sqlx::query(&sql).persistent(false);
         for row in chunk {
             for value in row.iter() {
@@ -92,6 +65,17 @@ pub(super) async fn upsert(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The text of an insert of `n` rows that leaves existing rows alone.
+pub(super) fn insert_sql(table: &Table, n: usize) -> String {
+    format!(
+        "INSERT INTO {t} ({cols}) VALUES {values} ON CONFLICT ({key}) DO NOTHING",
+        t = table.name,
+        cols = table.columns.join(", "),
+        values = placeholders(n, table.columns.len(), 0),
+        key = table.key.join(", "),
+    )
 }
 
 /// The text of an upsert of `n` rows.
@@ -114,37 +98,69 @@ pub(super) fn upsert_sql(table: &Table, n: usize) -> String {
     )
 }
 
-/// Multi-row guarded updates of one group; returns the rows it did not
-/// update (missing, newer, or excluded by the condition).
-pub(super) async fn patch<'r, 'a>(
+/// Patches that share one statement: same table, same columns set the
+/// same way, same condition.
+#[derive(Debug, Clone)]
+pub(super) struct PatchShape {
+    pub(super) table: &'static Table,
+    pub(super) sets: Vec<(&'static str, SetKind)>,
+    pub(super) cond: Option<Cond>,
+}
+
+impl PatchShape {
+    pub(super) fn of(op: &PatchOp) -> Self {
+        Self {
+            table: op.table,
+            sets: op.sets.iter().map(|(c, s)| (*c, s.kind())).collect(),
+            cond: op.cond,
+        }
+    }
+}
+
+impl PartialEq for PatchShape {
+    fn eq(&self, other: &Self) -> bool {
+        self.table.name == other.table.name && self.sets == other.sets && self.cond == other.cond
+    }
+}
+
+impl Eq for PatchShape {}
+
+impl Hash for PatchShape {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.table.name.hash(state);
+        self.sets.hash(state);
+        self.cond.hash(state);
+    }
+}
+
+/// Multi-row updates of one shape, each column under its own guard;
+/// returns the ops whose row does not exist.
+pub(super) async fn patch<'r>(
     conn: &mut AnyConnection,
-    group: &PatchGroup,
-    rows: &'r [PatchRow<'a>],
-) -> Result<Vec<&'r PatchRow<'a>>, sqlx::Error> {
-    let width = group.table.key.len() + 1 + group.columns.len();
-    let mut untouched = Vec::new();
+    shape: &PatchShape,
+    rows: &[&'r PatchOp],
+) -> Result<Vec<&'r PatchOp>, sqlx::Error> {
+    let width = shape.table.key.len() + 1 + shape.sets.len();
+    let mut missing = Vec::new();
     for chunk in rows.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
-        let sql = patch_sql(group, chunk.len());
+        let sql = patch_sql(shape, chunk.len());
         let mut query = sqlx::query(&sql).persistent(false);
         for row in chunk {
-            for key in row.key {
+            for key in &row.key {
                 query = bind(query, key);
             }
             query = query.bind(row.version);
-            for value in &row.values {
-                query = bind(query, value);
+            for (_, set) in &row.sets {
+                query = bind(query, &set.value());
             }
         }
-        let updated: std::collections::HashSet<String> = (query.fetch_all(&mut *conn).await?)
+        let found: HashSet<Vec<Value>> = (query.fetch_all(&mut *conn).await?)
             .iter()
-            .map(|r| super::parked::key_text(&key_values(r, group.table.key.len())))
+            .map(|r| key_values(r, shape.table.key.len()))
             .collect();
-        let missed = chunk
-            .iter()
-            .filter(|r| !updated.contains(&super::parked::key_text(r.key)));
-        untouched.extend(missed);
+        missing.extend(chunk.iter().filter(|r| !found.contains(&r.key)));
     }
-    Ok(untouched)
+    Ok(missing)
 }
 
 /// The key columns of a returned row, as values.
@@ -157,63 +173,124 @@ fn key_values(row: &sqlx::any::AnyRow, n: usize) -> Vec<Value> {
         .collect()
 }
 
-/// Whether the row with `key` exists.
-pub(super) async fn exists(
-    conn: &mut AnyConnection,
-    table: &Table,
-    key: &[Value],
-) -> Result<bool, sqlx::Error> {
-    let conds: Vec<String> = (table.key.iter().enumerate())
-        .map(|(i, k)| format!("{k} = ${}", i + 1))
-        .collect();
-    let text = format!("SELECT 1 FROM {} WHERE {}", table.name, conds.join(" AND "));
-    let mut query = sqlx::query(&text);
-    for value in key {
-        query = bind(query, value);
-    }
-    Ok(query.fetch_optional(&mut *conn).await?.is_some())
+/// `a AND b …`, or `None` for no terms.
+fn all(terms: &[&str]) -> Option<String> {
+    let terms: Vec<&str> = terms.iter().copied().filter(|t| !t.is_empty()).collect();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
-/// The text of a guarded update of `n` rows: `VALUES` columns are named
-/// `column1…` on both backends (keys first, then the version, then the
-/// group's columns).
-pub(super) fn patch_sql(group: &PatchGroup, n: usize) -> String {
-    let table = group.table;
-    let keys = table.key.len();
-    let width = keys + 1 + group.columns.len();
-    let version_col = keys + 1;
-    let mut sets = vec![format!("{} = v.column{version_col}", table.version)];
-    sets.extend(
-        group
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = v.column{}", version_col + 1 + i)),
-    );
-    let mut conds: Vec<String> = table
-        .key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{t}.{k} = v.column{}", i + 1, t = table.name))
-        .collect();
-    conds.push(format!(
-        "{t}.{v} < v.column{version_col}",
-        t = table.name,
-        v = table.version
-    ));
-    if let Some(extra) = group.only_if {
-        conds.push(format!("({extra})"));
+/// `col = CASE WHEN <when> THEN <then> ELSE t.col END` (or `col = <then>`
+/// when nothing is required).
+fn set_when(t: &str, col: &str, when: Option<String>, then: &str) -> String {
+    match when {
+        Some(when) => format!("{col} = CASE WHEN {when} THEN {then} ELSE {t}.{col} END"),
+        None => format!("{col} = {then}"),
     }
-    let returning: Vec<String> = (table.key.iter())
-        .map(|k| format!("{t}.{k}", t = table.name))
-        .collect();
+}
+
+/// The text of an update of `n` rows of one shape. `VALUES` columns are
+/// named `column1…` on both backends: keys first, then the version, then
+/// one per set. The WHERE matches keys only, so RETURNING names every row
+/// that exists; each column is set when its guard passes (`guard IS NULL
+/// OR guard < version`) and the condition holds, else keeps its value, and
+/// each guard used is set to the version the same way. SET expressions see
+/// the row before the update on both backends.
+pub(super) fn patch_sql(shape: &PatchShape, n: usize) -> String {
+    let table = shape.table;
+    let t = table.name;
+    let keys = table.key.len();
+    let version = format!("v.column{}", keys + 1);
+    let cond =
+        shape.cond.map(
+            |Cond::Unset(col)| match table.patchable(col).and_then(|p| p.guard) {
+                Some(g) => format!("({t}.{col} IS NULL OR {t}.{g} > {version})"),
+                None => format!("{t}.{col} IS NULL"),
+            },
+        );
+    let cond = cond.unwrap_or_default();
+    let guard = |g: &str| format!("({t}.{g} IS NULL OR {t}.{g} < {version})");
+    let mut guards: Vec<&'static str> = Vec::new();
+    let mut sets = Vec::new();
+    for (i, &(col, kind)) in shape.sets.iter().enumerate() {
+        let value = format!("v.column{}", keys + 2 + i);
+        let g = table
+            .patchable(col)
+            .map_or(table.version, |p| table.guard_of(p));
+        if kind.guarded() && !guards.contains(&g) {
+            guards.push(g);
+        }
+        sets.push(match kind {
+            SetKind::Value => set_when(t, col, all(&[&guard(g), &cond]), &value),
+            SetKind::IfNull => {
+                let null = format!("{t}.{col} IS NULL");
+                set_when(t, col, all(&[&guard(g), &cond, &null]), &value)
+            }
+            SetKind::Max => {
+                let less = format!("({t}.{col} IS NULL OR {t}.{col} < {value})");
+                set_when(t, col, all(&[&guard(g), &cond, &less]), &value)
+            }
+            SetKind::Add => set_when(
+                t,
+                col,
+                all(&[&cond]),
+                &format!("COALESCE({t}.{col}, 0) + {value}"),
+            ),
+        });
+    }
+    for g in guards {
+        sets.push(set_when(t, g, all(&[&guard(g), &cond]), &version));
+    }
+    let width = keys + 1 + shape.sets.len();
+    let returning: Vec<String> = table.key.iter().map(|k| format!("{t}.{k}")).collect();
     format!(
-        "UPDATE {t} SET {sets} FROM (VALUES {values}) AS v WHERE {conds} RETURNING {ret}",
-        t = table.name,
+        "UPDATE {t} SET {sets} FROM (VALUES {values}) AS v WHERE {keys} RETURNING {ret}",
         sets = sets.join(", "),
         values = placeholders(n, width, 0),
-        conds = conds.join(" AND "),
+        keys = key_match(table),
         ret = returning.join(", "),
+    )
+}
+
+/// `t.k1 = v.column1 AND …`.
+fn key_match(table: &Table) -> String {
+    let conds: Vec<String> = (table.key.iter().enumerate())
+        .map(|(i, k)| format!("{t}.{k} = v.column{}", i + 1, t = table.name))
+        .collect();
+    conds.join(" AND ")
+}
+
+/// Multi-row deletes: each row whose version is not newer than its delete's.
+pub(super) async fn delete(
+    conn: &mut AnyConnection,
+    table: &Table,
+    rows: &[(&[Value], i64)],
+) -> Result<(), sqlx::Error> {
+    let width = table.key.len() + 1;
+    for chunk in rows.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
+        let sql = delete_sql(table, chunk.len());
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (key, version) in chunk {
+            for value in key.iter() {
+                query = bind(query, value);
+            }
+            query = query.bind(*version);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The text of a delete of `n` rows (`EXISTS` over `VALUES`: the same on
+/// both backends).
+pub(super) fn delete_sql(table: &Table, n: usize) -> String {
+    format!(
+        "DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM (VALUES {values}) AS v WHERE {keys} \
+         AND {t}.{ver} <= v.column{n_ver})",
+        t = table.name,
+        values = placeholders(n, table.key.len() + 1, 0),
+        keys = key_match(table),
+        ver = table.version,
+        n_ver = table.key.len() + 1,
     )
 }
 

@@ -124,6 +124,7 @@ fn row(build: for<'a> fn(BuildCtx<'a>) -> BoxFut<'a>) -> &'static FlavorSpec {
         produces: Produces::NOTHING,
         metrics: &[],
         routes: std::slice::from_ref(&HOOK),
+        tables: &[],
         tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,

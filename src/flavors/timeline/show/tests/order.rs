@@ -90,7 +90,7 @@ async fn a_jira_change_shows_when_it_happened_between_case_events() {
         .into_iter()
         .map(|e| Planned {
             event_id: e.event_id.clone(),
-            ops: ops(plan(&Event::new(e.clone()).unwrap()).unwrap()),
+            ops: ops(plan(&Event::new(e.clone()).unwrap()).unwrap()).unwrap(),
         })
         .collect();
     store.apply_rows("timeline", &batch).await.unwrap();
