@@ -213,6 +213,16 @@ impl ManualClock {
             *now = t;
         }
     }
+
+    /// Moves it forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            let by = chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
+            *now = now
+                .checked_add_signed(by)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        }
+    }
 }
 
 impl Clock for ManualClock {

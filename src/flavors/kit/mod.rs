@@ -17,6 +17,7 @@ pub mod inbound;
 pub mod intent;
 mod publish;
 pub mod testing;
+pub mod timers;
 mod tools;
 
 use futures::future::BoxFuture;
