@@ -32,6 +32,15 @@ use serde::{Deserialize, Serialize};
 use crate::rules::schema::BusinessHours as HoursConfig;
 
 const DAY_SECS: u32 = 86_400;
+const WEEK: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
 /// How many local days are scanned for openings before a calendar counts
 /// as never open again (its due times are then [`DateTime::<Utc>::MAX_UTC`]).
 const HORIZON_DAYS: u32 = 366 * 20;
@@ -64,6 +73,7 @@ pub enum CalendarError {
 /// One opening within a local day, in seconds after local midnight; `close`
 /// may be 86 400 (`24:00`, the next midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "IntervalRow")]
 pub struct Interval {
     open: u32,
     close: u32,
@@ -84,6 +94,31 @@ impl Interval {
     }
 }
 
+/// An [`Interval`] as stored, checked on the way back in.
+#[derive(Deserialize)]
+struct IntervalRow {
+    open: u32,
+    close: u32,
+}
+
+impl TryFrom<IntervalRow> for Interval {
+    type Error = CalendarError;
+
+    fn try_from(r: IntervalRow) -> Result<Self, CalendarError> {
+        if r.open < r.close && r.close <= DAY_SECS {
+            Ok(Self {
+                open: r.open,
+                close: r.close,
+            })
+        } else {
+            Err(CalendarError::Empty {
+                open: format!("{}s", r.open),
+                close: format!("{}s", r.close),
+            })
+        }
+    }
+}
+
 fn secs_of(hhmm: &str) -> Result<u32, CalendarError> {
     if hhmm == "24:00" {
         return Ok(DAY_SECS);
@@ -95,6 +130,7 @@ fn secs_of(hhmm: &str) -> Result<u32, CalendarError> {
 
 /// Open intervals per weekday in a zone, minus holidays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "HoursRow")]
 pub struct WorkingHours {
     #[serde(with = "tz_name")]
     tz: Tz,
@@ -156,6 +192,27 @@ impl WorkingHours {
     }
 }
 
+/// [`WorkingHours`] as stored, rebuilt through [`WorkingHours::new`].
+#[derive(Deserialize)]
+struct HoursRow {
+    #[serde(with = "tz_name")]
+    tz: Tz,
+    week: [Vec<Interval>; 7],
+    holidays: BTreeSet<NaiveDate>,
+}
+
+impl TryFrom<HoursRow> for WorkingHours {
+    type Error = CalendarError;
+
+    fn try_from(r: HoursRow) -> Result<Self, CalendarError> {
+        let open = WEEK
+            .into_iter()
+            .zip(r.week)
+            .flat_map(|(wd, day)| day.into_iter().map(move |iv| (wd, iv)));
+        Self::new(r.tz, open, r.holidays)
+    }
+}
+
 /// When SLA time runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,7 +227,8 @@ impl TryFrom<&HoursConfig> for Calendar {
     type Error = CalendarError;
 
     /// The rules' `calendar:` (one `start`–`end` on each listed day; an `end`
-    /// before `start` runs past midnight into the next day).
+    /// before `start` runs past midnight into the next day, and a holiday
+    /// closes the part on its date).
     fn try_from(c: &HoursConfig) -> Result<Self, CalendarError> {
         let tz =
             Tz::from_str(&c.timezone).map_err(|_| CalendarError::TimeZone(c.timezone.clone()))?;

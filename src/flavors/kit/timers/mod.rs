@@ -9,9 +9,9 @@
 //!   maintenance windows) is the wall clock that decides what is due, so
 //!   tests move time without sleeping; tokio time only drives sleeps.
 //!
-//! Still to come in Kit III-b: the store-backed timer rows (armed, moved,
-//! cancelled in the transaction of the event that caused them),
-//! partition-owned polling of due rows, and firing them exactly once.
+//! Still to come in Kit III-b: the store-backed timers (rows holding an
+//! [`SlaClock`] or a plain due time), partition-owned polling of due rows,
+//! and firing them.
 
 mod calendar;
 mod sla;

@@ -111,4 +111,14 @@ fn a_clock_survives_its_timer_row() {
     assert_eq!(sla.due(), Some(at("2026-03-30T14:30:00Z")));
     let bad = row.replace("Europe/Berlin", "Europe/Atlantis");
     assert!(serde_json::from_str::<SlaClock>(&bad).is_err());
+    // Stored hours are checked again: a closed week or an empty interval.
+    let closed = serde_json::json!({"business_hours": {"tz": "UTC",
+        "week": [[], [], [], [], [], [], []], "holidays": []}});
+    assert!(serde_json::from_value::<Calendar>(closed).is_err());
+    let empty = serde_json::json!({"business_hours": {"tz": "UTC",
+        "week": [[{"open": 600, "close": 60}], [], [], [], [], [], []], "holidays": []}});
+    assert!(serde_json::from_value::<Calendar>(empty).is_err());
+    let fine = serde_json::json!({"business_hours": {"tz": "UTC",
+        "week": [[{"open": 60, "close": 600}], [], [], [], [], [], []], "holidays": []}});
+    assert!(serde_json::from_value::<Calendar>(fine).is_ok());
 }
