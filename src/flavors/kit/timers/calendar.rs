@@ -22,13 +22,11 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::str::FromStr;
 
-use chrono::{
-    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone,
-    Timelike, Utc, Weekday,
-};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::local::{resolve, tz_name};
 use crate::rules::schema::BusinessHours as HoursConfig;
 
 const DAY_SECS: u32 = 86_400;
@@ -364,60 +362,5 @@ impl Iterator for Spans<'_> {
             self.queue.extend(hours.day_spans(self.date));
             self.date = self.date.succ_opt()?;
         }
-    }
-}
-
-/// The instant a local wall time names: a gap moves to the first valid
-/// instant after it, an ambiguous time takes the earlier instant.
-fn resolve(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
-        LocalResult::None => after_gap(tz, local),
-    }
-}
-
-fn exists(tz: Tz, local: NaiveDateTime) -> bool {
-    !matches!(tz.from_local_datetime(&local), LocalResult::None)
-}
-
-/// The first valid instant after the gap `local` lies in (the transition):
-/// bracket the gap's end by doubling, then bisect to the second.
-fn after_gap(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    let at = |secs: i64| local.checked_add_signed(TimeDelta::seconds(secs));
-    let (mut lo, mut hi) = (0_i64, 60_i64);
-    while !exists(tz, at(hi)?) {
-        if hi > 3 * i64::from(DAY_SECS) {
-            return None;
-        }
-        lo = hi;
-        hi *= 2;
-    }
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if exists(tz, at(mid)?) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    tz.from_local_datetime(&at(hi)?)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-mod tz_name {
-    use std::str::FromStr;
-
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(tz: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(tz.name())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
-        let name = String::deserialize(d)?;
-        chrono_tz::Tz::from_str(&name)
-            .map_err(|_| D::Error::custom(format!("unknown time zone `{name}`")))
     }
 }

@@ -293,3 +293,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_whole_missing_day_is_one_gap() {
+    // Samoa skipped 2011-12-30: 23:59:59 on the 29th (-10) → 00:00 on the 31st (+14).
+    let cal = hours(Tz::Pacific__Apia, &ALL_DAYS, &[("00:00", "24:00")], &[]);
+    let dec29 = at("2011-12-29T10:00:00Z");
+    assert_eq!(
+        cal.business_between(dec29, at("2011-12-30T10:00:00Z")),
+        h(24)
+    );
+    assert_eq!(cal.add_business(dec29, h(25)), at("2011-12-30T11:00:00Z"));
+    let noon = hours(Tz::Pacific__Apia, &ALL_DAYS, &[("12:00", "13:00")], &[]);
+    assert_eq!(
+        noon.next_open(at("2011-12-29T23:30:00Z")),
+        Some(at("2011-12-30T22:00:00Z"))
+    );
+}

@@ -14,6 +14,7 @@
 //! and firing them.
 
 mod calendar;
+mod local;
 mod sla;
 
 #[cfg(test)]
