@@ -258,6 +258,17 @@ fn schedules_are_the_runtime_windows() {
 }
 
 #[test]
+fn a_calendar_that_never_opens_is_refused() {
+    let policy = "sla_policies:\n  - id: s1\n    metric: time_to_ack\n    goals: [{target_secs: 60}]\n    \
+                  calendar:\n      timezone: Europe/Paris\n      days: [mon]\n      start: \"09:00\"\n      end: \"09:00\"\n";
+    one(policy, Some("s1"), 9, 12, "`start` equals `end`");
+    let no_days = policy
+        .replace("days: [mon]", "days: []")
+        .replace("end: \"09:00\"", "end: \"17:00\"");
+    one(&no_days, Some("s1"), 7, 13, "at least one working day");
+}
+
+#[test]
 fn every_file_is_checked_and_every_problem_reported() {
     let good = SourceFile {
         name: "OK.yaml".into(),

@@ -76,6 +76,14 @@ pub(super) fn sla(file: &mut ProjectFile, p: &mut FileProblems<'_>) {
                     );
                 }
             }
+            if cal.start == cal.end {
+                let msg = "the working hours are empty: `start` equals `end`";
+                p.push(&format!("{at}.end"), Anchor::Value, msg);
+            }
+            if cal.days.is_empty() {
+                let msg = "at least one working day is needed (a calendar that never opens never runs out)";
+                p.push(&format!("{at}.days"), Anchor::Value, msg);
+            }
             const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
             for (j, day) in cal.days.iter().enumerate() {
                 if !DAYS.contains(&day.as_str()) {
