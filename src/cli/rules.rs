@@ -1,13 +1,17 @@
-//! `rules check [DIR]` and `rules list [--project P] [DIR]`: the rules
-//! directory (`src/rules`) as CI and an operator see it.
+//! `rules check [DIR]`, `rules list [--project P] [DIR]` and `rules explain
+//! RULE --event FILE`: the rules directory (`src/rules`) as CI and an
+//! operator see it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
 use super::ConfigArgs;
+use crate::event::{self, Event};
 use crate::rules::{self, RulesError};
 
 /// `rules` subcommands.
@@ -25,6 +29,23 @@ pub enum RulesCommand {
         project: Option<String>,
         /// The directory (default: the configured `rules.dir`).
         dir: Option<PathBuf>,
+    },
+    /// Why a rule fired or did not for one event: trigger, every query term, edge, throttle, maintenance, flags.
+    Explain {
+        /// The rule's id.
+        rule: String,
+        /// One event as JSON (the form `replay` and `produce` read); its `case_after` is evaluated at its `occurred_at`.
+        #[arg(long, value_name = "FILE")]
+        event: PathBuf,
+        /// The rule's project (default: the one project that has the rule).
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// The rules directory (default: the configured `rules.dir`).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// The structured form, as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -75,7 +96,35 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Explain {
+            rule,
+            event,
+            project,
+            rules: dir,
+            json,
+        } => {
+            let dir = resolve(config, dir)?;
+            let snapshot = rules::load_dir(&dir)?;
+            let event = read_event(&event)?;
+            let explained = rules::explain(&snapshot, project.as_deref(), &rule, &event)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &explained)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{explained}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// One event from a JSON file (one object; pretty-printed or one line).
+fn read_event(path: &Path) -> anyhow::Result<Event> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the event {}", path.display()))?;
+    event::event_from_json_line(text.trim())
+        .with_context(|| format!("{}: not one valid event as JSON", path.display()))
 }
 
 /// `dir`, or the configured `rules.dir`.

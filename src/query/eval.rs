@@ -59,7 +59,13 @@ pub(crate) fn seen(field: &Field, case: &CaseSnapshot) -> Vec<String> {
                 now: DateTime::<Utc>::MIN_UTC,
             };
             let (texts, _) = env.texts(other);
-            texts.into_iter().map(Cow::into_owned).collect()
+            let mut seen: Vec<String> = Vec::new();
+            for t in texts {
+                if !seen.iter().any(|s| *s == t) {
+                    seen.push(t.into_owned());
+                }
+            }
+            seen
         }
     }
 }

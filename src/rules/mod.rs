@@ -53,6 +53,7 @@
 //! `ceh_rules_version_info{project,version}` per project), of each file
 //! ([`Project::version`]) and of each rule ([`RuleEntry::version`]).
 
+pub mod explain;
 mod load;
 mod positions;
 mod problems;
@@ -70,6 +71,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use explain::{explain, explain_in, ExplainError, Explanation};
 pub use load::{build, content_hash, load_dir, read_dir, RulesError, SourceFile, VERSION_LEN};
 pub use problems::RuleProblem;
 pub use schema::ProjectFile;

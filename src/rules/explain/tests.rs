@@ -1,0 +1,142 @@
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::event::fixtures;
+use crate::event::pb::{CaseCommentAdded, CaseCreated, CasePriorityChanged, Priority, StringList};
+use crate::event::{Payload, Timestamp};
+
+fn rules() -> RulesSnapshot {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
+    crate::rules::load_dir(&dir).unwrap()
+}
+
+/// A SEC case: P1 security in prod on the VPN, at `at`.
+fn event(payload: Payload, at: &str) -> CaseEvent {
+    let mut ev = fixtures::on_case("case-7", 3, payload);
+    ev.project_key = "SEC".into();
+    let at: DateTime<Utc> = at.parse().unwrap();
+    ev.occurred_at = Some(Timestamp::from(at));
+    let case = ev.case_after.as_mut().unwrap();
+    case.set_priority(Priority::P1);
+    case.type_id = "0190a1b2-0000-7000-8000-000000000002".into();
+    for (k, v) in [("environments", "prod"), ("services", "vpn")] {
+        let values = vec![v.to_owned()];
+        case.attributes.insert(k.into(), StringList { values });
+    }
+    ev
+}
+
+fn created() -> CaseEvent {
+    event(
+        Payload::CaseCreated(CaseCreated::default()),
+        "2026-12-01T09:30:00Z",
+    )
+}
+
+#[test]
+fn a_notification_rule_fires_with_its_trigger_and_query() {
+    let x = explain(&rules(), None, "urgent-to-slack", &created()).unwrap();
+    assert!(x.verdict.fired, "{x}");
+    assert_eq!(x.project, "SEC");
+    assert!(x.trigger.matched);
+    assert_eq!(x.trigger.tested[0].trigger, "CASE_CREATED");
+    assert!(!x.trigger.tested[1].matched);
+    assert!(x.queries[0].trace.holds);
+    assert!(x.edge.is_none(), "notification rules are level-triggered");
+    assert!(x.throttle.as_ref().is_some_and(|t| !t.evaluated));
+    assert!(!x.flags.evaluated);
+}
+
+#[test]
+fn the_first_reason_is_given_when_a_rule_does_not_fire() {
+    let comment = event(
+        Payload::CaseCommentAdded(CaseCommentAdded::default()),
+        "2026-12-01T09:30:00Z",
+    );
+    let x = explain(&rules(), Some("SEC"), "urgent-to-slack", &comment).unwrap();
+    assert!(!x.verdict.fired);
+    assert_eq!(
+        x.verdict.reason,
+        "no trigger matches a `case.comment_added` event"
+    );
+    let x = explain(&rules(), None, "page-owning-team", &created()).unwrap();
+    assert_eq!(
+        x.verdict.reason,
+        "query does not match the case: team:* is false (team has no value)"
+    );
+    let edge = x.edge.unwrap();
+    assert_eq!((edge.edge, edge.fires), ("level", false));
+    assert_eq!(
+        edge.before,
+        "no prior state: the first observation of this case"
+    );
+    let x = explain(&rules(), None, "closed-digest", &created()).unwrap();
+    assert_eq!(x.verdict.reason, "the rule is disabled");
+}
+
+#[test]
+fn priority_change_triggers_and_edges_from_a_prior_state() {
+    let change = CasePriorityChanged {
+        from: Priority::P3 as i32,
+        to: Priority::P1 as i32,
+    };
+    let ev = event(Payload::CasePriorityChanged(change), "2026-12-01T09:30:00Z");
+    let x = explain(&rules(), None, "urgent-to-slack", &ev).unwrap();
+    assert!(x.verdict.fired && x.trigger.tested[1].matched, "{x}");
+    let sec = rules();
+    let project = sec.project("SEC").unwrap();
+    let first = explain_in(project, "page-secops", &ev, None).unwrap();
+    assert!(first.verdict.fired);
+    let row = first.edge.unwrap().row.unwrap();
+    let mut later = ev.clone();
+    later.aggregate_version = 4;
+    let again = explain_in(project, "page-secops", &later, Some(&row)).unwrap();
+    assert!(!again.verdict.fired);
+    assert!(
+        again.verdict.reason.starts_with("no rising edge (level)"),
+        "{}",
+        again.verdict.reason
+    );
+    assert!(again
+        .to_string()
+        .contains("before: matched at case version 3, fired 1 time(s)"));
+}
+
+#[test]
+fn an_open_matching_window_holds_notifications() {
+    // Sunday 02:30 in Paris: `weekly-patching` (service:vpn) is open.
+    let ev = event(
+        Payload::CaseCreated(CaseCreated::default()),
+        "2026-12-06T01:30:00Z",
+    );
+    let x = explain(&rules(), None, "urgent-to-slack", &ev).unwrap();
+    assert!(!x.verdict.fired);
+    assert_eq!(
+        x.verdict.reason,
+        "held by maintenance window `weekly-patching`"
+    );
+    let page = explain(&rules(), None, "page-secops", &ev).unwrap();
+    assert!(
+        page.verdict.fired,
+        "without suppress_paging pages go out: {page}"
+    );
+}
+
+#[test]
+fn unknown_rules_and_kinds_are_errors() {
+    let ev = created();
+    let unknown = explain(&rules(), None, "nope", &ev).unwrap_err();
+    assert_eq!(unknown.to_string(), "no rule `nope`");
+    let project = explain(&rules(), Some("XYZ"), "nope", &ev).unwrap_err();
+    assert_eq!(project, ExplainError::UnknownProject("XYZ".into()));
+    let sla = explain(&rules(), None, "p1-ack", &ev).unwrap_err();
+    assert!(matches!(sla, ExplainError::NotExplained { .. }), "{sla}");
+    let none = explain(
+        &rules(),
+        None,
+        "urgent-to-slack",
+        &fixtures::without_snapshot(ev),
+    )
+    .unwrap_err();
+    assert!(matches!(none, ExplainError::NoCase(_)));
+}
