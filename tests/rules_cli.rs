@@ -1,4 +1,4 @@
-//! `rules check` and `rules list` on the built binary (no services needed).
+//! `rules check`, `rules list` and `rules explain` on the built binary (no services needed).
 
 use std::process::{Command, Output};
 
@@ -197,4 +197,104 @@ fn a_running_flavor_rejects_an_invalid_edit_and_keeps_its_rules() {
         "each problem by path: {log}"
     );
     assert!(log.contains("rules reloaded"), "{log}");
+}
+
+const SEC_7: &str = "examples/events/sec-7-created.json";
+
+#[test]
+fn rules_explain_says_why_a_rule_fired() {
+    let out = ceh(&[
+        "rules",
+        "explain",
+        "urgent-to-slack",
+        "--event",
+        SEC_7,
+        "--rules",
+        "examples/rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "rule SEC/urgent-to-slack (notification rule, version ",
+        "verdict: FIRED: trigger matched, query matched, no maintenance window holds it (throttle not evaluated offline)",
+        "  match    CASE_CREATED",
+        "  no match ATTRIBUTE_VALUE_CHANGED priority changed",
+        "query: priority:(P1 OR P2) -status:closed -> true",
+        "    true  priority:(P1 OR P2)    (priority is P1)",
+        "      false status:closed    (status is Open, open, SG_OPEN)",
+        "throttle: throttle needs the live store",
+        "  weekly-patching: open no, matches the case yes",
+        "flags: feature flags are the running service's configuration: not evaluated offline",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn rules_explain_json_says_why_a_rule_did_not_fire() {
+    let out = ceh(&[
+        "rules",
+        "explain",
+        "page-owning-team",
+        "--event",
+        SEC_7,
+        "--rules",
+        "examples/rules",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["kind"], "escalation");
+    assert_eq!(json["verdict"]["fired"], false);
+    assert_eq!(
+        json["verdict"]["reason"],
+        "query does not match the case: team:* is false (team has no value)"
+    );
+    let parts = &json["queries"][0]["root"]["parts"];
+    assert_eq!(parts[0]["term"], "priority:>=P2");
+    assert_eq!(parts[0]["holds"], true);
+    assert_eq!(parts[0]["seen"], serde_json::json!(["P1"]));
+    assert_eq!(parts[1]["term"], "team:*");
+    assert_eq!(parts[1]["seen"], serde_json::json!([]));
+    assert_eq!(
+        json["edge"]["before"],
+        "no prior state: the first observation of this case"
+    );
+    assert_eq!(json["edge"]["edge"], "level");
+    assert_eq!(json["throttle"], serde_json::Value::Null);
+    assert_eq!(json["flags"]["evaluated"], false);
+}
+
+#[test]
+fn rules_explain_fails_clearly_on_an_unknown_rule_or_event() {
+    let args = |rule: &'static str, event: &'static str| {
+        [
+            "rules",
+            "explain",
+            rule,
+            "--event",
+            event,
+            "--rules",
+            "examples/rules",
+        ]
+    };
+    let out = ceh(&args("nope", SEC_7));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no rule `nope`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ceh(&args("urgent-to-slack", "examples/events/missing.json"));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("reading the event examples/events/missing.json"),
+        "{stderr}"
+    );
+    let out = ceh(&args("urgent-to-slack", "examples/rules/OPS.yaml"));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not one valid event as JSON"), "{stderr}");
 }
