@@ -6,6 +6,7 @@
 //! single event: the first observation of the case).
 
 mod checks;
+mod diff;
 mod render;
 mod triggers;
 
@@ -20,6 +21,7 @@ use crate::query::{Query, QueryTrace};
 
 use checks::{edge_check, verdict, windows};
 
+pub use diff::{diff, DiffReport, Difference, SEEDING};
 pub use triggers::TriggerTest;
 
 /// Why a rule cannot be explained for an event.

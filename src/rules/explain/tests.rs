@@ -4,6 +4,7 @@ use super::*;
 use crate::event::fixtures;
 use crate::event::pb::{CaseCommentAdded, CaseCreated, CasePriorityChanged, Priority, StringList};
 use crate::event::{Payload, Timestamp};
+use crate::rules::diff;
 
 fn rules() -> RulesSnapshot {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
@@ -139,4 +140,88 @@ fn unknown_rules_and_kinds_are_errors() {
     )
     .unwrap_err();
     assert!(matches!(none, ExplainError::NoCase(_)));
+}
+
+/// The example rules with `from` replaced by `to` in SEC.yaml.
+fn changed(from: &str, to: &str) -> RulesSnapshot {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
+    let mut files = crate::rules::read_dir(&dir).unwrap();
+    let sec = files.iter_mut().find(|f| f.name == "SEC.yaml").unwrap();
+    assert!(sec.text.contains(from));
+    sec.text = sec.text.replace(from, to);
+    crate::rules::build(&files).unwrap()
+}
+
+/// Case `case-8`: created at P2 (version 1), then raised to P1 (version 2).
+fn raised() -> Vec<CaseEvent> {
+    let mut created = event(
+        Payload::CaseCreated(CaseCreated::default()),
+        "2026-12-01T10:00:00Z",
+    );
+    created.aggregate_version = 1;
+    created
+        .case_after
+        .as_mut()
+        .unwrap()
+        .set_priority(Priority::P2);
+    let change = CasePriorityChanged {
+        from: Priority::P2 as i32,
+        to: Priority::P1 as i32,
+    };
+    let mut raised = event(Payload::CasePriorityChanged(change), "2026-12-01T10:05:00Z");
+    raised.aggregate_version = 2;
+    vec![created, raised]
+}
+
+#[test]
+fn diff_lists_the_firings_a_changed_query_would_change() {
+    let old = rules();
+    let new = changed(
+        "query: \"priority:P1 type:security\"",
+        "query: \"priority:(P1 OR P2) type:security\"",
+    );
+    let report = diff(&old, &new, &raised());
+    assert_eq!((report.events, report.cases), (2, 1));
+    let got: Vec<_> = (report.differences.iter())
+        .map(|d| (d.rule.as_str(), d.case_id.as_str(), d.old, d.new))
+        .collect();
+    // The new query pages at creation; the old one on the raise.
+    assert_eq!(
+        got,
+        [
+            ("page-secops", "case-7", false, true),
+            ("page-secops", "case-7", true, false)
+        ]
+    );
+    assert!(
+        report.differences[1].reason.starts_with("no rising edge"),
+        "{report:?}"
+    );
+    assert!(diff(&old, &old, &raised()).differences.is_empty());
+}
+
+#[test]
+fn diff_seeds_the_edge_state_with_a_cases_first_event_in_the_range() {
+    let old = rules();
+    let new = changed(
+        "query: \"priority:P1 type:security\"",
+        "query: \"priority:P1\"",
+    );
+    // Only the raise is in the range: it seeds the state and fires nothing,
+    // under either rules, so nothing differs.
+    let range = &raised()[1..];
+    assert!(diff(&old, &new, range).differences.is_empty());
+    let gone = changed("  - id: page-secops\n", "  - id: page-secops-2\n");
+    let report = diff(&old, &gone, &raised());
+    let d = &report.differences;
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(
+        (d[0].rule.as_str(), d[0].old, d[0].new, d[0].reason.as_str()),
+        ("page-secops", true, false, "no such rule in the new rules")
+    );
+    assert_eq!(
+        (d[1].rule.as_str(), d[1].old, d[1].new),
+        ("page-secops-2", false, true)
+    );
+    assert!(report.seeding.contains("never read from the live table"));
 }
