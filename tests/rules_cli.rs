@@ -1,4 +1,4 @@
-//! `rules check`, `rules list` and `rules explain` on the built binary (no services needed).
+//! `rules check`, `list`, `explain` and `diff` on the built binary (no services needed).
 
 use std::process::{Command, Output};
 
@@ -297,4 +297,55 @@ fn rules_explain_fails_clearly_on_an_unknown_rule_or_event() {
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
     assert!(stderr.contains("not one valid event as JSON"), "{stderr}");
+}
+
+#[test]
+fn rules_diff_prints_the_firings_a_changed_query_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["OPS.yaml", "SEC.yaml"] {
+        let text = std::fs::read_to_string(format!("examples/rules/{name}")).unwrap();
+        let text = text.replace(
+            "query: \"priority:(P1 OR P2) -status:closed\"",
+            "query: \"priority:P1 -status:closed\"",
+        );
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let new = dir.path().to_str().unwrap();
+    let events = "examples/events/sec.ndjson";
+    let args = ["rules", "diff", "--rules", new, "--events", events];
+    let out = ceh(&[&args[..], &["--current", "examples/rules"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "rules diff: 3 events, 2 cases; current examples/rules (version ",
+        "edge state per (rule, case) is seeded by each case's first event in the range",
+        "never read from the live table",
+        "1 firing differs:",
+        "SEC/urgent-to-slack\tcase SEC-8\tevent 0193f0a0-0000-7000-8000-0000000000e2 (case.created)\tfired -> not fired: query does not match the case: priority:P1 is false (priority is P2)",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+    let json = ceh(&[&args[..], &["--current", "examples/rules", "--json"]].concat());
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["differences"][0]["rule"], "urgent-to-slack");
+    assert_eq!(json["differences"][0]["old"], true);
+    assert_eq!(json["differences"][0]["new"], false);
+    let configured = ceh(&[&args[..], &["--set", "rules.dir=examples/rules"]].concat());
+    assert!(text(&configured.stdout).contains("1 firing differs:"));
+    let same = ceh(&[
+        "rules",
+        "diff",
+        "--rules",
+        "examples/rules",
+        "--events",
+        events,
+        "--current",
+        "examples/rules",
+    ]);
+    assert!(
+        text(&same.stdout).contains("no firings differ"),
+        "{}",
+        text(&same.stdout)
+    );
 }
