@@ -349,3 +349,35 @@ fn rules_diff_prints_the_firings_a_changed_query_changes() {
         text(&same.stdout)
     );
 }
+
+#[test]
+fn rules_explain_a_case_replays_its_earlier_events_from_a_file() {
+    let case = "0193f0a0-0000-7000-8000-000000000008";
+    let args = [
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        case,
+        "--events",
+        "examples/events/sec.ndjson",
+        "--rules",
+        "examples/rules",
+    ];
+    let out = ceh(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "event 0193f0a0-0000-7000-8000-0000000000e3 case.priority_changed on case SEC-8",
+        "verdict: FIRED: trigger matched, query matched, rising edge",
+        "  before: not matched at case version 1, fired 0 time(s)",
+        "edge state replayed from the case's 1 earlier event(s) in the file",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+    let at = ceh(&[&args[..], &["--at", "2026-12-01T10:01:00Z"]].concat());
+    assert!(text(&at.stdout).contains(
+        "verdict: NOT FIRED: query does not match the case: priority:P1 is false (priority is P2)"
+    ));
+}

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -35,8 +36,22 @@ pub enum RulesCommand {
         /// The rule's id.
         rule: String,
         /// One event as JSON (the form `replay` and `produce` read); its `case_after` is evaluated at its `occurred_at`.
-        #[arg(long, value_name = "FILE")]
-        event: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "case",
+            conflicts_with = "case"
+        )]
+        event: Option<PathBuf>,
+        /// Instead of --event: the newest event of this case in --events, edge state replayed from its earlier ones.
+        #[arg(long, value_name = "CASE_ID", requires = "events")]
+        case: Option<String>,
+        /// With --case: the events, one JSON object a line, in order (the live store and topic are not read).
+        #[arg(long, value_name = "FILE", requires = "case")]
+        events: Option<PathBuf>,
+        /// With --case: the newest event at or before this time (RFC 3339).
+        #[arg(long, value_name = "TIME", requires = "case")]
+        at: Option<DateTime<Utc>>,
         /// The rule's project (default: the one project that has the rule).
         #[arg(long, value_name = "KEY")]
         project: Option<String>,
@@ -114,14 +129,27 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Explain {
             rule,
             event,
+            case,
+            events,
+            at,
             project,
             rules: dir,
             json,
         } => {
             let dir = resolve(config, dir)?;
             let snapshot = rules::load_dir(&dir)?;
-            let event = read_event(&event)?;
-            let explained = rules::explain(&snapshot, project.as_deref(), &rule, &event)?;
+            let project = project.as_deref();
+            let explained = match (event, case, events) {
+                (Some(event), _, _) => {
+                    let event = read_event(&event)?;
+                    rules::explain(&snapshot, project, &rule, &event)?
+                }
+                (None, Some(case), Some(events)) => {
+                    let events = read_events(&events)?;
+                    rules::explain_case(&snapshot, project, &rule, &case, at, &events)?
+                }
+                _ => anyhow::bail!("give --event FILE, or --case CASE_ID --events FILE"),
+            };
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer_pretty(&mut out, &explained)?;

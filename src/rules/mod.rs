@@ -79,7 +79,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use explain::{diff, explain, explain_in, DiffReport, ExplainError, Explanation};
+pub use explain::{diff, explain, explain_case, explain_in, DiffReport, ExplainError, Explanation};
 pub use load::{build, content_hash, load_dir, read_dir, RulesError, SourceFile, VERSION_LEN};
 pub use problems::RuleProblem;
 pub use schema::ProjectFile;

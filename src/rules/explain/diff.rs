@@ -111,18 +111,11 @@ fn replay(rules: &RulesSnapshot, events: &[CaseEvent]) -> Verdicts {
                 continue;
             };
             let mut verdict = x.verdict;
-            if let Some(mut row) = x.edge.and_then(|e| e.row) {
-                if first && ev.aggregate_version > 1 {
-                    // Seed: the state before the range is unknown; a case
-                    // that matches is taken as already fired.
-                    row.fired = i64::from(row.matched);
-                    verdict = Verdict {
-                        fired: false,
-                        reason: "seed: the case's first event in the range sets the edge state"
-                            .into(),
-                    };
+            if let Some(row) = x.edge.and_then(|e| e.row) {
+                if let Some(seeded) = seed(first, ev) {
+                    verdict = seeded;
                 }
-                state.insert(key, row);
+                state.insert(key, seed_row(row, first, ev));
             }
             verdicts.insert((i, project.key.clone(), entry.id.clone()), verdict);
         }
@@ -135,4 +128,22 @@ fn fires_on_events(kind: RuleKind) -> bool {
         kind,
         RuleKind::Notification | RuleKind::Automation | RuleKind::Escalation | RuleKind::Incident
     )
+}
+
+/// Whether `ev`, a case's `first` event in the range, only seeds the edge
+/// state: then the verdict it gets instead of its own.
+pub(super) fn seed(first: bool, ev: &CaseEvent) -> Option<Verdict> {
+    (first && ev.aggregate_version > 1).then(|| Verdict {
+        fired: false,
+        reason: "seed: the case's first event in the range sets the edge state".into(),
+    })
+}
+
+/// The row a case's `first` event leaves: when it seeds, the state before
+/// the range is unknown, and a case that matches is taken as already fired.
+pub(super) fn seed_row(mut row: EdgeRow, first: bool, ev: &CaseEvent) -> EdgeRow {
+    if first && ev.aggregate_version > 1 {
+        row.fired = i64::from(row.matched);
+    }
+    row
 }

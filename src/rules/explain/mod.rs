@@ -5,6 +5,7 @@
 //! `now` its `occurred_at`, and the prior edge state is given (none for a
 //! single event: the first observation of the case).
 
+mod case;
 mod checks;
 mod diff;
 mod render;
@@ -21,6 +22,7 @@ use crate::query::{Query, QueryTrace};
 
 use checks::{edge_check, verdict, windows};
 
+pub use case::explain_case;
 pub use diff::{diff, DiffReport, Difference, SEEDING};
 pub use triggers::TriggerTest;
 
@@ -42,6 +44,9 @@ pub enum ExplainError {
     /// The event carries no case to evaluate.
     #[error("event {0} has no case_after: nothing to evaluate")]
     NoCase(String),
+    /// No event of the case (up to `--at`) in the events given.
+    #[error("no event of case `{0}` in the events given (up to --at)")]
+    NoEvents(String),
     /// The event has no usable `occurred_at`.
     #[error("event {0} has no occurred_at: no `now` to evaluate the query at")]
     NoTime(String),
@@ -150,6 +155,9 @@ pub struct Explanation {
     pub maintenance: Vec<WindowCheck>,
     pub flags: NotEvaluated,
     pub verdict: Verdict,
+    /// With `--case`: the earlier events of the case the edge state was replayed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
 }
 
 /// Finds `rule_id` (in `project`, or in the one project that has it) and
@@ -165,7 +173,7 @@ pub fn explain(
 }
 
 /// The project to look for `rule_id` in.
-fn find<'a>(
+pub(super) fn find<'a>(
     rules: &'a RulesSnapshot,
     project: Option<&str>,
     rule_id: &str,
@@ -334,6 +342,7 @@ pub fn explain_in(
             fired: false,
             reason: String::new(),
         },
+        history: None,
     };
     x.verdict = verdict(&x);
     Ok(x)

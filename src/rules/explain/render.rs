@@ -90,6 +90,9 @@ impl fmt::Display for Explanation {
             )?;
             writeln!(f, "  before: {}", edge.before)?;
             writeln!(f, "  after:  {}", edge.after)?;
+            if let Some(history) = &self.history {
+                writeln!(f, "  {history}")?;
+            }
         }
         match &self.throttle {
             Some(t) => writeln!(f, "throttle: {}", t.note)?,

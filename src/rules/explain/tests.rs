@@ -4,7 +4,7 @@ use super::*;
 use crate::event::fixtures;
 use crate::event::pb::{CaseCommentAdded, CaseCreated, CasePriorityChanged, Priority, StringList};
 use crate::event::{Payload, Timestamp};
-use crate::rules::diff;
+use crate::rules::{diff, explain_case};
 
 fn rules() -> RulesSnapshot {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
@@ -224,4 +224,35 @@ fn diff_seeds_the_edge_state_with_a_cases_first_event_in_the_range() {
         ("page-secops-2", false, true)
     );
     assert!(report.seeding.contains("never read from the live table"));
+}
+
+#[test]
+fn explain_case_replays_the_edge_state_from_the_cases_earlier_events() {
+    let events = raised();
+    let x = explain_case(&rules(), None, "page-secops", "case-7", None, &events).unwrap();
+    assert!(x.verdict.fired, "{x}");
+    let edge = x.edge.as_ref().unwrap();
+    assert_eq!(
+        edge.before,
+        "not matched at case version 1, fired 0 time(s)"
+    );
+    assert!(x
+        .history
+        .as_ref()
+        .is_some_and(|h| h.contains("1 earlier event(s)")));
+    let at = "2026-12-01T10:01:00Z".parse().ok();
+    let x = explain_case(&rules(), None, "page-secops", "case-7", at, &events).unwrap();
+    assert_eq!(x.event.case_version, 1);
+    assert!(x.history.is_none() && !x.verdict.fired);
+    // The raise alone only seeds: a matching case is taken as already paged.
+    let mut seeded = events.clone();
+    seeded.push(seeded[1].clone());
+    seeded[2].aggregate_version = 3;
+    let x = explain_case(&rules(), None, "page-secops", "case-7", None, &seeded[1..]).unwrap();
+    assert_eq!(
+        x.edge.unwrap().before,
+        "matched at case version 2, fired 1 time(s)"
+    );
+    let none = explain_case(&rules(), None, "page-secops", "nope", None, &events).unwrap_err();
+    assert_eq!(none, ExplainError::NoEvents("nope".into()));
 }
