@@ -1,4 +1,4 @@
-//! `rules check` and `rules list` on the built binary (no services needed).
+//! `rules check`, `list`, `explain` and `diff` on the built binary (no services needed).
 
 use std::process::{Command, Output};
 
@@ -197,4 +197,187 @@ fn a_running_flavor_rejects_an_invalid_edit_and_keeps_its_rules() {
         "each problem by path: {log}"
     );
     assert!(log.contains("rules reloaded"), "{log}");
+}
+
+const SEC_7: &str = "examples/events/sec-7-created.json";
+
+#[test]
+fn rules_explain_says_why_a_rule_fired() {
+    let out = ceh(&[
+        "rules",
+        "explain",
+        "urgent-to-slack",
+        "--event",
+        SEC_7,
+        "--rules",
+        "examples/rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "rule SEC/urgent-to-slack (notification rule, version ",
+        "verdict: FIRED: trigger matched, query matched, no maintenance window holds it (throttle not evaluated offline)",
+        "  match    CASE_CREATED",
+        "  no match ATTRIBUTE_VALUE_CHANGED priority changed",
+        "query: priority:(P1 OR P2) -status:closed -> true",
+        "    true  priority:(P1 OR P2)    (priority is P1)",
+        "      false status:closed    (status is Open, open, SG_OPEN)",
+        "throttle: throttle needs the live store",
+        "  weekly-patching: open no, matches the case yes",
+        "flags: feature flags are the running service's configuration: not evaluated offline",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn rules_explain_json_says_why_a_rule_did_not_fire() {
+    let out = ceh(&[
+        "rules",
+        "explain",
+        "page-owning-team",
+        "--event",
+        SEC_7,
+        "--rules",
+        "examples/rules",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["kind"], "escalation");
+    assert_eq!(json["verdict"]["fired"], false);
+    assert_eq!(
+        json["verdict"]["reason"],
+        "query does not match the case: team:* is false (team has no value)"
+    );
+    let parts = &json["queries"][0]["root"]["parts"];
+    assert_eq!(parts[0]["term"], "priority:>=P2");
+    assert_eq!(parts[0]["holds"], true);
+    assert_eq!(parts[0]["seen"], serde_json::json!(["P1"]));
+    assert_eq!(parts[1]["term"], "team:*");
+    assert_eq!(parts[1]["seen"], serde_json::json!([]));
+    assert_eq!(
+        json["edge"]["before"],
+        "no prior state: the first observation of this case"
+    );
+    assert_eq!(json["edge"]["edge"], "level");
+    assert_eq!(json["throttle"], serde_json::Value::Null);
+    assert_eq!(json["flags"]["evaluated"], false);
+}
+
+#[test]
+fn rules_explain_fails_clearly_on_an_unknown_rule_or_event() {
+    let args = |rule: &'static str, event: &'static str| {
+        [
+            "rules",
+            "explain",
+            rule,
+            "--event",
+            event,
+            "--rules",
+            "examples/rules",
+        ]
+    };
+    let out = ceh(&args("nope", SEC_7));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no rule `nope`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ceh(&args("urgent-to-slack", "examples/events/missing.json"));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("reading the event examples/events/missing.json"),
+        "{stderr}"
+    );
+    let out = ceh(&args("urgent-to-slack", "examples/rules/OPS.yaml"));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not one valid event as JSON"), "{stderr}");
+}
+
+#[test]
+fn rules_diff_prints_the_firings_a_changed_query_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["OPS.yaml", "SEC.yaml"] {
+        let text = std::fs::read_to_string(format!("examples/rules/{name}")).unwrap();
+        let text = text.replace(
+            "query: \"priority:(P1 OR P2) -status:closed\"",
+            "query: \"priority:P1 -status:closed\"",
+        );
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let new = dir.path().to_str().unwrap();
+    let events = "examples/events/sec.ndjson";
+    let args = ["rules", "diff", "--rules", new, "--events", events];
+    let out = ceh(&[&args[..], &["--current", "examples/rules"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "rules diff: 3 events, 2 cases; current examples/rules (version ",
+        "edge state per (rule, case) is seeded by each case's first event in the range",
+        "never read from the live table",
+        "1 firing differs:",
+        "SEC/urgent-to-slack\tcase SEC-8\tevent 0193f0a0-0000-7000-8000-0000000000e2 (case.created)\tfired -> not fired: query does not match the case: priority:P1 is false (priority is P2)",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+    let json = ceh(&[&args[..], &["--current", "examples/rules", "--json"]].concat());
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["differences"][0]["rule"], "urgent-to-slack");
+    assert_eq!(json["differences"][0]["old"], true);
+    assert_eq!(json["differences"][0]["new"], false);
+    let configured = ceh(&[&args[..], &["--set", "rules.dir=examples/rules"]].concat());
+    assert!(text(&configured.stdout).contains("1 firing differs:"));
+    let same = ceh(&[
+        "rules",
+        "diff",
+        "--rules",
+        "examples/rules",
+        "--events",
+        events,
+        "--current",
+        "examples/rules",
+    ]);
+    assert!(
+        text(&same.stdout).contains("no firings differ"),
+        "{}",
+        text(&same.stdout)
+    );
+}
+
+#[test]
+fn rules_explain_a_case_replays_its_earlier_events_from_a_file() {
+    let case = "0193f0a0-0000-7000-8000-000000000008";
+    let args = [
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        case,
+        "--events",
+        "examples/events/sec.ndjson",
+        "--rules",
+        "examples/rules",
+    ];
+    let out = ceh(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        "event 0193f0a0-0000-7000-8000-0000000000e3 case.priority_changed on case SEC-8",
+        "verdict: FIRED: trigger matched, query matched, rising edge",
+        "  before: not matched at case version 1, fired 0 time(s)",
+        "edge state replayed from the case's 1 earlier event(s) in the file",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+    let at = ceh(&[&args[..], &["--at", "2026-12-01T10:01:00Z"]].concat());
+    assert!(text(&at.stdout).contains(
+        "verdict: NOT FIRED: query does not match the case: priority:P1 is false (priority is P2)"
+    ));
 }

@@ -147,7 +147,7 @@ pub enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Rules-as-code tools: `check` a rules directory, `list` its rules.
+    /// Rules-as-code tools: `check` a rules directory, `list` its rules, `explain` one rule for one event, `diff` two rule sets over events.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
     /// A flavor's tools (`timeline show`, ...), mounted from its registry row.

@@ -1,13 +1,18 @@
-//! `rules check [DIR]` and `rules list [--project P] [DIR]`: the rules
-//! directory (`src/rules`) as CI and an operator see it.
+//! `rules check [DIR]`, `rules list [--project P] [DIR]`, `rules explain
+//! RULE --event FILE` and `rules diff --rules NEW_DIR --events FILE`: the
+//! rules directory (`src/rules`) as CI and an operator see it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
 use super::ConfigArgs;
+use crate::event::{self, CaseEvent, Event};
 use crate::rules::{self, RulesError};
 
 /// `rules` subcommands.
@@ -25,6 +30,52 @@ pub enum RulesCommand {
         project: Option<String>,
         /// The directory (default: the configured `rules.dir`).
         dir: Option<PathBuf>,
+    },
+    /// Why a rule fired or did not for one event: trigger, every query term, edge, throttle, maintenance, flags.
+    Explain {
+        /// The rule's id.
+        rule: String,
+        /// One event as JSON (the form `replay` and `produce` read); its `case_after` is evaluated at its `occurred_at`.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "case",
+            conflicts_with = "case"
+        )]
+        event: Option<PathBuf>,
+        /// Instead of --event: the newest event of this case in --events, edge state replayed from its earlier ones.
+        #[arg(long, value_name = "CASE_ID", requires = "events")]
+        case: Option<String>,
+        /// With --case: the events, one JSON object a line, in order (the live store and topic are not read).
+        #[arg(long, value_name = "FILE", requires = "case")]
+        events: Option<PathBuf>,
+        /// With --case: the newest event at or before this time (RFC 3339).
+        #[arg(long, value_name = "TIME", requires = "case")]
+        at: Option<DateTime<Utc>>,
+        /// The rule's project (default: the one project that has the rule).
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// The rules directory (default: the configured `rules.dir`).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// The structured form, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replays events in dry run under the current and the new rules and prints the firings that differ.
+    Diff {
+        /// The new rules directory.
+        #[arg(long, value_name = "NEW_DIR")]
+        rules: PathBuf,
+        /// The events, one JSON object a line (the form `replay` and `produce` read), in order.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// The current rules directory (default: the configured `rules.dir`).
+        #[arg(long, value_name = "DIR")]
+        current: Option<PathBuf>,
+        /// The structured form, as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -75,7 +126,118 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Explain {
+            rule,
+            event,
+            case,
+            events,
+            at,
+            project,
+            rules: dir,
+            json,
+        } => {
+            let dir = resolve(config, dir)?;
+            let snapshot = rules::load_dir(&dir)?;
+            let project = project.as_deref();
+            let explained = match (event, case, events) {
+                (Some(event), _, _) => {
+                    let event = read_event(&event)?;
+                    rules::explain(&snapshot, project, &rule, &event)?
+                }
+                (None, Some(case), Some(events)) => {
+                    let events = read_events(&events)?;
+                    rules::explain_case(&snapshot, project, &rule, &case, at, &events)?
+                }
+                _ => anyhow::bail!("give --event FILE, or --case CASE_ID --events FILE"),
+            };
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &explained)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{explained}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Diff {
+            rules: new_dir,
+            events,
+            current,
+            json,
+        } => {
+            let current = resolve(config, current)?;
+            let old = rules::load_dir(&current)
+                .with_context(|| format!("the current rules {}", current.display()))?;
+            let new = rules::load_dir(&new_dir)
+                .with_context(|| format!("the new rules {}", new_dir.display()))?;
+            let events = read_events(&events)?;
+            let report = rules::diff(&old, &new, &events);
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            writeln!(
+                out,
+                "rules diff: {} events, {} cases; current {} (version {}) -> new {} (version {}); dry run, nothing sent",
+                report.events,
+                report.cases,
+                current.display(),
+                old.version(),
+                new_dir.display(),
+                new.version()
+            )?;
+            writeln!(out, "{}", report.seeding)?;
+            let n = report.differences.len();
+            match n {
+                0 => writeln!(out, "no firings differ")?,
+                1 => writeln!(out, "1 firing differs:")?,
+                _ => writeln!(out, "{n} firings differ:")?,
+            }
+            let word = |fired: bool| if fired { "fired" } else { "not fired" };
+            for d in &report.differences {
+                writeln!(
+                    out,
+                    "{}/{}\tcase {}\tevent {} ({})\t{} -> {}: {}",
+                    d.project,
+                    d.rule,
+                    d.case_key,
+                    d.event_id,
+                    d.event_type,
+                    word(d.old),
+                    word(d.new),
+                    d.reason
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Events from a JSON-lines file, in order (blank lines skipped).
+fn read_events(path: &Path) -> anyhow::Result<Vec<CaseEvent>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the events {}", path.display()))?;
+    let lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    lines
+        .map(|(i, line)| {
+            event::event_from_json_line(line)
+                .map(Event::into_inner)
+                .with_context(|| format!("{}:{}: not a valid event", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// One event from a JSON file (one object; pretty-printed or one line).
+fn read_event(path: &Path) -> anyhow::Result<Event> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the event {}", path.display()))?;
+    event::event_from_json_line(text.trim())
+        .with_context(|| format!("{}: not one valid event as JSON", path.display()))
 }
 
 /// `dir`, or the configured `rules.dir`.

@@ -27,6 +27,49 @@ pub(crate) fn eval(expr: &Expr, case: &CaseSnapshot, now: DateTime<Utc>) -> bool
     Env { case, now }.expr(expr)
 }
 
+/// Whether the single term `t` holds for `case` at `now`.
+pub(crate) fn eval_term(t: &Term, case: &CaseSnapshot, now: DateTime<Utc>) -> bool {
+    Env { case, now }.term(t)
+}
+
+/// The values of `field` in `case` as a term sees them, written out (for
+/// explanations): texts, the priority name, times in RFC 3339, `archived`
+/// as `true`/`false`.
+pub(crate) fn seen(field: &Field, case: &CaseSnapshot) -> Vec<String> {
+    let stamp = |t: &Option<Timestamp>| {
+        t.and_then(|t| t.to_datetime())
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            .into_iter()
+            .collect()
+    };
+    match field {
+        Field::Archived => vec![case.archived_at.is_some().to_string()],
+        Field::CreatedAt => stamp(&case.created_at),
+        Field::ModifiedAt => stamp(&case.modified_at),
+        Field::ClosedAt => stamp(&case.closed_at),
+        Field::DueDate => case
+            .due_date
+            .iter()
+            .filter(|d| !d.is_empty())
+            .cloned()
+            .collect(),
+        other => {
+            let env = Env {
+                case,
+                now: DateTime::<Utc>::MIN_UTC,
+            };
+            let (texts, _) = env.texts(other);
+            let mut seen: Vec<String> = Vec::new();
+            for t in texts {
+                if !seen.iter().any(|s| *s == t) {
+                    seen.push(t.into_owned());
+                }
+            }
+            seen
+        }
+    }
+}
+
 /// A value a comparison can order.
 #[derive(Debug, Clone, Copy)]
 enum Ordinal {

@@ -63,6 +63,7 @@
 mod ast;
 mod error;
 mod eval;
+mod explain;
 mod fields;
 mod glob;
 mod lexer;
@@ -80,6 +81,7 @@ use chrono::{DateTime, Utc};
 
 pub use ast::{Bound, CmpOp, Expr, Field, GlobPart, Pattern, Rhs, Term, Value};
 pub use error::{QueryError, QueryErrorKind};
+pub use explain::{QueryTrace, Trace};
 pub use values::{TimeUnit, TimeValue};
 
 use crate::event::CaseSnapshot;

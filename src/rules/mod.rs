@@ -52,7 +52,16 @@
 //! the directory ([`RulesSnapshot::version`], also on
 //! `ceh_rules_version_info{project,version}` per project), of each file
 //! ([`Project::version`]) and of each rule ([`RuleEntry::version`]).
+//!
+//! # Explain and diff
+//!
+//! [`explain()`] says why one rule fired or not for one event (trigger,
+//! every query term via [`Query::explain`](crate::query::Query::explain),
+//! edge, maintenance windows; throttle and flags are not evaluated
+//! offline); [`diff()`] replays events under two rule sets and lists the
+//! firings that differ (`rules explain`, `rules diff`).
 
+pub mod explain;
 mod load;
 mod positions;
 mod problems;
@@ -70,6 +79,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use explain::{diff, explain, explain_case, explain_in, DiffReport, ExplainError, Explanation};
 pub use load::{build, content_hash, load_dir, read_dir, RulesError, SourceFile, VERSION_LEN};
 pub use problems::RuleProblem;
 pub use schema::ProjectFile;
