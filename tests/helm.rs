@@ -212,6 +212,72 @@ fn default_values_render_one_deployment_per_registered_flavor() {
     }
 }
 
+/// The value of environment variable `var` in a deployment's container.
+fn env_of<'a>(deployment: &'a Value, var: &str) -> Option<&'a str> {
+    let env = container(deployment)["env"].as_sequence()?;
+    env.iter()
+        .find(|e| e["name"] == var)
+        .map(|e| str_of(&e["value"]))
+}
+
+/// The names of a deployment's volumes and of its container's mounts.
+fn volumes(deployment: &Value) -> (Vec<&str>, Vec<&str>) {
+    let pod = &deployment["spec"]["template"]["spec"]["volumes"];
+    (names(pod), names(&container(deployment)["volumeMounts"]))
+}
+
+/// The `name` of each item of a sequence.
+fn names(items: &Value) -> Vec<&str> {
+    (items.as_sequence().into_iter().flatten())
+        .map(|x| str_of(&x["name"]))
+        .collect()
+}
+
+/// Rule files and their secrets reach every flavor's pod as volumes (so
+/// Kubernetes updates them in place and the service reloads), with
+/// `rules.dir` and `rules.secrets_dir` pointing at them; without them set,
+/// nothing is mounted and the service runs without rules.
+#[test]
+fn rules_and_their_secrets_mount_into_every_flavor() {
+    let docs = render(&[
+        "rules.configMap=acme-rules",
+        "rules.secret=acme-rule-secrets",
+    ]);
+    let deployments = of_kind(&docs, "Deployment");
+    assert_eq!(deployments.len(), registered().len());
+    for deployment in deployments {
+        let name = component(deployment);
+        let (pod, mounts) = volumes(deployment);
+        for volume in ["rules", "rule-secrets"] {
+            assert!(pod.contains(&volume), "{name}: volumes {pod:?}");
+            assert!(mounts.contains(&volume), "{name}: mounts {mounts:?}");
+        }
+        let spec = &deployment["spec"]["template"]["spec"]["volumes"];
+        let rules = (spec.as_sequence().into_iter().flatten()).find(|v| v["name"] == "rules");
+        assert_eq!(
+            rules.map(|v| str_of(&v["configMap"]["name"])),
+            Some("acme-rules")
+        );
+        let dir = env_of(deployment, "CEH__RULES__DIR");
+        assert_eq!(dir, Some("/etc/case-event-handler-rules"), "{name}");
+        let secrets = env_of(deployment, "CEH__RULES__SECRETS_DIR");
+        assert_eq!(
+            secrets,
+            Some("/etc/case-event-handler-rule-secrets"),
+            "{name}"
+        );
+    }
+    for deployment in of_kind(&render(&[]), "Deployment") {
+        let (pod, _) = volumes(deployment);
+        assert!(
+            !pod.contains(&"rules"),
+            "{}: {pod:?}",
+            component(deployment)
+        );
+        assert_eq!(env_of(deployment, "CEH__RULES__DIR"), None);
+    }
+}
+
 #[test]
 fn pods_have_probes_and_a_locked_down_security_context() {
     let docs = render(&[]);
