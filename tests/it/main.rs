@@ -17,3 +17,4 @@ mod rows;
 mod runtime;
 mod source;
 mod telemetry;
+mod timers;

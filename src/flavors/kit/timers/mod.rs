@@ -15,7 +15,9 @@
 
 mod calendar;
 mod local;
+mod rows;
 mod sla;
+mod store;
 
 #[cfg(test)]
 mod calendar_tests;
@@ -24,4 +26,6 @@ mod sla_calendar_tests;
 
 pub use crate::resilience::maintenance::{Clock, ManualClock, SystemClock};
 pub use calendar::{Calendar, CalendarError, Interval, WorkingHours};
+pub use rows::{cancel, move_to, schedule, Schedule, TIMERS};
 pub use sla::SlaClock;
+pub use store::{claim, due, fired, firing_id, Timer, TimerStoreError};

@@ -1,0 +1,240 @@
+//! Due timers and their claims, one statement each on PostgreSQL and SQLite
+//! (sqlx Any, `$n` placeholders, ms times).
+//!
+//! Ownership of a partition decides who polls ([`due`]); the claim decides
+//! who fires ([`claim`]: `UPDATE … WHERE state = 'pending' … RETURNING`), so
+//! two pollers, or a revoked owner still finishing, never both get a timer.
+//! A claim is a lease: a claimer that crashed leaves a `claimed` row whose
+//! `claimed_until` passes, and the next claim takes it over. The firing's
+//! transaction marks it [`fired`], fenced by the claim it holds.
+
+use std::time::Duration;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use super::rows::COLUMNS;
+use crate::flavors::kit::ids;
+
+/// Keys (or owned partitions) per statement: two parameters each, far below
+/// the backends' limits.
+const CHUNK: usize = 200;
+
+/// A timer row as the store holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timer {
+    /// The flavor that owns it.
+    pub flavor: String,
+    /// The case it belongs to.
+    pub case_key: String,
+    /// Which of the case's timers.
+    pub timer_id: String,
+    /// When it is due (ms).
+    pub due_at: i64,
+    /// `pending`, `claimed`, `fired` or `cancelled`.
+    pub state: String,
+    /// The scheduling event's topic.
+    pub topic: String,
+    /// The scheduling event's partition.
+    pub partition: i32,
+    /// The scheduling event's id.
+    pub event_id: String,
+    /// The scheduling event's correlation id.
+    pub correlation_id: String,
+    /// The scheduling event's chain depth.
+    pub chain_depth: i64,
+    /// What the firing needs.
+    pub payload: serde_json::Value,
+    /// The scheduling (or last moving) event's case version.
+    pub version: i64,
+    /// Until when the claim holds (ms; 0 unclaimed): the claim's fence.
+    pub claimed_until: i64,
+    /// When it fired (ms; 0 not yet).
+    pub fired_at: i64,
+}
+
+/// Why a timer could not be read or claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum TimerStoreError {
+    /// A database error.
+    #[error("timers: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// A row whose payload is not JSON.
+    #[error("timer {case_key}/{timer_id}: payload: {source}")]
+    Payload {
+        /// The case.
+        case_key: String,
+        /// The timer.
+        timer_id: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A row whose partition is not a Kafka partition.
+    #[error("timer {case_key}/{timer_id}: partition {partition}")]
+    Partition {
+        /// The case.
+        case_key: String,
+        /// The timer.
+        timer_id: String,
+        /// The stored value.
+        partition: i64,
+    },
+}
+
+/// The pending timers of `flavor` due at `now_ms` on the `owned`
+/// `(topic, partition)`s, oldest first, at most `limit`; claims whose lease
+/// ran out count as pending (their claimer crashed). Timers due while the
+/// service was down are due at its first poll.
+pub async fn due(
+    pool: &AnyPool,
+    flavor: &str,
+    owned: &[(&str, i32)],
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<Timer>, TimerStoreError> {
+    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut found = Vec::new();
+    for chunk in owned.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {cols} FROM timers WHERE flavor = $1 AND due_at <= $2 \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3)) \
+             AND ({owned}) ORDER BY due_at, case_key, timer_id LIMIT ${last}",
+            cols = COLUMNS.join(", "),
+            owned = pairs("topic", "partition", chunk.len(), 4),
+            last = 4 + 2 * chunk.len(),
+        );
+        // Placeholders in the order they appear, none reused (SQLite).
+        let mut query = sqlx::query(&sql).bind(flavor).bind(now_ms).bind(now_ms);
+        for (topic, partition) in chunk {
+            query = query.bind(*topic).bind(i64::from(*partition));
+        }
+        query = query.bind(limit_sql);
+        for row in query.fetch_all(pool).await? {
+            found.push(timer(&row)?);
+        }
+    }
+    // Several chunks: the oldest `limit` of their union.
+    found.sort_by(|a, b| (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id)));
+    found.truncate(limit);
+    Ok(found)
+}
+
+/// Claims the `(case_key, timer_id)`s of `flavor` that are due at `now_ms`
+/// and pending (or claimed with a lease that ran out) until `now_ms +
+/// lease`; returns the timers claimed now. Of concurrent claimers of one
+/// timer exactly one gets it: the `UPDATE` re-checks the state under the
+/// row's lock (PostgreSQL) or the write lock (SQLite).
+pub async fn claim(
+    pool: &AnyPool,
+    flavor: &str,
+    keys: &[(&str, &str)],
+    now_ms: i64,
+    lease: Duration,
+) -> Result<Vec<Timer>, TimerStoreError> {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let until = now_ms.saturating_add(lease_ms.max(1));
+    let mut claimed = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE timers SET state = 'claimed', claimed_until = $1 \
+             WHERE flavor = $2 AND due_at <= $3 \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $4)) \
+             AND ({keys}) RETURNING {cols}",
+            keys = pairs("case_key", "timer_id", chunk.len(), 5),
+            cols = COLUMNS.join(", "),
+        );
+        let mut query = (sqlx::query(&sql).bind(until).bind(flavor))
+            .bind(now_ms)
+            .bind(now_ms);
+        for (case_key, timer_id) in chunk {
+            query = query.bind(*case_key).bind(*timer_id);
+        }
+        for row in query.fetch_all(pool).await? {
+            claimed.push(timer(&row)?);
+        }
+    }
+    Ok(claimed)
+}
+
+/// Marks `timer` fired at `now_ms`, inside the firing's transaction; false
+/// when the claim no longer holds (the timer was moved, cancelled or
+/// re-scheduled since, or its lease ran out and another claimer took it
+/// over): the firing must then roll back.
+pub async fn fired(
+    conn: &mut AnyConnection,
+    timer: &Timer,
+    now_ms: i64,
+) -> Result<bool, TimerStoreError> {
+    let done = sqlx::query(
+        "UPDATE timers SET state = 'fired', fired_at = $1 \
+         WHERE flavor = $2 AND case_key = $3 AND timer_id = $4 AND state = 'claimed' \
+         AND version = $5 AND due_at = $6 AND claimed_until = $7",
+    )
+    .bind(now_ms)
+    .bind(&timer.flavor)
+    .bind(&timer.case_key)
+    .bind(&timer.timer_id)
+    .bind(timer.version)
+    .bind(timer.due_at)
+    .bind(timer.claimed_until)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The firing's id: a UUIDv7 at the due time from (flavor, scheduling
+/// event, timer, due time) (`kit::ids`); a retried firing gets the same id,
+/// a moved timer's firing another.
+pub fn firing_id(timer: &Timer) -> String {
+    let due = timer.due_at.to_string();
+    ids::from_parts(
+        timer.due_at,
+        &[&timer.flavor, &timer.event_id, &timer.timer_id, &due],
+    )
+}
+
+/// `((a = $o AND b = $o+1) OR …)` for `n` pairs from placeholder `offset`.
+fn pairs(a: &str, b: &str, n: usize, offset: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let p = offset + 2 * i;
+            format!("({a} = ${p} AND {b} = ${})", p + 1)
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+fn timer(row: &AnyRow) -> Result<Timer, TimerStoreError> {
+    let case_key: String = row.try_get("case_key")?;
+    let timer_id: String = row.try_get("timer_id")?;
+    let payload: String = row.try_get("payload")?;
+    let payload = serde_json::from_str(&payload).map_err(|source| TimerStoreError::Payload {
+        case_key: case_key.clone(),
+        timer_id: timer_id.clone(),
+        source,
+    })?;
+    let stored: i64 = row.try_get("partition")?;
+    let Ok(partition) = i32::try_from(stored) else {
+        return Err(TimerStoreError::Partition {
+            case_key,
+            timer_id,
+            partition: stored,
+        });
+    };
+    Ok(Timer {
+        flavor: row.try_get("flavor")?,
+        due_at: row.try_get("due_at")?,
+        state: row.try_get("state")?,
+        topic: row.try_get("topic")?,
+        partition,
+        event_id: row.try_get("event_id")?,
+        correlation_id: row.try_get("correlation_id")?,
+        chain_depth: row.try_get("chain_depth")?,
+        payload,
+        version: row.try_get("version")?,
+        claimed_until: row.try_get("claimed_until")?,
+        fired_at: row.try_get("fired_at")?,
+        case_key,
+        timer_id,
+    })
+}
