@@ -45,9 +45,12 @@ async fn apply(store: &Store, id: &str, ops: Vec<RowOp>) {
 }
 
 async fn due_keys(store: &Store, owned: &[(&str, i32)], now: i64) -> Vec<(String, i64)> {
-    (due(store.pool(), F, owned, now, 100).await.unwrap().into_iter())
-        .map(|t| (format!("{}/{}", t.case_key, t.timer_id), t.due_at))
-        .collect()
+    (due(store.pool(), F, owned, now, 100)
+        .await
+        .unwrap()
+        .into_iter())
+    .map(|t| (format!("{}/{}", t.case_key, t.timer_id), t.due_at))
+    .collect()
 }
 
 async fn schedule_move_cancel(store: Store) {
@@ -60,46 +63,78 @@ async fn schedule_move_cancel(store: Store) {
     let both = [("cases", 0), ("cases", 1)];
     assert!(due_keys(&store, &both, 499).await.is_empty());
     assert_eq!(due_keys(&store, &both, 500).await, [("c2/nag".into(), 500)]);
-    assert_eq!(due_keys(&store, &[("cases", 0)], 5_000).await, [("c1/sla".into(), 1_000)]);
-    assert!(due_keys(&store, &[("other", 0), ("cases", 2)], 5_000).await.is_empty());
+    assert_eq!(
+        due_keys(&store, &[("cases", 0)], 5_000).await,
+        [("c1/sla".into(), 1_000)]
+    );
+    assert!(due_keys(&store, &[("other", 0), ("cases", 2)], 5_000)
+        .await
+        .is_empty());
     assert!(due_keys(&store, &[], 5_000).await.is_empty());
     let all = due(store.pool(), F, &both, 5_000, 100).await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!((all[0].partition, all[0].chain_depth), (1, 2));
     assert_eq!(all[0].payload, serde_json::json!({ "kind": "nag" }));
-    assert_eq!((all[0].event_id.as_str(), all[0].correlation_id.as_str()), ("ev-c2-1", "corr"));
+    assert_eq!(
+        (all[0].event_id.as_str(), all[0].correlation_id.as_str()),
+        ("ev-c2-1", "corr")
+    );
 
     // A move: the old due time is not due any more, the new one is.
-    apply(&store, "e2", vec![move_to(F, "c1", "sla", 3_000, 2).unwrap()]).await;
-    assert!(due_keys(&store, &both, 2_999).await.iter().all(|(k, _)| k != "c1/sla"));
-    assert!(due_keys(&store, &both, 3_000).await.contains(&("c1/sla".into(), 3_000)));
+    apply(
+        &store,
+        "e2",
+        vec![move_to(F, "c1", "sla", 3_000, 2).unwrap()],
+    )
+    .await;
+    assert!(due_keys(&store, &both, 2_999)
+        .await
+        .iter()
+        .all(|(k, _)| k != "c1/sla"));
+    assert!(due_keys(&store, &both, 3_000)
+        .await
+        .contains(&("c1/sla".into(), 3_000)));
     // A late older move changes nothing.
     apply(&store, "e1b", vec![move_to(F, "c1", "sla", 10, 1).unwrap()]).await;
-    assert!(due_keys(&store, &both, 2_999).await.iter().all(|(k, _)| k != "c1/sla"));
+    assert!(due_keys(&store, &both, 2_999)
+        .await
+        .iter()
+        .all(|(k, _)| k != "c1/sla"));
 
     // A cancel: never due; a late older schedule does not resurrect it.
     apply(&store, "e3", vec![cancel(F, "c2", "nag", 3).unwrap()]).await;
     apply(&store, "e0", vec![at("c2", "nag", 100, 1, 2)]).await;
-    assert!(due_keys(&store, &both, i64::MAX).await.iter().all(|(k, _)| k != "c2/nag"));
+    assert!(due_keys(&store, &both, i64::MAX)
+        .await
+        .iter()
+        .all(|(k, _)| k != "c2/nag"));
     // A newer schedule re-arms it.
     apply(&store, "e4", vec![at("c2", "nag", 200, 1, 4)]).await;
-    assert!(due_keys(&store, &both, 200).await.contains(&("c2/nag".into(), 200)));
+    assert!(due_keys(&store, &both, 200)
+        .await
+        .contains(&("c2/nag".into(), 200)));
 }
 
 async fn claims(store: Store, claimers: usize) {
-    let ops = (0..200).map(|i| at(&format!("k{i:03}"), "t", 1_000 + i, 0, 1)).collect();
+    let ops = (0..200)
+        .map(|i| at(&format!("k{i:03}"), "t", 1_000 + i, 0, 1))
+        .collect();
     apply(&store, "bulk", ops).await;
     let owned = [("cases", 0)];
     let found = due(store.pool(), F, &owned, 10_000, 500).await.unwrap();
     assert_eq!(found.len(), 200);
-    assert!(found.windows(2).all(|w| w[0].due_at <= w[1].due_at), "oldest first");
+    assert!(
+        found.windows(2).all(|w| w[0].due_at <= w[1].due_at),
+        "oldest first"
+    );
     let keys: Vec<(String, String)> = (found.iter())
         .map(|t| (t.case_key.clone(), t.timer_id.clone()))
         .collect();
     let tasks = (0..claimers).map(|_| {
         let (store, keys) = (store.clone(), keys.clone());
         tokio::spawn(async move {
-            let keys: Vec<(&str, &str)> = keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let keys: Vec<(&str, &str)> =
+                keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             claim(store.pool(), F, &keys, 10_000, LEASE).await.unwrap()
         })
     });
@@ -111,14 +146,23 @@ async fn claims(store: Store, claimers: usize) {
     }
     assert_eq!(count.len(), 200, "every timer claimed");
     assert!(count.values().all(|n| *n == 1), "each exactly once");
-    assert!(due(store.pool(), F, &owned, 10_000, 500).await.unwrap().is_empty());
+    assert!(due(store.pool(), F, &owned, 10_000, 500)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A lease that ran out is taken over; the first claimer's fence fails.
     let key = [("k000", "t")];
     let first = claim(store.pool(), F, &key, 20_000, LEASE).await.unwrap();
     assert!(first.is_empty(), "still leased");
     let later = 10_000 + LEASE.as_millis() as i64 + 1;
-    assert_eq!(due(store.pool(), F, &owned, later, 500).await.unwrap().len(), 200);
+    assert_eq!(
+        due(store.pool(), F, &owned, later, 500)
+            .await
+            .unwrap()
+            .len(),
+        200
+    );
     let taken = claim(store.pool(), F, &key, later, LEASE).await.unwrap();
     assert_eq!(taken.len(), 1);
     let mut stale = taken[0].clone();
@@ -127,17 +171,28 @@ async fn claims(store: Store, claimers: usize) {
     assert!(!fired(&mut conn, &stale, later).await.unwrap());
     assert!(fired(&mut conn, &taken[0], later).await.unwrap());
     assert!(!fired(&mut conn, &taken[0], later).await.unwrap(), "once");
-    let far = claim(store.pool(), F, &key, i64::MAX / 2, LEASE).await.unwrap();
+    let far = claim(store.pool(), F, &key, i64::MAX / 2, LEASE)
+        .await
+        .unwrap();
     assert!(far.is_empty(), "a fired timer is never claimed again");
 }
 
 async fn firing_ids(store: Store) {
     apply(&store, "f1", vec![at("c9", "sla", 1_000, 0, 1)]).await;
-    let get = || async { due(store.pool(), F, &[("cases", 0)], i64::MAX / 2, 10).await.unwrap() };
+    let get = || async {
+        due(store.pool(), F, &[("cases", 0)], i64::MAX / 2, 10)
+            .await
+            .unwrap()
+    };
     let one: Vec<Timer> = get().await;
     let id = firing_id(&one[0]);
     assert_eq!(id, firing_id(&get().await[0]), "stable across calls");
-    apply(&store, "f2", vec![move_to(F, "c9", "sla", 2_000, 2).unwrap()]).await;
+    apply(
+        &store,
+        "f2",
+        vec![move_to(F, "c9", "sla", 2_000, 2).unwrap()],
+    )
+    .await;
     let moved = firing_id(&get().await[0]);
     assert_ne!(id, moved, "another due time, another id");
     assert_eq!(uuid::Uuid::parse_str(&moved).unwrap().get_version_num(), 7);
@@ -146,7 +201,9 @@ async fn firing_ids(store: Store) {
 async fn sqlite(name: &str, connections: u32) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
-    let store = Store::connect(&url, connections).await.expect("sqlite store");
+    let store = Store::connect(&url, connections)
+        .await
+        .expect("sqlite store");
     (dir, store)
 }
 

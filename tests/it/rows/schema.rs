@@ -1,8 +1,8 @@
 //! Every `Table` of the registry agrees with the schema its migrations make,
 //! on both backends; a `Table` that disagrees fails the check.
 
-use case_event_handler::flavors::timeline::CELLS;
 use case_event_handler::flavors::kit::timers;
+use case_event_handler::flavors::timeline::CELLS;
 use case_event_handler::flavors::FLAVORS;
 use case_event_handler::store::rows::schema::{check, SchemaError};
 use case_event_handler::store::rows::{Patchable, Table};

@@ -1,5 +1,5 @@
-//! Durable timers, first piece of Kit III-b (issue 25): business-hours
-//! calendars and the wall clock they run on.
+//! Durable timers, Kit III-b (issue 25): business-hours calendars, the wall
+//! clock they run on, and the store side of timers.
 //!
 //! - [`Calendar`] says when business time runs (24x7, or working hours in an
 //!   IANA zone with holidays) and turns budgets into due instants;
@@ -7,11 +7,27 @@
 //!   case waits on the customer), pure data to be stored in a timer row;
 //! - [`Clock`] (with [`SystemClock`] and [`ManualClock`], shared with the
 //!   maintenance windows) is the wall clock that decides what is due, so
-//!   tests move time without sleeping; tokio time only drives sleeps.
+//!   tests move time without sleeping; tokio time only drives sleeps;
+//! - [`TIMERS`] is the `timers` table: a flavor [`schedule`]s `(case key,
+//!   timer id, due at, payload)` with the scheduling event's partition (stored,
+//!   never recomputed: librdkafka's default partitioner is not Java's
+//!   murmur2), id and causal stamps, and [`move_to`]s or [`cancel`]s it, as
+//!   row ops in the transaction of its other effects, each guarded by the
+//!   event's case version (a cancel is a tombstone, so a late older schedule
+//!   cannot resurrect it);
+//! - [`due`] lists the due timers of owned partitions, oldest first (those
+//!   due while the service was down included); [`claim`] takes them
+//!   atomically with a lease (`UPDATE … WHERE state = 'pending' …
+//!   RETURNING`: ownership decides who polls, the claim who fires, so a
+//!   revoked owner still finishing cannot fire twice; a crashed claimer's
+//!   lease runs out and is taken over); [`fired`] marks one fired in the
+//!   firing's transaction, fenced by its claim; [`firing_id`] is the
+//!   firing's deterministic id.
 //!
-//! Still to come in Kit III-b: the store-backed timers (rows holding an
-//! [`SlaClock`] or a plain due time), partition-owned polling of due rows,
-//! and firing them.
+//! Still to come in Kit III-b: partition-owned polling of due rows (the
+//! runtime calling [`due`] and [`claim`] for the partitions it owns), and
+//! firing them through the per-key lane of their case; a flavor listing
+//! [`TIMERS`] in its `tables`.
 
 mod calendar;
 mod local;
@@ -23,6 +39,8 @@ mod store;
 mod calendar_tests;
 #[cfg(test)]
 mod sla_calendar_tests;
+#[cfg(test)]
+mod store_tests;
 
 pub use crate::resilience::maintenance::{Clock, ManualClock, SystemClock};
 pub use calendar::{Calendar, CalendarError, Interval, WorkingHours};

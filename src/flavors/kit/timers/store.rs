@@ -114,7 +114,9 @@ pub async fn due(
         }
     }
     // Several chunks: the oldest `limit` of their union.
-    found.sort_by(|a, b| (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id)));
+    found.sort_by(|a, b| {
+        (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id))
+    });
     found.truncate(limit);
     Ok(found)
 }
