@@ -130,14 +130,23 @@ async fn claims(store: Store, claimers: usize) {
     let keys: Vec<(String, String)> = (found.iter())
         .map(|t| (t.case_key.clone(), t.timer_id.clone()))
         .collect();
-    let tasks = (0..claimers).map(|_| {
-        let (store, keys) = (store.clone(), keys.clone());
-        tokio::spawn(async move {
-            let keys: Vec<(&str, &str)> =
-                keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-            claim(store.pool(), F, &keys, 10_000, LEASE).await.unwrap()
+    // All spawned before any is awaited, each from another starting key.
+    let start = tokio::sync::Barrier::new(claimers);
+    let start = std::sync::Arc::new(start);
+    let tasks: Vec<_> = (0..claimers)
+        .map(|i| {
+            let (store, start) = (store.clone(), start.clone());
+            let mut keys = keys.clone();
+            let n = i * 25 % keys.len();
+            keys.rotate_left(n);
+            tokio::spawn(async move {
+                let keys: Vec<(&str, &str)> =
+                    keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                start.wait().await;
+                claim(store.pool(), F, &keys, 10_000, LEASE).await.unwrap()
+            })
         })
-    });
+        .collect();
     let mut count: HashMap<String, usize> = HashMap::new();
     for task in tasks {
         for t in task.await.unwrap() {

@@ -135,6 +135,10 @@ pub async fn claim(
 ) -> Result<Vec<Timer>, TimerStoreError> {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let until = now_ms.saturating_add(lease_ms.max(1));
+    // One order for every claimer: chunks of the same keys lock alike.
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
     let mut claimed = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         let sql = format!(
