@@ -389,6 +389,20 @@ impl ProjectConfig {
     }
 }
 
+/// Project `p1` for unit tests: Acme's site, a bearer token, project `OPS`,
+/// the integration account `acc-bot`, webhook secret `s3cret`, then
+/// `extra` (YAML lines indented as project keys).
+#[cfg(test)]
+pub(crate) fn test_project(extra: &str) -> ProjectConfig {
+    let yaml = format!(
+        "projects:\n  p1:\n    site_url: https://acme.atlassian.net\n    \
+         auth: {{kind: bearer, token: t}}\n    project_key: OPS\n    account_id: acc-bot\n    \
+         webhook_secret: s3cret\n{extra}"
+    );
+    let mut c: JiraConfig = serde_yaml::from_str(&yaml).expect("a test project");
+    c.projects.remove("p1").expect("project p1")
+}
+
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;

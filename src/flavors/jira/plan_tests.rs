@@ -3,28 +3,19 @@
 use super::*;
 use crate::event::pb::{self, Priority};
 use crate::event::{CaseEvent, Event, EventType};
-use crate::flavors::jira::config::JiraConfig;
 
 static NONE_SENT: BTreeSet<String> = BTreeSet::new();
 
 fn cfg() -> ProjectConfig {
-    let yaml = "
-projects:
-  p1:
-    site_url: https://acme.atlassian.net
-    auth: {kind: bearer, token: t}
-    project_key: OPS
-    account_id: acc-bot
-    webhook_secret: s
-    fields: {description: one-way, labels: one-way}
+    crate::flavors::jira::config::test_project(
+        "    fields: {description: one-way, labels: one-way}
     priorities: {P1: Highest, P2: High, P3: Medium}
     users: {u-1: acc-1}
     label_attributes: [teams]
     custom_fields:
       - {attribute: env, field_id: customfield_10050, shape: select}
-";
-    let mut c: JiraConfig = serde_yaml::from_str(yaml).unwrap();
-    c.projects.remove("p1").unwrap()
+",
+    )
 }
 
 fn snapshot() -> pb::CaseSnapshot {

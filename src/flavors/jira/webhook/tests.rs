@@ -144,18 +144,7 @@ const SENT_MS: i64 = 1_764_918_601_000;
 
 /// The project of the deliveries below: priority syncs both ways (default).
 fn project_cfg() -> crate::flavors::jira::ProjectConfig {
-    let yaml = "
-projects:
-  p1:
-    site_url: https://acme.atlassian.net
-    auth: {kind: bearer, token: t}
-    project_key: OPS
-    account_id: acc-bot
-    webhook_secret: s3cret
-    priorities: {P1: Highest, P2: High}
-";
-    let mut c: crate::flavors::jira::JiraConfig = serde_yaml::from_str(yaml).unwrap();
-    c.projects.remove("p1").unwrap()
+    crate::flavors::jira::config::test_project("    priorities: {P1: Highest, P2: High}\n")
 }
 
 /// The case side of issue 10001's link: case SEC-7.
