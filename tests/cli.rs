@@ -3,14 +3,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn ceh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_case-event-handler"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CEH_ENV")
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
+mod common;
+
+use common::ceh;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

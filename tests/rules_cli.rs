@@ -1,15 +1,10 @@
 //! `rules check`, `list`, `explain` and `diff` on the built binary (no services needed).
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn ceh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_case-event-handler"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CEH_ENV")
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
+mod common;
+
+use common::ceh;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
