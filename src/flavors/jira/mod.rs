@@ -164,7 +164,7 @@ impl Handler for JiraSync {
         if comment && !ctx.flag_or(SYNC_COMMENTS, event, true) {
             return HandleResp::Skip(SkipReason::Disabled(SYNC_COMMENTS.into()));
         }
-        match sync::sync(project, &self.st, ctx, event).await {
+        match sync::sync(project, &self.st, event).await {
             Ok(sync::Outcome::Done) => HandleResp::Success,
             Ok(sync::Outcome::Skip(why)) => HandleResp::Skip(SkipReason::Other(why)),
             Err(err) => HandleResp::classify(Err(err.into())),

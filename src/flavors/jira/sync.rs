@@ -18,7 +18,7 @@ use super::state::{subject, CreateIssue, PostComment};
 use super::state::{Project, SyncState, COMMENT};
 use crate::event::{CaseEvent, Event, Payload};
 use crate::flavors::kit::intent::{Done, IntentError, Record, State};
-use crate::handler::{Ctx, HandlerError};
+use crate::handler::HandlerError;
 use crate::store::StoreError;
 
 /// How one event ended when it did not fail.
@@ -89,12 +89,7 @@ impl From<SyncError> for HandlerError {
 }
 
 /// Syncs one event of a configured project.
-pub async fn sync(
-    project: &Project,
-    st: &SyncState,
-    ctx: &Ctx,
-    event: &Event,
-) -> Result<Outcome, SyncError> {
+pub async fn sync(project: &Project, st: &SyncState, event: &Event) -> Result<Outcome, SyncError> {
     let tp = event.trace.as_ref().map(|t| t.traceparent.as_str());
     let case_id = event.case_id.as_str();
     let link = st.link(case_id).await?;
@@ -166,8 +161,7 @@ pub async fn sync(
             other => other?,
         }
     }
-    let tx = ctx.begin(event).await?;
-    ctx.commit(tx).await?;
+    // The runtime writes the ledger row after `Success`.
     Ok(Outcome::Done)
 }
 

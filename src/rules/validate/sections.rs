@@ -2,9 +2,9 @@
 //! policies' goals and calendars, project settings and integrations.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use super::{query, secret, unique};
+use crate::flavors::kit::timers::{Calendar, CalendarError};
 use crate::rules::problems::{Anchor, FileProblems};
 use crate::rules::schema::ProjectFile;
 
@@ -62,37 +62,27 @@ pub(super) fn sla(file: &mut ProjectFile, p: &mut FileProblems<'_>) {
             }
         }
         if let Some(cal) = &policy.calendar {
-            let at = format!("{at}.calendar");
-            if chrono_tz::Tz::from_str(&cal.timezone).is_err() {
-                let msg = format!("unknown time zone `{}`", cal.timezone);
-                p.push(&format!("{at}.timezone"), Anchor::Value, msg);
-            }
-            for (key, time) in [("start", &cal.start), ("end", &cal.end)] {
-                if chrono::NaiveTime::parse_from_str(time, "%H:%M").is_err() {
-                    p.push(
-                        &format!("{at}.{key}"),
-                        Anchor::Value,
-                        "must be a time `HH:MM`",
-                    );
-                }
-            }
-            if cal.start == cal.end {
-                let msg = "the working hours are empty: `start` equals `end`";
-                p.push(&format!("{at}.end"), Anchor::Value, msg);
-            }
-            if cal.days.is_empty() {
-                let msg = "at least one working day is needed (a calendar that never opens never runs out)";
-                p.push(&format!("{at}.days"), Anchor::Value, msg);
-            }
-            const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-            for (j, day) in cal.days.iter().enumerate() {
-                if !DAYS.contains(&day.as_str()) {
-                    p.push(
-                        &format!("{at}.days[{j}]"),
-                        Anchor::Value,
-                        "must be one of mon, tue, wed, thu, fri, sat, sun",
-                    );
-                }
+            // The timers' own calendar decides: what it refuses at run time
+            // is refused here, and nothing else.
+            if let Err(err) = Calendar::from_policy(Some(cal)) {
+                let (key, message) = match &err {
+                    CalendarError::TimeZone(_) => ("timezone".into(), err.to_string()),
+                    CalendarError::Time(t) if *t == cal.start => ("start".into(), err.to_string()),
+                    CalendarError::Time(_) => ("end".into(), err.to_string()),
+                    CalendarError::Empty { .. } => (
+                        "end".into(),
+                        "the working hours are empty: `start` equals `end`".into(),
+                    ),
+                    CalendarError::Day(d) => {
+                        let j = cal.days.iter().position(|x| x == d).unwrap_or(0);
+                        (format!("days[{j}]"), err.to_string())
+                    }
+                    CalendarError::NeverOpen => (
+                        "days".into(),
+                        "at least one working day is needed (a calendar that never opens never runs out)".into(),
+                    ),
+                };
+                p.push(&format!("{at}.calendar.{key}"), Anchor::Value, message);
             }
         }
     }

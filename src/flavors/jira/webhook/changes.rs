@@ -197,7 +197,10 @@ impl Target<'_> {
                 _ => ignored("older than a change already applied"),
             });
         }
-        let then = Some((case_id.clone(), hashed));
+        let then = Then::Digests {
+            case_id: case_id.clone(),
+            synced: hashed,
+        };
         Ok(self.publish(&changes, self.delivery.user.as_ref(), then))
     }
 
@@ -223,16 +226,19 @@ impl Target<'_> {
         {
             return Ok(ignored("older than a change already applied"));
         }
-        Ok(self.publish(&[change], comment.editor(), None))
+        Ok(self.publish(&[change], comment.editor(), Then::Nothing))
     }
 
-    /// The issue was deleted: the link goes stale (outbound then skips as
-    /// `stale-link`) and the case learns it.
+    /// The issue was deleted: the case learns it, and once the broker
+    /// acknowledged, the link goes stale (outbound then skips as
+    /// `stale-link`); a failed publish leaves it linked, so Jira's next copy
+    /// is handled again.
     pub async fn deleted(&self) -> Result<Received<Then>, InboundError> {
-        let key = self.st.issue_key(&self.link.subject.case_id);
-        self.st.intents.mark_stale(&key).await?;
         let change = deleted_change(self.issue, self.delivery);
-        Ok(self.publish(&[change], self.delivery.user.as_ref(), None))
+        let then = Then::Stale {
+            case_id: self.link.subject.case_id.clone(),
+        };
+        Ok(self.publish(&[change], self.delivery.user.as_ref(), then))
     }
 
     /// The events of `changes`, for the kit to publish.

@@ -79,9 +79,22 @@ pub struct JiraInbound {
     pub st: SyncState,
 }
 
-/// The digests to record once the broker acknowledged: the case and the
-/// values its events carry.
-pub type Then = Option<(String, Vec<Synced>)>;
+/// What to record once the broker acknowledged (never before: a delivery
+/// whose events were not acknowledged is delivered again and must find
+/// everything as it was).
+#[derive(Debug, Default)]
+pub enum Then {
+    /// Nothing.
+    #[default]
+    Nothing,
+    /// The digests of the values a case's events carry (echo suppression).
+    Digests {
+        case_id: String,
+        synced: Vec<Synced>,
+    },
+    /// The case's issue was deleted: its link goes stale.
+    Stale { case_id: String },
+}
 
 #[async_trait]
 impl Receiver for JiraInbound {
@@ -97,8 +110,13 @@ impl Receiver for JiraInbound {
     }
 
     async fn published(&self, _d: &inbound::Delivery<'_>, then: Then) -> Result<(), InboundError> {
-        if let Some((case_id, synced)) = then {
-            self.st.fields.record(&case_id, &synced).await?;
+        match then {
+            Then::Nothing => {}
+            Then::Digests { case_id, synced } => self.st.fields.record(&case_id, &synced).await?,
+            Then::Stale { case_id } => {
+                let key = self.st.issue_key(&case_id);
+                self.st.intents.mark_stale(&key).await?;
+            }
         }
         Ok(())
     }
