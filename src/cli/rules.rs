@@ -225,8 +225,7 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<CaseEvent>> {
         .filter(|(_, l)| !l.trim().is_empty());
     lines
         .map(|(i, line)| {
-            event::event_from_json_line(line)
-                .map(Event::into_inner)
+            event::from_json_line(line)
                 .with_context(|| format!("{}:{}: not a valid event", path.display(), i + 1))
         })
         .collect()

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::ast::{write_expr, Expr};
+use super::ast::Expr;
 use super::eval::{eval_term, seen};
 use super::lexer::Ctx;
 use super::print::write_pattern;
@@ -163,7 +163,7 @@ impl Trace {
 }
 
 /// `priority is P1`, `teams is a, b`, `assignee has no value`.
-fn saw(field: &str, seen: &[String]) -> String {
+pub(crate) fn saw(field: &str, seen: &[String]) -> String {
     if seen.is_empty() {
         format!("{field} has no value")
     } else {
@@ -176,13 +176,8 @@ impl Query {
     /// values it saw. `holds` always equals [`Query::matches`].
     pub fn explain(&self, case: &CaseSnapshot, now: DateTime<Utc>) -> QueryTrace {
         let root = self.expr().map(|e| Trace::of(e, case, now));
-        let mut query = String::new();
-        if let Some(e) = self.expr() {
-            // Writing to a String cannot fail.
-            let _ = write_expr(&mut query, e);
-        }
         QueryTrace {
-            query,
+            query: self.to_string(),
             holds: root.as_ref().is_none_or(Trace::holds),
             root,
         }

@@ -63,7 +63,7 @@
 mod ast;
 mod error;
 mod eval;
-mod explain;
+pub(crate) mod explain;
 mod fields;
 mod glob;
 mod lexer;

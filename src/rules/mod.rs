@@ -43,8 +43,10 @@
 //! # Reload and snapshots
 //!
 //! [`Rules`] holds the snapshot in force behind a `tokio::sync::watch`;
-//! handlers take an `Arc<RulesSnapshot>` ([`Rules::snapshot`]) and keep it
-//! for the event: no lock is held while they run. [`watch::spawn`] polls the
+//! a handler is to take an `Arc<RulesSnapshot>` ([`Rules::snapshot`]) and
+//! keep it for the event, holding no lock while it runs. No flavor reads
+//! the rules yet: `app::run` loads (and refuses invalid rules at start) and
+//! polls them; the rule-driven flavors will get them through `BuildCtx`. [`watch::spawn`] polls the
 //! directory's content hash every `rules.reload_secs`; a valid change
 //! replaces the snapshot, an invalid one is rejected whole — each problem
 //! logged by path, `ceh_rules_loads_total{result="rejected"}` counted — and

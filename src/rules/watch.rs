@@ -40,16 +40,17 @@ impl Rules {
     /// Loads `dir`; it must be valid.
     pub fn load(dir: &Path) -> Result<Self, RulesError> {
         let files = read_dir(dir).inspect_err(|_| rules_loaded("unreadable"))?;
-        let hash = content_hash(&files);
         let snapshot = build(&files).map_err(|problems| {
             rules_loaded("rejected");
             RulesError::Invalid(problems)
         })?;
         applied(&snapshot);
+        // The snapshot's version is the directory's content hash.
+        let seen = Mutex::new(snapshot.version().to_owned());
         Ok(Self {
             dir: dir.to_owned(),
             tx: watch::Sender::new(Arc::new(snapshot)),
-            seen: Mutex::new(hash),
+            seen,
         })
     }
 
@@ -131,7 +132,8 @@ pub fn spawn(
     shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        // The first look is one period after the load at start.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

@@ -22,9 +22,9 @@
 //! retry and may make a second copy of that one event.
 //! Retries: transport errors, timeouts, 408, 429 (after `Retry-After` or
 //! `X-RateLimit-Reset`) and 5xx retry; 400 discards the event; 401/403
-//! discard with an alert (operator action); an event that names no case is
-//! discarded as invalid. The kit guarantees a payload (handlers get a
-//! validated `event::Event`).
+//! discard with an alert (operator action). Every event names a case and
+//! has a payload: handlers get a validated `event::Event`, refused at the
+//! intake otherwise.
 
 mod config;
 mod milestone;

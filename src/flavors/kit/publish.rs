@@ -146,6 +146,11 @@ impl EventPublisher {
     /// Stamps and publishes `events`, caused by `cause` (`None` for
     /// changes from outside, e.g. an inbound webhook), and waits until the
     /// broker acknowledged every one.
+    ///
+    /// Ids derive from (flavor, cause, type, ordinal within this call): all
+    /// the events one cause produces go in one call. Two calls with the same
+    /// cause and type would get the same ids, and consumers would drop the
+    /// second as a duplicate.
     pub async fn publish(
         &self,
         cause: Option<&CaseEvent>,
@@ -161,13 +166,16 @@ impl EventPublisher {
         self.send_all(&self.events_topic, records).await
     }
 
-    /// Stamps and publishes one command to the case service, caused by `cause`.
+    /// Stamps and publishes one command to the case service, caused by
+    /// `cause`: the only command of that type the cause produces (see
+    /// [`EventPublisher::commands`] for several).
     pub async fn command(&self, cause: &CaseEvent, cmd: CaseCommand) -> Result<(), PublishError> {
         self.commands(cause, vec![cmd]).await
     }
 
     /// Stamps and publishes commands caused by `cause`, and waits until the
-    /// broker acknowledged every one.
+    /// broker acknowledged every one. As with [`EventPublisher::publish`],
+    /// every command of one cause goes in one call (ids number them).
     pub async fn commands(
         &self,
         cause: &CaseEvent,

@@ -4,14 +4,7 @@ use std::fmt;
 
 use super::Explanation;
 
-/// `priority is P1`, `teams is a, b`, `assignee has no value`.
-pub(super) fn saw(field: &str, seen: &[String]) -> String {
-    if seen.is_empty() {
-        format!("{field} has no value")
-    } else {
-        format!("{field} is {}", seen.join(", "))
-    }
-}
+pub(super) use crate::query::explain::saw;
 
 fn yes(b: bool) -> &'static str {
     if b {

@@ -32,7 +32,11 @@
 //! the columns no newer write set, and a [`Cond::Unset`] is judged as of the
 //! patch's version; a patch before its row waits for it. Increments
 //! (`add`) are guarded by the ledger only (a version guard would drop a late
-//! event's +1); `max` and `set_if_null` keep their column's version guard.
+//! event's +1); `max` and `set_if_null` keep their column's version guard,
+//! as the issue asked, and so are the exception to "version order": a late
+//! older one is dropped (in version order an older `set_if_null` would have
+//! been the one to set the value), and their guard records the newest
+//! attempt, not the newest write.
 //! A delete is final: an older op arriving later finds no row, so tables
 //! where that can happen keep tombstones (a patch) instead.
 //!

@@ -7,6 +7,13 @@
 //! changes nothing. A cancel is a tombstone (`state = 'cancelled'` at its
 //! version), not a delete: a delete would let a late older schedule insert
 //! the timer again.
+//!
+//! Known gap against the batch writer's "version order whatever the arrival
+//! order": `due_at` and `state` share the row's guard, so a cancel (v4)
+//! arriving after a newer move (v5) is dropped and the timer stays armed,
+//! where version order would have cancelled it. Giving `state` its own guard
+//! column (written by `schedule` too) closes it; it comes with the firing
+//! runtime.
 
 use crate::store::rows::{Patchable, PlanError, RowOp, Table, Value};
 
@@ -16,19 +23,8 @@ pub static TIMERS: Table = Table {
     columns: COLUMNS,
     key: &["flavor", "case_key", "timer_id"],
     version: "version",
-    on_conflict_update: &[
-        "due_at",
-        "state",
-        "topic",
-        "partition",
-        "event_id",
-        "correlation_id",
-        "chain_depth",
-        "payload",
-        "version",
-        "claimed_until",
-        "fired_at",
-    ],
+    // Everything but the key (the first three columns).
+    on_conflict_update: COLUMNS.split_at(3).1,
     patchable: &[Patchable::row("due_at"), Patchable::row("state")],
 };
 

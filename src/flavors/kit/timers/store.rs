@@ -97,14 +97,13 @@ pub async fn due(
     for chunk in owned.chunks(CHUNK) {
         let sql = format!(
             "SELECT {cols} FROM timers WHERE flavor = $1 AND due_at <= $2 \
-             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3)) \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $2)) \
              AND ({owned}) ORDER BY due_at, case_key, timer_id LIMIT ${last}",
             cols = COLUMNS.join(", "),
-            owned = pairs("topic", "partition", chunk.len(), 4),
-            last = 4 + 2 * chunk.len(),
+            owned = pairs("topic", "partition", chunk.len(), 3),
+            last = 3 + 2 * chunk.len(),
         );
-        // Placeholders in the order they appear, none reused (SQLite).
-        let mut query = sqlx::query(&sql).bind(flavor).bind(now_ms).bind(now_ms);
+        let mut query = sqlx::query(&sql).bind(flavor).bind(now_ms);
         for (topic, partition) in chunk {
             query = query.bind(*topic).bind(i64::from(*partition));
         }
@@ -144,14 +143,12 @@ pub async fn claim(
         let sql = format!(
             "UPDATE timers SET state = 'claimed', claimed_until = $1 \
              WHERE flavor = $2 AND due_at <= $3 \
-             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $4)) \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3)) \
              AND ({keys}) RETURNING {cols}",
-            keys = pairs("case_key", "timer_id", chunk.len(), 5),
+            keys = pairs("case_key", "timer_id", chunk.len(), 4),
             cols = COLUMNS.join(", "),
         );
-        let mut query = (sqlx::query(&sql).bind(until).bind(flavor))
-            .bind(now_ms)
-            .bind(now_ms);
+        let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
         for (case_key, timer_id) in chunk {
             query = query.bind(*case_key).bind(*timer_id);
         }
