@@ -291,9 +291,7 @@ pub async fn serve(
     routes: Vec<InboundRoute>,
 ) -> Result<telemetry::Served, SetupError> {
     let paths: Vec<&'static str> = routes.iter().map(|r| r.spec.path).collect();
-    let router = (routes.into_iter())
-        .map(|r| r.router)
-        .reduce(axum::Router::merge);
+    let router = InboundRoute::merge_all(routes);
     let served = telemetry::serve(settings, ping, router).await;
     if !paths.is_empty() && served.addr().is_none() {
         return Err(SetupError::RoutesUnserved {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::event::pb::{ApprovalType as PbApproval, Priority};
 use crate::event::{CaseEvent, Payload};
-use crate::rules::schema::{AutomationTrigger, ChangeType, Trigger, ValueChange};
+use crate::rules::schema::{ApprovalType, AutomationTrigger, ChangeType, Trigger, ValueChange};
 
 /// One trigger tested against the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,49 +48,55 @@ pub fn notification(t: &Trigger, event: &CaseEvent) -> TriggerTest {
     TriggerTest { trigger, matched }
 }
 
-/// An automation trigger tested against `event`.
+/// An automation trigger tested against `event`: the triggers it shares
+/// with notification rules are tested as those are.
 pub fn automation(t: &AutomationTrigger, event: &CaseEvent) -> TriggerTest {
-    let (trigger, matched) = match t {
-        AutomationTrigger::CaseCreated => ("CASE_CREATED".to_owned(), created(event)),
+    let shared = match t {
+        AutomationTrigger::CaseCreated => Trigger::CaseCreated,
         AutomationTrigger::StatusTransitioned {
             from_status_name,
             to_status_name,
-        } => status(
-            event,
-            from_status_name.as_deref(),
-            to_status_name.as_deref(),
-        ),
+        } => Trigger::StatusTransitioned {
+            from_status_name: from_status_name.clone(),
+            to_status_name: to_status_name.clone(),
+        },
         AutomationTrigger::AttributeValueChanged { field, change_type } => {
-            let change = match change_type {
-                ValueChange::ValueAdded => ChangeType::Added,
-                ValueChange::ValueDeleted => ChangeType::Removed,
-                ValueChange::AnyChanges => ChangeType::Changed,
-            };
-            attribute(event, field, change)
+            Trigger::AttributeValueChanged {
+                field: field.clone(),
+                change_type: match change_type {
+                    ValueChange::ValueAdded => ChangeType::Added,
+                    ValueChange::ValueDeleted => ChangeType::Removed,
+                    ValueChange::AnyChanges => ChangeType::Changed,
+                },
+            }
         }
-        AutomationTrigger::EventCorrelationSignalCorrelated => (
-            "EVENT_CORRELATION_SIGNAL_CORRELATED".to_owned(),
-            matches!(event.payload, Some(Payload::CaseSignalCorrelated(_))),
-        ),
-        AutomationTrigger::CommentAdded => (
-            "COMMENT_ADDED".to_owned(),
-            matches!(event.payload, Some(Payload::CaseCommentAdded(_))),
-        ),
+        AutomationTrigger::EventCorrelationSignalCorrelated => {
+            Trigger::EventCorrelationSignalCorrelated
+        }
+        AutomationTrigger::CommentAdded => Trigger::CommentAdded,
         AutomationTrigger::CaseReviewApproved { approval_type } => {
-            let wanted = match approval_type {
-                crate::rules::schema::ApprovalType::First => PbApproval::First,
-                crate::rules::schema::ApprovalType::Each => PbApproval::Each,
-                crate::rules::schema::ApprovalType::All => PbApproval::All,
-            };
-            let matched = match &event.payload {
-                Some(Payload::CaseReviewDecided(d)) => d.satisfied.contains(&(wanted as i32)),
-                _ => false,
-            };
-            let name = wanted.as_str_name().trim_start_matches("APPROVAL_TYPE_");
-            (format!("CASE_REVIEW_APPROVED {name}"), matched)
+            return review_approved(*approval_type, event)
         }
     };
-    TriggerTest { trigger, matched }
+    notification(&shared, event)
+}
+
+/// `CASE_REVIEW_APPROVED <type>`: the review's decision satisfied it.
+fn review_approved(approval_type: ApprovalType, event: &CaseEvent) -> TriggerTest {
+    let wanted = match approval_type {
+        ApprovalType::First => PbApproval::First,
+        ApprovalType::Each => PbApproval::Each,
+        ApprovalType::All => PbApproval::All,
+    };
+    let matched = match &event.payload {
+        Some(Payload::CaseReviewDecided(d)) => d.satisfied.contains(&(wanted as i32)),
+        _ => false,
+    };
+    let name = wanted.as_str_name().trim_start_matches("APPROVAL_TYPE_");
+    TriggerTest {
+        trigger: format!("CASE_REVIEW_APPROVED {name}"),
+        matched,
+    }
 }
 
 fn created(event: &CaseEvent) -> bool {

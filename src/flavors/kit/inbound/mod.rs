@@ -75,6 +75,15 @@ pub struct InboundRoute {
     pub router: axum::Router,
 }
 
+impl InboundRoute {
+    /// One router serving every route of `routes` (None without routes).
+    pub fn merge_all(routes: Vec<InboundRoute>) -> Option<axum::Router> {
+        (routes.into_iter())
+            .map(|r| r.router)
+            .reduce(axum::Router::merge)
+    }
+}
+
 impl std::fmt::Debug for InboundRoute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InboundRoute")

@@ -9,6 +9,7 @@ use case_event_handler::event::pb::{
 use case_event_handler::event::{CaseEvent, Payload, SCHEMA_VERSION};
 use case_event_handler::flavors::jira::{webhook, SPEC};
 use case_event_handler::flavors::kit::EventPublisher;
+use case_event_handler::flavors::kit::InboundRoute;
 use case_event_handler::flavors::{BuildCtx, Built};
 use case_event_handler::runtime::policy::RuntimeConfig;
 use case_event_handler::settings::{KafkaSettings, Settings};
@@ -143,10 +144,8 @@ impl Harness {
 
     /// Serves the flavor's routes on 127.0.0.1:0; returns the webhook URL.
     pub async fn serve_webhook(&mut self) -> String {
-        let routes = (std::mem::take(&mut self.built.routes).into_iter())
-            .map(|r| r.router)
-            .reduce(axum::Router::merge)
-            .expect("jira has routes");
+        let routes = std::mem::take(&mut self.built.routes);
+        let routes = InboundRoute::merge_all(routes).expect("jira has routes");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}{}", listener.local_addr().unwrap(), webhook::PATH);
         tokio::spawn(async move { axum::serve(listener, routes).await.unwrap() });
