@@ -17,7 +17,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::event::{CaseEvent, Event};
+use crate::flavors::kit::timers::Firing;
 use crate::resilience::flags::Flags;
+use crate::store::rows::RowOp;
 use crate::store::{LedgerTx, Store, StoreError};
 
 /// What a handler decided about one event.
@@ -285,6 +287,26 @@ impl Ctx {
         Ok(())
     }
 
+    /// Opens a timer firing's transaction: the firing's ledger row and the
+    /// timer marked fired under its claim (see [`Firing::begin`]). Write the
+    /// effects through it and call [`Ctx::commit`]. A claim that no longer
+    /// holds (the timer moved, was cancelled or taken over) fails with
+    /// [`StoreError::AlreadyProcessed`], a duplicate skip.
+    pub async fn begin_firing(&self, firing: &Firing) -> Result<LedgerTx, StoreError> {
+        let store = self.store.as_ref().ok_or(StoreError::NotConfigured)?;
+        firing.begin(store, self.flavor).await
+    }
+
+    /// Applies a firing's row operations (the batch writer's) in one
+    /// transaction with its ledger row and the timer marked fired under its
+    /// claim (see [`Firing::apply`]); false when the claim no longer holds.
+    pub async fn apply_firing(&self, firing: &Firing, ops: Vec<RowOp>) -> Result<bool, StoreError> {
+        let store = self.store.as_ref().ok_or(StoreError::NotConfigured)?;
+        let applied = firing.apply(store, self.flavor, ops).await?;
+        self.ledger_written.store(true, Ordering::Release);
+        Ok(applied)
+    }
+
     /// Whether the handler already wrote the ledger row in its own transaction.
     pub(crate) fn ledger_written(&self) -> bool {
         self.ledger_written.load(Ordering::Acquire)
@@ -296,6 +318,19 @@ impl Ctx {
 pub trait Handler: Send + Sync + 'static {
     /// Handles one event.
     async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp;
+
+    /// Fires one of the flavor's durable timers (`kit::timers`), on the
+    /// per-key lane of its case. Commit effects through
+    /// [`Ctx::begin_firing`] or [`Ctx::apply_firing`]; a firing answered
+    /// `Success` without either is marked fired by the runtime. A flavor
+    /// that schedules no timers never gets one: the default buries it.
+    async fn fire(&self, ctx: &Ctx, firing: &Firing) -> HandleResp {
+        let _ = firing;
+        HandleResp::Discard(HandlerError::permanent(format!(
+            "flavor {} fires no timers",
+            ctx.flavor()
+        )))
+    }
 
     /// Whether the handler claims the event's ledger row in its own
     /// transaction (`Ctx::begin`), which already rejects duplicates; the

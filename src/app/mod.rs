@@ -13,7 +13,7 @@ use crate::flavors::{self, BuildCtx, FlavorSpec};
 use crate::runtime::dlq::{DeadLetterSink, DlqClaims, KafkaDlq};
 use crate::runtime::live::Live;
 use crate::runtime::policy::{
-    BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig,
+    BatchLimits, DlqPolicy, OnExhausted, Ordering, RetryPolicy, RuntimeConfig, TimerPolicy,
 };
 use crate::runtime::{RunSummary, Runtime};
 use crate::settings::TelemetrySettings;
@@ -81,6 +81,7 @@ pub fn runtime_config(rt: &RuntimeSettings) -> RuntimeConfig {
             max_wait: rt.batch.max_wait(),
         },
         live: None,
+        timers: None,
     }
 }
 
@@ -152,6 +153,11 @@ pub async fn build_runtime(
     let built = (spec.build)(ctx).await?;
     built.check(spec)?;
     let mut config = runtime_config(&settings.runtime_for(spec.name));
+    if use_kafka && spec.fires_timers() {
+        // Timers fire on the partitions a consumer group assigns (a file
+        // run replays records and fires none).
+        config.timers = Some(TimerPolicy::new(config.handler_timeout));
+    }
     let clock = Arc::new(crate::resilience::maintenance::SystemClock);
     let live = Arc::new(Live::new(
         spec.name,

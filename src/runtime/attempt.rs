@@ -11,10 +11,11 @@ use futures::FutureExt;
 use super::live::Live;
 use super::policy::Ordering;
 use crate::event::{CaseEvent, Event};
+use crate::flavors::kit::timers::{Firing, Timer};
 use crate::handler::{BatchHandler, Ctx, HandleResp, Handler, HandlerError, SkipReason};
 use crate::resilience::breaker::{self, Permit};
 use crate::resilience::maintenance::Decision;
-use crate::source::record::Record;
+use crate::source::record::{Record, Tp};
 use crate::store::Store;
 use crate::telemetry::events::HandlerTimer;
 
@@ -59,6 +60,51 @@ impl Job {
             first_try: None,
             waiting: false,
             span,
+        }
+    }
+}
+
+/// A durable timer's firing on its way through the runtime: it runs on the
+/// lane of its case (the stored partition, and the case key as ordering key).
+#[derive(Debug)]
+pub struct FireJob {
+    /// The timer as claimed.
+    pub timer: Timer,
+    /// Its partition (stored when it was scheduled).
+    pub tp: Tp,
+    /// Its ordering key: the case key, or nothing under partition ordering.
+    pub key: Bytes,
+}
+
+impl FireJob {
+    /// The firing of a claimed timer, on its case's lane under `ordering`.
+    pub fn new(timer: Timer, ordering: Ordering) -> Self {
+        let tp = Tp::new(&timer.topic, timer.partition);
+        let key = match ordering {
+            Ordering::Partition => Bytes::new(),
+            Ordering::Key => Bytes::from(timer.case_key.clone()),
+        };
+        Self { timer, tp, key }
+    }
+}
+
+/// What a lane runs: an event, or a timer's firing. (The event is not
+/// boxed: it is the hot path; a firing is.)
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Work {
+    /// An event.
+    Event(Job),
+    /// A timer's firing.
+    Fire(Box<FireJob>),
+}
+
+impl Work {
+    /// The partition it belongs to.
+    pub fn tp(&self) -> &Tp {
+        match self {
+            Work::Event(job) => &job.record.tp,
+            Work::Fire(job) => &job.tp,
         }
     }
 }
@@ -115,6 +161,13 @@ impl Env {
             }
             Decision::Hold(after) => return Some(Attempt::Deferred(after)),
         }
+        self.breakers_hold()
+    }
+
+    /// Whether an open breaker of one of the flavor's dependencies holds
+    /// every attempt now.
+    fn breakers_hold(&self) -> Option<Attempt> {
+        let live = self.live.as_ref()?;
         live.dependencies()
             .iter()
             .find_map(|dep| match breaker::registry().permit(dep) {
@@ -123,6 +176,35 @@ impl Env {
                     Some(Attempt::Deferred(after.max(Duration::from_millis(50))))
                 }
             })
+    }
+}
+
+/// Runs one attempt of a timer's firing: the flavor's `fire` under the
+/// handler timeout; a `Success` the handler did not commit itself is
+/// marked fired here, under the claim's fence.
+pub async fn fire(env: Env, handler: Arc<dyn Handler>, firing: &Firing) -> Attempt {
+    if let Some(held) = env.breakers_hold() {
+        return held;
+    }
+    let attempts = u32::try_from(firing.timer.attempts).unwrap_or(u32::MAX);
+    let ctx = env.ctx(attempts.saturating_add(1));
+    let started = Instant::now();
+    let call = AssertUnwindSafe(handler.fire(&ctx, firing)).catch_unwind();
+    let resp = match tokio::time::timeout(env.timeout, call).await {
+        Err(_) => HandleResp::Retry(timed_out(env.timeout)),
+        Ok(Err(panic)) => return Attempt::Panicked(panic_message(panic)),
+        Ok(Ok(resp)) => resp,
+    };
+    env.timer.observe(started.elapsed());
+    match (resp, &env.store) {
+        (HandleResp::Success, Some(store)) if !ctx.ledger_written() => {
+            let marked = match firing.begin(store, env.flavor).await {
+                Ok(tx) => tx.commit().await,
+                Err(err) => Err(err),
+            };
+            Attempt::Resp(HandleResp::classify(marked.map_err(HandlerError::from)))
+        }
+        (resp, _) => Attempt::Resp(resp),
     }
 }
 

@@ -19,7 +19,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_util::sync::CancellationToken;
 
-use super::attempt::{Attempt, Env, Job};
+use super::attempt::{Attempt, Env, FireJob, Job, Work};
 use super::dlq::{DlqCircuit, DlqReason};
 use super::intake::{self, Input, Prepared, Taken};
 use super::offsets::OffsetTracker;
@@ -37,6 +37,7 @@ mod batching;
 pub(super) use batching::MAX_RUNNING_BATCHES;
 mod flow;
 mod single;
+mod timers;
 
 use single::DeadJob;
 
@@ -48,6 +49,8 @@ enum Done {
     Waited(Job, bool),
     /// One attempt of a batch.
     Batch(Vec<Job>, Vec<Attempt>),
+    /// One attempt of a timer's firing.
+    Fired(Box<FireJob>, Attempt),
     /// A dead-letter write.
     DeadLetter(DeadJob, DlqReason, Result<(), String>),
     /// A batch task died outside the handler's panic guard.
@@ -71,9 +74,9 @@ pub(super) struct Dispatcher {
     control: Arc<dyn SourceControl>,
     credit: Arc<Credit>,
     tracker: OffsetTracker,
-    lanes: KeyQueues<Job>,
-    /// Jobs free to start (their lane is theirs) waiting for a running slot.
-    ready: VecDeque<Job>,
+    lanes: KeyQueues<Work>,
+    /// Work free to start (its lane is its own) waiting for a running slot.
+    ready: VecDeque<Work>,
     /// Single-event attempts running (bounded by `max_in_flight`).
     running: usize,
     tasks: FuturesUnordered<Task>,
@@ -90,6 +93,7 @@ pub(super) struct Dispatcher {
     tick: TickState,
     tally: Tally,
     spans: bool,
+    timers: timers::Timers,
 }
 
 /// What one turn of the loop owes the source and the registry.
@@ -149,6 +153,10 @@ impl Dispatcher {
             tick: TickState::default(),
             tally,
             spans: crate::telemetry::exporting(),
+            timers: timers::Timers::new(
+                rt.config.timers.clone(),
+                rt.store.as_ref().map(|s| s.pool().clone()),
+            ),
             rt,
         }
     }
@@ -169,6 +177,7 @@ impl Dispatcher {
             let stop_at = self.stop;
             let revoke_at = self.revoke.as_ref().map(|r| r.deadline);
             let batch_at = self.batch.deadline();
+            let poll_at = self.timer_poll_at();
             tokio::select! {
                 biased;
                 Some((generation, tp, done)) = self.tasks.next(), if !self.tasks.is_empty() => {
@@ -181,6 +190,8 @@ impl Dispatcher {
                 }
                 _ = sleep_until(revoke_at.unwrap_or_else(far)), if revoke_at.is_some() => self.answer_revoke(true),
                 _ = sleep_until(batch_at.unwrap_or_else(far)), if batch_at.is_some() => self.flush_batch(),
+                Some(side) = self.timers.side.next(), if !self.timers.side.is_empty() => self.on_side(side),
+                _ = sleep_until(poll_at.unwrap_or_else(far)), if poll_at.is_some() => self.poll_timers(),
                 _ = maintenance.tick(), if self.rt.config.live.is_some() => self.check_maintenance(),
                 msg = input.recv(), if reading => match msg {
                     Some(Input::Records(chunk)) => self.on_records(chunk),
@@ -244,7 +255,7 @@ impl Dispatcher {
 
     /// Stopping and nothing runs, or the input ended and everything completed.
     fn finished(&self) -> bool {
-        let idle = self.tasks.is_empty();
+        let idle = self.tasks.is_empty() && !self.timers.busy();
         (self.stop.is_some() && idle)
             || (self.input_ended
                 && idle
@@ -274,15 +285,7 @@ impl Dispatcher {
             return;
         }
         let tp = record.tp.clone();
-        if !self.per_tp.contains_key(&tp) {
-            self.generation += 1;
-            let state = PartitionState {
-                generation: self.generation,
-                running: 0,
-                cancel: CancellationToken::new(),
-            };
-            self.per_tp.insert(tp.clone(), state);
-        }
+        self.track_tp(&tp);
         if !self.tracker.begin(&tp, record.offset, record.size()) {
             // Taken in twice (a redelivery while the first is in flight):
             // the first copy settles the offset.
@@ -319,8 +322,8 @@ impl Dispatcher {
         match &self.rt.processor {
             Processor::Single(_) => {
                 let lane = (tp, job.key.clone());
-                if let Some(job) = self.lanes.offer(lane, job) {
-                    self.ready.push_back(job);
+                if let Some(work) = self.lanes.offer(lane, Work::Event(job)) {
+                    self.ready.push_back(work);
                 }
             }
             Processor::Batch(_) => {
@@ -328,6 +331,19 @@ impl Dispatcher {
                     self.flush_full();
                 }
             }
+        }
+    }
+
+    /// Starts tracking a partition the first time work of it arrives.
+    fn track_tp(&mut self, tp: &Tp) {
+        if !self.per_tp.contains_key(tp) {
+            self.generation += 1;
+            let state = PartitionState {
+                generation: self.generation,
+                running: 0,
+                cancel: CancellationToken::new(),
+            };
+            self.per_tp.insert(tp.clone(), state);
         }
     }
 
@@ -347,7 +363,7 @@ impl Dispatcher {
         match &done {
             Done::Batch(jobs, _) => self.batch.finished_one(Some(jobs)),
             Done::Lost(_) => self.batch.finished_one(None),
-            Done::Single(..) => self.running -= 1,
+            Done::Single(..) | Done::Fired(..) => self.running -= 1,
             Done::DeadLetter(..) | Done::Waited(..) => {}
         }
         let current = match self.per_tp.get_mut(&tp) {
@@ -365,12 +381,16 @@ impl Dispatcher {
                 Done::Single(job, result) => self.on_attempt(job, result),
                 Done::Waited(job, cancelled) => self.on_waited(job, cancelled),
                 Done::Batch(jobs, results) => self.on_batch(jobs, results),
+                Done::Fired(job, result) => self.on_fired(job, result),
                 Done::DeadLetter(dead, reason, result) => {
                     self.on_dead_lettered(dead, reason, result)
                 }
                 Done::Lost(_) => {}
             }
             self.answer_revoke(false);
+        } else if let Done::Fired(..) = done {
+            // Revoked while it ran: committed, or its claim runs out.
+            self.timers.claimed_one_gone();
         }
         if batch_ended {
             self.flush_batch(); // jobs waiting for its keys may go now
@@ -404,9 +424,9 @@ impl Dispatcher {
     }
 
     fn on_revoke(&mut self, tps: Vec<Tp>, reply: std::sync::mpsc::SyncSender<Vec<(Tp, i64)>>) {
-        let dropped = self.lanes.drop_partitions(&tps)
-            + self.batch.drop_partitions(&tps)
-            + drop_ready(&mut self.ready, &tps);
+        let lanes = self.lanes.drop_partitions(&tps);
+        let ready = drop_ready(&mut self.ready, &tps);
+        let dropped = self.dropped(lanes) + self.dropped(ready) + self.batch.drop_partitions(&tps);
         for tp in &tps {
             if let Some(state) = self.per_tp.get(tp) {
                 state.cancel.cancel();
@@ -447,8 +467,9 @@ impl Dispatcher {
         if self.stop.is_some() {
             return;
         }
-        let dropped = self.lanes.clear_waiting() + self.batch.clear() + self.ready.len();
-        self.ready.clear();
+        let lanes = self.lanes.clear_waiting();
+        let ready: Vec<Work> = self.ready.drain(..).collect();
+        let dropped = self.dropped(lanes) + self.dropped(ready) + self.batch.clear();
         for state in self.per_tp.values() {
             state.cancel.cancel();
         }
@@ -465,11 +486,16 @@ impl Dispatcher {
     }
 }
 
-/// Drops the ready jobs of revoked partitions.
-fn drop_ready(ready: &mut VecDeque<Job>, tps: &[Tp]) -> usize {
-    let before = ready.len();
-    ready.retain(|j| !tps.contains(&j.record.tp));
-    before - ready.len()
+/// Takes the ready work of revoked partitions out.
+fn drop_ready(ready: &mut VecDeque<Work>, tps: &[Tp]) -> Vec<Work> {
+    let mut gone = Vec::new();
+    for work in std::mem::take(ready) {
+        match tps.contains(work.tp()) {
+            true => gone.push(work),
+            false => ready.push_back(work),
+        }
+    }
+    gone
 }
 
 /// How often open maintenance windows are looked at.

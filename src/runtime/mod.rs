@@ -66,6 +66,12 @@ impl Runtime {
         shutdown: CancellationToken,
     ) -> Result<RunSummary, RunError> {
         let credit = rx.credit.clone();
+        if let (Processor::Batch(_), Some(_)) = (&self.processor, &self.config.timers) {
+            return Err(RunError::Internal(format!(
+                "flavor {}: timers fire on the per-key lanes of single-event flavors only",
+                self.flavor
+            )));
+        }
         if let Processor::Batch(handler) = &self.processor {
             // Room for the running batches and a full one filling: a batch
             // flavor is never starved of events by the buffer.

@@ -167,6 +167,36 @@ pub struct RuntimeConfig {
     /// The live-reloadable part (flags, maintenance windows, breakers' dependencies,
     /// retry budget); `None` runs with `retry` as is and no flags or windows.
     pub live: Option<std::sync::Arc<super::live::Live>>,
+    /// Durable timers: the runtime polls and fires the flavor's due timers
+    /// on the partitions it owns (single-event flavors with a store only).
+    pub timers: Option<TimerPolicy>,
+}
+
+/// How the runtime fires a flavor's durable timers (`kit::timers`).
+#[derive(Debug, Clone)]
+pub struct TimerPolicy {
+    /// The wall clock that decides what is due (a `ManualClock` in tests).
+    pub clock: std::sync::Arc<dyn crate::resilience::maintenance::Clock>,
+    /// Between polls when the last one found less than a full batch.
+    pub poll_every: Duration,
+    /// Most timers claimed by one poll (one statement).
+    pub batch: usize,
+    /// How long a claim holds: longer than a firing takes (the handler
+    /// timeout), or another owner may take it over and the first firing's
+    /// commit is refused by the fence.
+    pub lease: Duration,
+}
+
+impl TimerPolicy {
+    /// The policy for a flavor whose handler may take `handler_timeout`.
+    pub fn new(handler_timeout: Duration) -> Self {
+        Self {
+            clock: std::sync::Arc::new(crate::resilience::maintenance::SystemClock),
+            poll_every: Duration::from_millis(250),
+            batch: 500,
+            lease: handler_timeout + Duration::from_secs(30),
+        }
+    }
 }
 
 impl RuntimeConfig {
@@ -197,6 +227,7 @@ impl Default for RuntimeConfig {
             dlq: DlqPolicy::default(),
             batch: BatchLimits::default(),
             live: None,
+            timers: None,
         }
     }
 }

@@ -51,25 +51,22 @@ impl<J> KeyQueues<J> {
         next
     }
 
-    /// Drops every waiting job of these partitions and frees their lanes.
-    pub fn drop_partitions(&mut self, tps: &[Tp]) -> usize {
-        let mut dropped = 0;
+    /// Takes every waiting job of these partitions out and frees their lanes.
+    pub fn drop_partitions(&mut self, tps: &[Tp]) -> Vec<J> {
+        let mut dropped = Vec::new();
         self.busy.retain(|(tp, _), waiting| {
             let gone = tps.contains(tp);
             if gone {
-                dropped += waiting.len();
+                dropped.extend(waiting.drain(..));
             }
             !gone
         });
         dropped
     }
 
-    /// Drops every waiting job (orderly stop); lanes stay busy until finished.
-    pub fn clear_waiting(&mut self) -> usize {
-        self.busy
-            .values_mut()
-            .map(|w| std::mem::take(w).len())
-            .sum()
+    /// Takes every waiting job out (orderly stop); lanes stay busy until finished.
+    pub fn clear_waiting(&mut self) -> Vec<J> {
+        self.busy.values_mut().flat_map(|w| w.drain(..)).collect()
     }
 }
 
@@ -99,7 +96,7 @@ mod tests {
         let mut q = KeyQueues::default();
         q.offer(lane("a"), 1);
         q.offer(lane("a"), 2);
-        assert_eq!(q.drop_partitions(&[Tp::new("t", 0)]), 1);
+        assert_eq!(q.drop_partitions(&[Tp::new("t", 0)]), vec![2]);
         assert_eq!(q.offer(lane("a"), 3), Some(3));
     }
 }

@@ -111,6 +111,15 @@ pub struct RulesVersionLabels {
     pub version: String,
 }
 
+/// A timer firing's result.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TimerLabels {
+    /// The flavor name.
+    pub flavor: &'static str,
+    /// `fired`, `skipped`, `retry`, `dead` or `released`.
+    pub result: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric family of the service.
@@ -134,6 +143,8 @@ pub struct Metrics {
     pub(crate) maintenance: Family<FlavorLabels, Gauge>,
     pub(crate) rules_loads: Family<RulesLoadLabels, Counter>,
     pub(crate) rules_version: Family<RulesVersionLabels, Gauge>,
+    pub(crate) timer_firings: Family<TimerLabels, Counter>,
+    pub(crate) timer_lateness: HistogramFamily<FlavorLabels>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -172,6 +183,8 @@ impl Metrics {
             maintenance: Family::default(),
             rules_loads: Family::default(),
             rules_version: Family::default(),
+            timer_firings: Family::default(),
+            timer_lateness: Family::new_with_constructor(end_to_end_buckets),
         };
         m.register();
         m
@@ -264,6 +277,16 @@ impl Metrics {
             "rules_version_info",
             "1 per project for the version (content hash) of its rules file in force",
             self.rules_version.clone(),
+        );
+        r.register(
+            "timer_firings",
+            "Durable timer firings by result: fired, skipped (moved, cancelled or taken over since claimed), retry, dead (permanent failure or retries exhausted), released (revoked before it ran)",
+            self.timer_firings.clone(),
+        );
+        r.register(
+            "timer_lateness_seconds",
+            "Due time to the start of a timer's firing attempt",
+            self.timer_lateness.clone(),
         );
     }
 }

@@ -63,7 +63,8 @@ pub struct FlavorSpec {
     /// any other, and the flavor refuses to start if it cannot serve them.
     pub routes: &'static [RouteSpec],
     /// The batch writer's tables it writes (`store::rows`), checked
-    /// against the migrations by a test.
+    /// against the migrations by a test. Listing [`timers::TIMERS`] makes
+    /// the runtime fire the flavor's due timers (single style only).
     pub tables: &'static [&'static crate::store::rows::Table],
     /// Its command-line tools (`case-event-handler <name> …`), if any.
     pub tools: Option<&'static FlavorTools>,
@@ -74,6 +75,13 @@ pub struct FlavorSpec {
 }
 
 impl FlavorSpec {
+    /// Whether it schedules durable timers (lists [`timers::TIMERS`]).
+    pub fn fires_timers(&self) -> bool {
+        self.tables
+            .iter()
+            .any(|t| std::ptr::eq(*t, &timers::TIMERS))
+    }
+
     /// The names of its dependencies.
     pub fn dependency_names(&self) -> Vec<&'static str> {
         self.dependencies.iter().map(|d| d.name).collect()
@@ -146,6 +154,14 @@ impl Built {
                     spec.style.as_str(),
                     built.as_str()
                 ),
+            });
+        }
+        if spec.fires_timers() && built != Style::Single {
+            return Err(BuildError::Registry {
+                flavor: spec.name,
+                message: "lists the timers table, but timers fire on the per-key lanes of \
+                          single-style flavors only"
+                    .into(),
             });
         }
         for route in &self.routes {

@@ -9,7 +9,7 @@ use tracing::{Instrument, Span};
 
 use super::{Dispatcher, Done};
 use crate::handler::{ErrorClass, HandleResp, Processor, SkipReason};
-use crate::runtime::attempt::{self, Attempt, Job};
+use crate::runtime::attempt::{self, Attempt, Job, Work};
 use crate::runtime::dlq::{DlqEntry, DlqReason};
 use crate::runtime::policy::OnExhausted;
 use crate::runtime::scheduler::Lane;
@@ -40,10 +40,11 @@ impl Dispatcher {
             return;
         }
         while self.running < self.rt.config.max_in_flight.max(1) {
-            let Some(job) = self.ready.pop_front() else {
-                return;
-            };
-            self.start(job);
+            match self.ready.pop_front() {
+                Some(Work::Event(job)) => self.start(job),
+                Some(Work::Fire(job)) => self.start_fire(job),
+                None => return,
+            }
         }
     }
 
@@ -99,7 +100,7 @@ impl Dispatcher {
         if std::mem::take(&mut job.waiting) {
             self.flow.backoff_ended(&job.record.tp, &*self.control);
         }
-        self.ready.push_front(job);
+        self.ready.push_front(Work::Event(job));
     }
 
     pub(super) fn on_attempt(&mut self, job: Job, result: Attempt) {
@@ -192,7 +193,7 @@ impl Dispatcher {
         }
     }
 
-    fn next_in_lane(&mut self, lane: &Lane) {
+    pub(super) fn next_in_lane(&mut self, lane: &Lane) {
         if self.stop.is_none() {
             if let Some(next) = self.lanes.finish(lane) {
                 self.ready.push_back(next);

@@ -113,34 +113,46 @@ impl Store {
         batch: &[Planned],
     ) -> Result<HashSet<String>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let claimed = claim(&mut tx, flavor, batch).await?;
-        // The first copy of each claimed id: a second copy in one batch is a
-        // duplicate (it would add twice).
-        let mut first = HashSet::with_capacity(claimed.len());
-        let ops = batch
-            .iter()
-            .filter(|p| claimed.contains(&p.event_id) && first.insert(p.event_id.as_str()))
-            .flat_map(|p| p.ops.iter());
-        let now = now_ms();
-        let mut created: Vec<(&'static Table, Vec<Value>)> = Vec::new();
-        for step in rounds::steps(ops) {
-            let if_absent = matches!(step, Step::Insert(..));
-            match step {
-                Step::Upsert(table, rows) | Step::Insert(table, rows) => {
-                    sql::upsert(&mut tx, table, &rows, if_absent).await?;
-                    created.extend(rows.iter().map(|r| (table, op::key_of(table, r))));
-                }
-                Step::Patch(shape, rows) => {
-                    let missing = sql::patch(&mut tx, &shape, &rows).await?;
-                    parked::park(&mut tx, &shape, &missing, now).await?;
-                }
-                Step::Delete(table, rows) => sql::delete(&mut tx, table, &rows).await?,
-            }
-        }
-        parked::unpark_created(&mut tx, created).await?;
+        let claimed = apply_in(&mut tx, flavor, batch).await?;
         tx.commit().await?;
         Ok(claimed)
     }
+}
+
+/// [`Store::apply_rows`] inside the caller's transaction (a timer's firing
+/// applies its plan with the claim's fence): claims the ledger rows and
+/// applies the claimed plans' ops; returns the ids claimed now.
+pub async fn apply_in(
+    tx: &mut AnyConnection,
+    flavor: &str,
+    batch: &[Planned],
+) -> Result<HashSet<String>, StoreError> {
+    let claimed = claim(tx, flavor, batch).await?;
+    // The first copy of each claimed id: a second copy in one batch is a
+    // duplicate (it would add twice).
+    let mut first = HashSet::with_capacity(claimed.len());
+    let ops = batch
+        .iter()
+        .filter(|p| claimed.contains(&p.event_id) && first.insert(p.event_id.as_str()))
+        .flat_map(|p| p.ops.iter());
+    let now = now_ms();
+    let mut created: Vec<(&'static Table, Vec<Value>)> = Vec::new();
+    for step in rounds::steps(ops) {
+        let if_absent = matches!(step, Step::Insert(..));
+        match step {
+            Step::Upsert(table, rows) | Step::Insert(table, rows) => {
+                sql::upsert(tx, table, &rows, if_absent).await?;
+                created.extend(rows.iter().map(|r| (table, op::key_of(table, r))));
+            }
+            Step::Patch(shape, rows) => {
+                let missing = sql::patch(tx, &shape, &rows).await?;
+                parked::park(tx, &shape, &missing, now).await?;
+            }
+            Step::Delete(table, rows) => sql::delete(tx, table, &rows).await?,
+        }
+    }
+    parked::unpark_created(tx, created).await?;
+    Ok(claimed)
 }
 
 /// Claims the batch's ledger rows; returns the ids inserted now.

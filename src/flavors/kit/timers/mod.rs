@@ -30,7 +30,9 @@
 //! [`TIMERS`] in its `tables`.
 
 mod calendar;
+mod fire;
 mod local;
+mod outcome;
 mod rows;
 mod sla;
 mod store;
@@ -44,6 +46,8 @@ mod store_tests;
 
 pub use crate::resilience::maintenance::{Clock, ManualClock, SystemClock};
 pub use calendar::{Calendar, CalendarError, Interval, WorkingHours};
+pub use fire::Firing;
+pub use outcome::{bury, fired, firing_id, release, retry_later};
 pub use rows::{cancel, move_to, schedule, Schedule, TIMERS};
 pub use sla::SlaClock;
-pub use store::{claim, due, fired, firing_id, Timer, TimerStoreError};
+pub use store::{claim, claim_due, due, Timer, TimerStoreError};

@@ -8,12 +8,9 @@
 //! version), not a delete: a delete would let a late older schedule insert
 //! the timer again.
 //!
-//! Known gap against the batch writer's "version order whatever the arrival
-//! order": `due_at` and `state` share the row's guard, so a cancel (v4)
-//! arriving after a newer move (v5) is dropped and the timer stays armed,
-//! where version order would have cancelled it. Giving `state` its own guard
-//! column (written by `schedule` too) closes it; it comes with the firing
-//! runtime.
+//! `state` has a guard of its own (`state_version`): a cancel (v4) arriving
+//! after a newer move (v5) still cancels, as version order says, and a move
+//! never re-arms what a cancel ended.
 
 use crate::store::rows::{Patchable, PlanError, RowOp, Table, Value};
 
@@ -25,7 +22,10 @@ pub static TIMERS: Table = Table {
     version: "version",
     // Everything but the key (the first three columns).
     on_conflict_update: COLUMNS.split_at(3).1,
-    patchable: &[Patchable::row("due_at"), Patchable::row("state")],
+    patchable: &[
+        Patchable::row("due_at"),
+        Patchable::own("state", "state_version"),
+    ],
 };
 
 /// Every column of a timer row, in the order the store reads them.
@@ -44,6 +44,9 @@ pub(super) const COLUMNS: &[&str] = &[
     "version",
     "claimed_until",
     "fired_at",
+    "attempts",
+    "last_error",
+    "state_version",
 ];
 
 /// What a flavor schedules: a timer of a case, due at an instant, with the
@@ -76,7 +79,8 @@ pub struct Schedule<'a> {
 }
 
 /// Schedules the timer: inserts it, or replaces an older version of it
-/// (re-armed: `pending`, unclaimed, unfired), whatever its state.
+/// (re-armed: `pending`, unclaimed, unfired, no failed attempts), whatever
+/// its state.
 pub fn schedule(s: &Schedule<'_>) -> Result<RowOp, PlanError> {
     for (what, v) in [
         ("flavor", s.flavor),
@@ -110,6 +114,9 @@ pub fn schedule(s: &Schedule<'_>) -> Result<RowOp, PlanError> {
         ("version", s.version.into()),
         ("claimed_until", 0.into()),
         ("fired_at", 0.into()),
+        ("attempts", 0.into()),
+        ("last_error", "".into()),
+        ("state_version", s.version.into()),
     ])
 }
 

@@ -5,16 +5,15 @@
 //! who fires ([`claim`]: `UPDATE … WHERE state = 'pending' … RETURNING`), so
 //! two pollers, or a revoked owner still finishing, never both get a timer.
 //! A claim is a lease: a claimer that crashed leaves a `claimed` row whose
-//! `claimed_until` passes, and the next claim takes it over. The firing's
-//! transaction marks it [`fired`], fenced by the claim it holds.
+//! `claimed_until` passes, and the next claim takes it over. What becomes of
+//! a claimed timer (fired, retried later, dead, released) is in `outcome.rs`.
 
 use std::time::Duration;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyPool, Row};
 
 use super::rows::COLUMNS;
-use crate::flavors::kit::ids;
 
 /// Keys (or owned partitions) per statement: two parameters each, far below
 /// the backends' limits.
@@ -51,6 +50,10 @@ pub struct Timer {
     pub claimed_until: i64,
     /// When it fired (ms; 0 not yet).
     pub fired_at: i64,
+    /// Failed firings so far.
+    pub attempts: i64,
+    /// The last failure's message (empty when none).
+    pub last_error: String,
 }
 
 /// Why a timer could not be read or claimed.
@@ -159,45 +162,56 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Marks `timer` fired at `now_ms`, inside the firing's transaction; false
-/// when the claim no longer holds (the timer was moved, cancelled or
-/// re-scheduled since, or its lease ran out and another claimer took it
-/// over): the firing must then roll back.
-pub async fn fired(
-    conn: &mut AnyConnection,
-    timer: &Timer,
+/// Claims, in one statement, the oldest `limit` timers of `flavor` due at
+/// `now_ms` on the `owned` partitions (pending, or claimed with a lease that
+/// ran out) until `now_ms + lease`; returns them, oldest first. This is the
+/// runtime's poll: ownership decides who polls, and the `UPDATE`'s re-check
+/// under the row lock decides who fires.
+pub async fn claim_due(
+    pool: &AnyPool,
+    flavor: &str,
+    owned: &[(&str, i32)],
     now_ms: i64,
-) -> Result<bool, TimerStoreError> {
-    let done = sqlx::query(
-        "UPDATE timers SET state = 'fired', fired_at = $1 \
-         WHERE flavor = $2 AND case_key = $3 AND timer_id = $4 AND state = 'claimed' \
-         AND version = $5 AND due_at = $6 AND claimed_until = $7",
-    )
-    .bind(now_ms)
-    .bind(&timer.flavor)
-    .bind(&timer.case_key)
-    .bind(&timer.timer_id)
-    .bind(timer.version)
-    .bind(timer.due_at)
-    .bind(timer.claimed_until)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// The firing's id: a UUIDv7 at the due time from (flavor, scheduling
-/// event, timer, due time) (`kit::ids`); a retried firing gets the same id,
-/// a moved timer's firing another.
-pub fn firing_id(timer: &Timer) -> String {
-    let due = timer.due_at.to_string();
-    ids::from_parts(
-        timer.due_at,
-        &[&timer.flavor, &timer.event_id, &timer.timer_id, &due],
-    )
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<Timer>, TimerStoreError> {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let until = now_ms.saturating_add(lease_ms.max(1));
+    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut claimed = Vec::new();
+    for chunk in owned.chunks(CHUNK) {
+        if claimed.len() >= limit {
+            break;
+        }
+        let due = "flavor = $2 AND due_at <= $3 \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3))";
+        let sql = format!(
+            "UPDATE timers SET state = 'claimed', claimed_until = $1 \
+             WHERE {due} AND (case_key, timer_id) IN (SELECT case_key, timer_id FROM timers \
+             WHERE {due} AND ({owned}) ORDER BY due_at, case_key, timer_id LIMIT ${last}) \
+             AND ({owned}) RETURNING {cols}",
+            owned = pairs("topic", "partition", chunk.len(), 4),
+            last = 4 + 2 * chunk.len(),
+            cols = COLUMNS.join(", "),
+        );
+        let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
+        for (topic, partition) in chunk {
+            query = query.bind(*topic).bind(i64::from(*partition));
+        }
+        let room = limit - claimed.len();
+        query = query.bind(i64::try_from(room).unwrap_or(limit_sql));
+        for row in query.fetch_all(pool).await? {
+            claimed.push(timer(&row)?);
+        }
+    }
+    claimed.sort_by(|a, b| {
+        (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id))
+    });
+    Ok(claimed)
 }
 
 /// `((a = $o AND b = $o+1) OR …)` for `n` pairs from placeholder `offset`.
-fn pairs(a: &str, b: &str, n: usize, offset: usize) -> String {
+pub(super) fn pairs(a: &str, b: &str, n: usize, offset: usize) -> String {
     (0..n)
         .map(|i| {
             let p = offset + 2 * i;
@@ -237,6 +251,8 @@ fn timer(row: &AnyRow) -> Result<Timer, TimerStoreError> {
         version: row.try_get("version")?,
         claimed_until: row.try_get("claimed_until")?,
         fired_at: row.try_get("fired_at")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
         case_key,
         timer_id,
     })

@@ -96,3 +96,120 @@ async fn scheduled_timers_come_due_are_claimed_once_and_fire_once() {
     };
     assert_ne!(id, firing_id(&later));
 }
+
+async fn sqlite(dir: &tempfile::TempDir) -> Store {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    Store::connect(&url, 1).await.unwrap()
+}
+
+async fn apply(store: &Store, id: &str, ops: Vec<crate::store::rows::RowOp>) {
+    let batch = [Planned {
+        event_id: id.into(),
+        ops,
+    }];
+    store.apply_rows("f", &batch).await.unwrap();
+}
+
+async fn state_of(store: &Store, case_key: &str) -> (String, i64, i64, String) {
+    sqlx::query_as("SELECT state, due_at, attempts, last_error FROM timers WHERE case_key = $1")
+        .bind(case_key)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cancel_arriving_after_a_newer_move_still_cancels() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let payload = serde_json::json!(null);
+    apply(
+        &store,
+        "e1",
+        vec![schedule(&plan("a", 100, &payload)).unwrap()],
+    )
+    .await;
+    apply(
+        &store,
+        "e3",
+        vec![move_to("f", "a", "sla", 300, 3).unwrap()],
+    )
+    .await;
+    apply(&store, "e2", vec![cancel("f", "a", "sla", 2).unwrap()]).await;
+    let (state, due_at, ..) = state_of(&store, "a").await;
+    assert_eq!((state.as_str(), due_at), ("cancelled", 300));
+    // A late older schedule resurrects nothing; a newer one re-arms.
+    apply(
+        &store,
+        "e0",
+        vec![schedule(&plan("a", 50, &payload)).unwrap()],
+    )
+    .await;
+    assert_eq!(state_of(&store, "a").await.0, "cancelled");
+    let newer = Schedule {
+        version: 4,
+        event_id: "ev4",
+        ..plan("a", 400, &payload)
+    };
+    apply(&store, "e4", vec![schedule(&newer).unwrap()]).await;
+    assert_eq!(state_of(&store, "a").await.0, "pending");
+}
+
+#[tokio::test]
+async fn a_poll_claims_the_oldest_due_in_one_statement_and_outcomes_are_fenced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let payload = serde_json::json!(null);
+    let ops = ["a", "b", "c"]
+        .iter()
+        .zip([300, 100, 200])
+        .map(|(k, due)| schedule(&plan(k, due, &payload)).unwrap())
+        .collect();
+    apply(&store, "e1", ops).await;
+    let (pool, lease) = (store.pool(), Duration::from_secs(10));
+    let owned = [("cases", 3)];
+    assert!(claim_due(pool, "f", &[("cases", 1)], 1_000, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    let first = claim_due(pool, "f", &owned, 1_000, 2, lease).await.unwrap();
+    let keys: Vec<&str> = first.iter().map(|t| t.case_key.as_str()).collect();
+    assert_eq!(keys, ["b", "c"], "the oldest two");
+    let rest = claim_due(pool, "f", &owned, 1_000, 10, lease)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1, "claimed ones are not claimed again");
+
+    // b fails transiently: its claim runs out at the retry time.
+    assert!(retry_later(pool, &first[0], 1_500, "503", true)
+        .await
+        .unwrap());
+    assert!(!retry_later(pool, &first[0], 1_500, "503", true)
+        .await
+        .unwrap());
+    assert_eq!(state_of(&store, "b").await.2, 1);
+    assert!(claim_due(pool, "f", &owned, 1_400, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = claim_due(pool, "f", &owned, 1_600, 10, lease)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    // c fails for good; a is given back.
+    assert!(bury(pool, &first[1], "400 bad request").await.unwrap());
+    let (state, _, attempts, error) = state_of(&store, "c").await;
+    assert_eq!(
+        (state.as_str(), attempts, error.as_str()),
+        ("dead", 1, "400 bad request")
+    );
+    assert_eq!(release(pool, &rest).await.unwrap(), 1);
+    assert_eq!(state_of(&store, "a").await.0, "pending");
+    // A firing commits its effects with the fence, once.
+    let firing = Firing::new(again[0].clone(), 1_700);
+    assert_eq!(firing.lateness(), Duration::from_millis(1_600));
+    assert!(firing.apply(&store, "f", Vec::new()).await.unwrap());
+    assert!(!firing.apply(&store, "f", Vec::new()).await.unwrap());
+    assert_eq!(state_of(&store, "b").await.0, "fired");
+    assert!(store.seen("f", &firing.id).await.unwrap());
+}

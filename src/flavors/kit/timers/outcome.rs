@@ -1,0 +1,103 @@
+//! What becomes of a claimed timer, each fenced by the claim it holds (the
+//! row still `claimed` at the same version, due time and lease): a timer
+//! moved, cancelled or re-scheduled since, or taken over by another claimer
+//! after its lease ran out, is not touched, and the caller learns so.
+//!
+//! - [`fired`]: in the firing's transaction, with its effects;
+//! - [`retry_later`]: a transient failure; the claim now runs out at the
+//!   retry time, so the next poll after it claims the timer again;
+//! - [`bury`]: a permanent failure or an exhausted retry budget: `dead` with
+//!   the reason, the timer's dead letter (re-scheduling it re-arms it);
+//! - [`release`]: the claimer gives it back unfired (its partition was
+//!   revoked before it started), so the new owner need not wait the lease.
+
+use sqlx::{AnyConnection, AnyPool};
+
+use super::store::{Timer, TimerStoreError};
+use crate::flavors::kit::ids;
+
+/// The fence every outcome shares: `$2..=$7` bind [`Fence`].
+const FENCE: &str = "flavor = $2 AND case_key = $3 AND timer_id = $4 AND state = 'claimed' \
+     AND version = $5 AND due_at = $6 AND claimed_until = $7";
+
+/// Marks `timer` fired at `now_ms`, inside the firing's transaction; false
+/// when the claim no longer holds: the firing must then roll back.
+pub async fn fired(
+    conn: &mut AnyConnection,
+    timer: &Timer,
+    now_ms: i64,
+) -> Result<bool, TimerStoreError> {
+    let sql = format!("UPDATE timers SET state = 'fired', fired_at = $1 WHERE {FENCE}");
+    let done = fence(sqlx::query(&sql).bind(now_ms), timer)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A transient failure: `error` kept, one more attempt when `counted` (a
+/// deferral, which the dependency never judged, is not), and the claim
+/// made to run out at `retry_at_ms` (then the timer is due to the next poll
+/// again). False when the claim no longer holds.
+pub async fn retry_later(
+    pool: &AnyPool,
+    timer: &Timer,
+    retry_at_ms: i64,
+    error: &str,
+    counted: bool,
+) -> Result<bool, TimerStoreError> {
+    let sql = format!(
+        "UPDATE timers SET claimed_until = $1, attempts = attempts + $9, last_error = $8 \
+         WHERE {FENCE}"
+    );
+    let query = fence(sqlx::query(&sql).bind(retry_at_ms), timer)
+        .bind(error)
+        .bind(i64::from(counted));
+    Ok(query.execute(pool).await?.rows_affected() == 1)
+}
+
+/// A permanent failure, or retries exhausted: the timer ends `dead` with
+/// `error`. False when the claim no longer holds.
+pub async fn bury(pool: &AnyPool, timer: &Timer, error: &str) -> Result<bool, TimerStoreError> {
+    let sql = format!(
+        "UPDATE timers SET state = 'dead', claimed_until = $1, attempts = attempts + 1, \
+         last_error = $8 WHERE {FENCE}"
+    );
+    let query = fence(sqlx::query(&sql).bind(0_i64), timer).bind(error);
+    Ok(query.execute(pool).await?.rows_affected() == 1)
+}
+
+/// Gives claimed timers back unfired (`pending`, unclaimed); returns how
+/// many still held their claim.
+pub async fn release(pool: &AnyPool, timers: &[Timer]) -> Result<u64, TimerStoreError> {
+    let sql = format!("UPDATE timers SET state = 'pending', claimed_until = $1 WHERE {FENCE}");
+    let mut released = 0;
+    for timer in timers {
+        let query = fence(sqlx::query(&sql).bind(0_i64), timer);
+        released += query.execute(pool).await?.rows_affected();
+    }
+    Ok(released)
+}
+
+/// The firing's id: a UUIDv7 at the due time from (flavor, scheduling
+/// event, timer, due time) (`kit::ids`); a retried firing gets the same id,
+/// a moved timer's firing another.
+pub fn firing_id(timer: &Timer) -> String {
+    let due = timer.due_at.to_string();
+    ids::from_parts(
+        timer.due_at,
+        &[&timer.flavor, &timer.event_id, &timer.timer_id, &due],
+    )
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$2..=$7` of [`FENCE`].
+fn fence<'q>(query: Query<'q>, timer: &'q Timer) -> Query<'q> {
+    query
+        .bind(timer.flavor.as_str())
+        .bind(timer.case_key.as_str())
+        .bind(timer.timer_id.as_str())
+        .bind(timer.version)
+        .bind(timer.due_at)
+        .bind(timer.claimed_until)
+}
