@@ -17,4 +17,5 @@ mod rows;
 mod runtime;
 mod source;
 mod telemetry;
+mod timer_firing;
 mod timers;
