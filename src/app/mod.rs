@@ -152,11 +152,18 @@ pub async fn build_runtime(
     let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher);
     let built = (spec.build)(ctx).await?;
     built.check(spec)?;
-    let mut config = runtime_config(&settings.runtime_for(spec.name));
+    let runtime_settings = settings.runtime_for(spec.name);
+    let mut config = runtime_config(&runtime_settings);
     if use_kafka && spec.fires_timers() {
         // Timers fire on the partitions a consumer group assigns (a file
         // run replays records and fires none).
-        config.timers = Some(TimerPolicy::new(config.handler_timeout));
+        let t = &runtime_settings.timers;
+        config.timers = Some(TimerPolicy {
+            poll_every: Duration::from_millis(t.poll_ms),
+            batch: t.batch as usize,
+            lease: Duration::from_millis(t.lease_ms),
+            ..TimerPolicy::new(config.handler_timeout)
+        });
     }
     let clock = Arc::new(crate::resilience::maintenance::SystemClock);
     let live = Arc::new(Live::new(

@@ -32,6 +32,8 @@ pub struct RuntimeSettings {
     pub dlq: DlqSettings,
     /// Batching for flavors that handle events in batches.
     pub batch: BatchSettings,
+    /// Firing durable timers (flavors that schedule them).
+    pub timers: TimerSettings,
 }
 
 impl Default for RuntimeSettings {
@@ -46,6 +48,7 @@ impl Default for RuntimeSettings {
             retry: RetrySettings::default(),
             dlq: DlqSettings::default(),
             batch: BatchSettings::default(),
+            timers: TimerSettings::default(),
         }
     }
 }
@@ -237,5 +240,28 @@ impl BatchSettings {
     /// [`Self::max_wait_ms`] as a duration.
     pub fn max_wait(&self) -> Duration {
         Duration::from_millis(self.max_wait_ms)
+    }
+}
+
+/// Firing durable timers (`kit::timers`), for flavors that schedule them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimerSettings {
+    /// Between polls for due timers when the last one found less than a batch.
+    pub poll_ms: u64,
+    /// Most due timers claimed by one poll (one statement).
+    pub batch: u32,
+    /// How long a claim holds; longer than `handler_timeout_ms`, or another
+    /// owner may take a slow firing over (its commit is then refused).
+    pub lease_ms: u64,
+}
+
+impl Default for TimerSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 250,
+            batch: 500,
+            lease_ms: 60_000,
+        }
     }
 }

@@ -367,6 +367,15 @@ fn runtime(r: &RuntimeSettings) -> Vec<Problem> {
     p.check(r.batch.max_bytes >= 1, "batch.max_bytes", || {
         "must be at least 1".into()
     });
+    p.result("timers.batch", in_range(r.timers.batch, 1, 10_000));
+    p.check(r.timers.poll_ms >= 10, "timers.poll_ms", || {
+        "must be at least 10".into()
+    });
+    p.check(
+        r.timers.lease_ms > r.handler_timeout_ms,
+        "timers.lease_ms",
+        || format!("must exceed handler_timeout_ms ({})", r.handler_timeout_ms),
+    );
     p.done()
 }
 
@@ -385,5 +394,14 @@ mod tests {
         };
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].path, "kafka.brokers");
+    }
+
+    #[test]
+    fn a_timer_lease_not_longer_than_the_handler_timeout_is_refused() {
+        let mut settings = Settings::default();
+        settings.runtime.timers.lease_ms = settings.runtime.handler_timeout_ms;
+        settings.runtime.timers.batch = 0;
+        let paths: Vec<String> = settings.problems().into_iter().map(|p| p.path).collect();
+        assert_eq!(paths, ["runtime.timers.batch", "runtime.timers.lease_ms"]);
     }
 }
