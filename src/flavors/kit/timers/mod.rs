@@ -15,19 +15,22 @@
 //!   row ops in the transaction of its other effects, each guarded by the
 //!   event's case version (a cancel is a tombstone, so a late older schedule
 //!   cannot resurrect it);
-//! - [`due`] lists the due timers of owned partitions, oldest first (those
-//!   due while the service was down included); [`claim`] takes them
-//!   atomically with a lease (`UPDATE … WHERE state = 'pending' …
-//!   RETURNING`: ownership decides who polls, the claim who fires, so a
-//!   revoked owner still finishing cannot fire twice; a crashed claimer's
-//!   lease runs out and is taken over); [`fired`] marks one fired in the
-//!   firing's transaction, fenced by its claim; [`firing_id`] is the
-//!   firing's deterministic id.
+//! - [`claim_due`] is the runtime's poll: the oldest due timers of the
+//!   partitions it owns (those due while the service was down included),
+//!   claimed in one statement with a lease (`UPDATE … WHERE state =
+//!   'pending' … RETURNING`: ownership decides who polls, the claim who
+//!   fires, so a revoked owner still finishing cannot fire twice; a crashed
+//!   claimer's lease runs out and is taken over); [`due`] and [`claim`] are
+//!   the same two steps apart;
+//! - a [`Firing`] is a claimed timer handed to `Handler::fire` on the
+//!   per-key lane of its case (`runtime/dispatch/timers.rs`); its effects,
+//!   its ledger row ([`firing_id`], deterministic) and [`fired`] commit in
+//!   one transaction, fenced by the claim ([`Firing::begin`] /
+//!   [`Firing::apply`]); [`retry_later`], [`bury`] (`dead`, with the reason)
+//!   and [`release`] are the other ends, fenced alike.
 //!
-//! Still to come in Kit III-b: partition-owned polling of due rows (the
-//! runtime calling [`due`] and [`claim`] for the partitions it owns), and
-//! firing them through the per-key lane of their case; a flavor listing
-//! [`TIMERS`] in its `tables`.
+//! A flavor opts in by listing [`TIMERS`] in its row's `tables` (single
+//! style only); `runtime.timers` sets the poll period, batch and lease.
 
 mod calendar;
 mod fire;
