@@ -320,10 +320,13 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp;
 
     /// Fires one of the flavor's durable timers (`kit::timers`), on the
-    /// per-key lane of its case. Commit effects through
-    /// [`Ctx::begin_firing`] or [`Ctx::apply_firing`]; a firing answered
-    /// `Success` without either is marked fired by the runtime. A flavor
-    /// that schedules no timers never gets one: the default buries it.
+    /// per-key lane of its case. Commit store effects through
+    /// [`Ctx::begin_firing`] or [`Ctx::apply_firing`] (exactly once); a
+    /// firing answered `Success` without either is marked fired by the
+    /// runtime in bulk after it, so its effects (say, a published event
+    /// with an id derived from the firing's) must be idempotent by firing id:
+    /// a crash in between fires it again. A flavor that schedules no timers
+    /// never gets one: the default buries it.
     async fn fire(&self, ctx: &Ctx, firing: &Firing) -> HandleResp {
         let _ = firing;
         HandleResp::Discard(HandlerError::permanent(format!(

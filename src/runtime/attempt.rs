@@ -180,11 +180,12 @@ impl Env {
 }
 
 /// Runs one attempt of a timer's firing: the flavor's `fire` under the
-/// handler timeout; a `Success` the handler did not commit itself is
-/// marked fired here, under the claim's fence.
-pub async fn fire(env: Env, handler: Arc<dyn Handler>, firing: &Firing) -> Attempt {
+/// handler timeout. Also says whether the flavor committed the firing
+/// itself (`Ctx::begin_firing` / `apply_firing`); the runtime marks the
+/// others fired in bulk.
+pub async fn fire(env: Env, handler: Arc<dyn Handler>, firing: &Firing) -> (Attempt, bool) {
     if let Some(held) = env.breakers_hold() {
-        return held;
+        return (held, false);
     }
     let attempts = u32::try_from(firing.timer.attempts).unwrap_or(u32::MAX);
     let ctx = env.ctx(attempts.saturating_add(1));
@@ -192,20 +193,11 @@ pub async fn fire(env: Env, handler: Arc<dyn Handler>, firing: &Firing) -> Attem
     let call = AssertUnwindSafe(handler.fire(&ctx, firing)).catch_unwind();
     let resp = match tokio::time::timeout(env.timeout, call).await {
         Err(_) => HandleResp::Retry(timed_out(env.timeout)),
-        Ok(Err(panic)) => return Attempt::Panicked(panic_message(panic)),
+        Ok(Err(panic)) => return (Attempt::Panicked(panic_message(panic)), false),
         Ok(Ok(resp)) => resp,
     };
     env.timer.observe(started.elapsed());
-    match (resp, &env.store) {
-        (HandleResp::Success, Some(store)) if !ctx.ledger_written() => {
-            let marked = match firing.begin(store, env.flavor).await {
-                Ok(tx) => tx.commit().await,
-                Err(err) => Err(err),
-            };
-            Attempt::Resp(HandleResp::classify(marked.map_err(HandlerError::from)))
-        }
-        (resp, _) => Attempt::Resp(resp),
-    }
+    (Attempt::Resp(resp), ctx.ledger_written())
 }
 
 /// Runs one attempt of a single-event handler.

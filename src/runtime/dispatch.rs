@@ -49,8 +49,8 @@ enum Done {
     Waited(Job, bool),
     /// One attempt of a batch.
     Batch(Vec<Job>, Vec<Attempt>),
-    /// One attempt of a timer's firing.
-    Fired(Box<FireJob>, Attempt),
+    /// One attempt of a timer's firing (and whether the flavor committed it).
+    Fired(Box<FireJob>, Attempt, bool),
     /// A dead-letter write.
     DeadLetter(DeadJob, DlqReason, Result<(), String>),
     /// A batch task died outside the handler's panic guard.
@@ -225,6 +225,7 @@ impl Dispatcher {
 
     /// Once per turn: store the moved watermarks, give credit back, flush metrics.
     fn end_turn(&mut self) {
+        self.mark_fired();
         if !self.tick.marks.is_empty() {
             let marks: Vec<(Tp, i64)> = self.tick.marks.drain().collect();
             self.control.store(&marks);
@@ -381,7 +382,7 @@ impl Dispatcher {
                 Done::Single(job, result) => self.on_attempt(job, result),
                 Done::Waited(job, cancelled) => self.on_waited(job, cancelled),
                 Done::Batch(jobs, results) => self.on_batch(jobs, results),
-                Done::Fired(job, result) => self.on_fired(job, result),
+                Done::Fired(job, result, committed) => self.on_fired(job, result, committed),
                 Done::DeadLetter(dead, reason, result) => {
                     self.on_dead_lettered(dead, reason, result)
                 }

@@ -51,6 +51,8 @@ pub(super) struct Timers {
     polling: bool,
     /// Claimed and not yet settled (waiting for a lane or a slot, running).
     claimed: usize,
+    /// Fired without a commit of the flavor's own: marked once per turn.
+    to_mark: Vec<Timer>,
     pub(super) side: FuturesUnordered<BoxFuture<'static, Side>>,
 }
 
@@ -62,6 +64,7 @@ impl Timers {
             next_poll: TokioInstant::now(),
             polling: false,
             claimed: 0,
+            to_mark: Vec::new(),
             side: FuturesUnordered::new(),
         }
     }
@@ -182,21 +185,24 @@ impl Dispatcher {
             timer_id = %t.timer_id, firing_id = %firing.id);
         events::timer_started(env.flavor, &t.case_key, &t.timer_id, firing.lateness());
         let task = async move {
-            let result = attempt::fire(env, handler, &firing).await;
-            (generation, tp, Done::Fired(job, result))
+            let (result, committed) = attempt::fire(env, handler, &firing).await;
+            (generation, tp, Done::Fired(job, result, committed))
         };
         self.tasks.push(Box::pin(task.instrument(span)));
     }
 
     /// What came of a firing: record it, and let the lane go on.
-    pub(super) fn on_fired(&mut self, job: Box<FireJob>, result: Attempt) {
+    pub(super) fn on_fired(&mut self, job: Box<FireJob>, result: Attempt, committed: bool) {
         self.timers.claimed = self.timers.claimed.saturating_sub(1);
         let lane = (job.tp.clone(), job.key.clone());
         let timer = job.timer;
         let (flavor, case_key, timer_id) = (self.rt.flavor, &timer.case_key, &timer.timer_id);
         match result {
             Attempt::Resp(HandleResp::Success) => {
-                events::timer_settled(flavor, case_key, timer_id, "fired", None)
+                events::timer_settled(flavor, case_key, timer_id, "fired", None);
+                if !committed {
+                    self.timers.to_mark.push(timer);
+                }
             }
             Attempt::Resp(HandleResp::Skip(_)) => {
                 events::timer_settled(flavor, case_key, timer_id, "skipped", None)
@@ -216,6 +222,22 @@ impl Dispatcher {
             }
         }
         self.next_in_lane(&lane);
+    }
+
+    /// Once per turn: marks the firings fired that no flavor transaction
+    /// marked (one statement per 200).
+    pub(super) fn mark_fired(&mut self) {
+        if self.timers.to_mark.is_empty() {
+            return;
+        }
+        let Some((policy, pool)) = self.timers.policy.clone() else {
+            return;
+        };
+        let marks = std::mem::take(&mut self.timers.to_mark);
+        let now_ms = policy.clock.now().timestamp_millis();
+        self.timers.side.push(Box::pin(async move {
+            Side::Recorded("mark", timers::fired_many(&pool, &marks, now_ms).await)
+        }));
     }
 
     /// A failed firing: again after the backoff, or dead when the budget

@@ -50,7 +50,7 @@ mod store_tests;
 pub use crate::resilience::maintenance::{Clock, ManualClock, SystemClock};
 pub use calendar::{Calendar, CalendarError, Interval, WorkingHours};
 pub use fire::Firing;
-pub use outcome::{bury, fired, firing_id, release, retry_later};
+pub use outcome::{bury, fired, fired_many, firing_id, release, retry_later};
 pub use rows::{cancel, move_to, schedule, Schedule, TIMERS};
 pub use sla::SlaClock;
 pub use store::{claim, claim_due, due, Timer, TimerStoreError};

@@ -3,7 +3,9 @@
 //! moved, cancelled or re-scheduled since, or taken over by another claimer
 //! after its lease ran out, is not touched, and the caller learns so.
 //!
-//! - [`fired`]: in the firing's transaction, with its effects;
+//! - [`fired`]: in the firing's transaction, with its effects; or
+//!   [`fired_many`], the runtime's one statement for firings whose flavor
+//!   committed nothing itself (their effects are idempotent by firing id);
 //! - [`retry_later`]: a transient failure; the claim now runs out at the
 //!   retry time, so the next poll after it claims the timer again;
 //! - [`bury`]: a permanent failure or an exhausted retry budget: `dead` with
@@ -32,6 +34,44 @@ pub async fn fired(
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Marks many timers fired at `now_ms` in one statement per 200, each
+/// fenced by its claim (the runtime's mark for firings whose flavor
+/// committed nothing itself); returns how many still held their claim.
+pub async fn fired_many(
+    pool: &AnyPool,
+    timers: &[Timer],
+    now_ms: i64,
+) -> Result<u64, TimerStoreError> {
+    let mut marked = 0;
+    // Timers of one flavor per call (the runtime's).
+    let Some(flavor) = timers.first().map(|t| t.flavor.as_str()) else {
+        return Ok(0);
+    };
+    for chunk in timers.chunks(200) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = 3 + 5 * i;
+                format!("(${p}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE timers SET state = 'fired', fired_at = $1 WHERE flavor = $2 \
+             AND state = 'claimed' AND (case_key, timer_id, version, due_at, claimed_until) \
+             IN (VALUES {rows})"
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms).bind(flavor);
+        for t in chunk {
+            query = (query.bind(t.case_key.as_str()).bind(t.timer_id.as_str()))
+                .bind(t.version)
+                .bind(t.due_at)
+                .bind(t.claimed_until);
+        }
+        marked += query.execute(pool).await?.rows_affected();
+    }
+    Ok(marked)
 }
 
 /// A transient failure: `error` kept, one more attempt when `counted` (a

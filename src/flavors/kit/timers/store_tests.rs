@@ -213,3 +213,33 @@ async fn a_poll_claims_the_oldest_due_in_one_statement_and_outcomes_are_fenced()
     assert_eq!(state_of(&store, "b").await.0, "fired");
     assert!(store.seen("f", &firing.id).await.unwrap());
 }
+
+#[tokio::test]
+async fn firings_are_marked_in_bulk_each_under_its_own_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let payload = serde_json::json!(null);
+    let ops = ["a", "b", "c"]
+        .iter()
+        .map(|k| schedule(&plan(k, 100, &payload)).unwrap())
+        .collect();
+    apply(&store, "e1", ops).await;
+    let (pool, lease) = (store.pool(), Duration::from_secs(10));
+    let mut claimed = claim_due(pool, "f", &[("cases", 3)], 500, 10, lease)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    // c was re-scheduled since its claim: its mark is refused.
+    let newer = Schedule {
+        version: 2,
+        ..plan("c", 900, &payload)
+    };
+    apply(&store, "e2", vec![schedule(&newer).unwrap()]).await;
+    claimed[1].claimed_until += 1; // b's claim is not this one
+    assert_eq!(fired_many(pool, &claimed, 600).await.unwrap(), 1);
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM timers ORDER BY case_key")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(states, ["fired", "claimed", "pending"]);
+}
