@@ -781,6 +781,47 @@ def s7():
             f"cpu {tv['cpu_s']:.2f} s, postgres {pg_cpu:.2f} s, peak rss {tv['peak_rss_kib'] / 1024:.1f} MiB")
 
 
+# ---------------------------------------------------------------- scenario 8
+
+S8_PENDING = env_int("S8_PENDING", 1_000_000)  # timers sitting in the table
+S8_BURST = env_int("S8_BURST", 200_000)  # timers all due at once
+S8_RATE = env_int("S8_RATE", 1_000)  # due per second, steady
+S8_SECS = env_int("S8_SECS", 60)  # of the steady run
+S8_IDLE_SECS = env_int("S8_IDLE_SECS", 20)  # of the memory runs
+
+
+def timers_run(tag, topic, **kw):
+    tail = [a for k, v in kw.items() for a in (f"--{k}", str(v))]
+    note("s8", ex("timers", "--topic", topic, "--group", "bench-s8-<random>", *tail))
+    cmd = ex("timers", "--topic", topic, "--group", f"bench-s8-{uuid.uuid4().hex[:8]}", *tail)
+    out, tv = timed(cmd, tag)
+    j = last_json(out)
+    j["time"] = tv
+    return j
+
+
+def s8():
+    """Durable timers (Kit III-b): the runtime with a no-op firing over an empty
+    4-partition topic, timers seeded straight into PostgreSQL. Memory with a
+    million pending (due in a day) against none; the firing rate when a burst
+    is due at once; lateness (due → fired_at, from the rows) at a steady rate."""
+    topic = "bench-timers"
+    sh(ex("topic", "--name", topic, "--partitions", "4"))
+    r = RESULTS["s8"] = {"pending": S8_PENDING, "burst": S8_BURST, "rate": S8_RATE, "secs": S8_SECS,
+                         "idle": [], "million": [], "bursts": [], "steady": []}
+    for i in range(TRIALS):
+        fresh_db()
+        r["idle"].append(timers_run(f"s8-idle-{i}", topic, pending=0, secs=S8_IDLE_SECS))
+        r["million"].append(timers_run(f"s8-million-{i}", topic, pending=S8_PENDING, secs=S8_IDLE_SECS))
+        r["bursts"].append(timers_run(f"s8-burst-{i}", topic, due=S8_BURST))
+        r["steady"].append(timers_run(f"s8-steady-{i}", topic, due=S8_RATE * S8_SECS, rate=S8_RATE,
+                                      secs=S8_SECS + 60))
+        b, st = r["bursts"][-1], r["steady"][-1]
+        log(f"s8 #{i}: rss idle {r['idle'][-1]['time']['peak_rss_kib'] / 1024:.1f} MiB, "
+            f"1M pending {r['million'][-1]['time']['peak_rss_kib'] / 1024:.1f} MiB; burst "
+            f"{b['fired']} fired at {b['fired_per_s']:.0f}/s; steady p99 {st['lateness_ms']['p99']:.0f} ms")
+
+
 # ---------------------------------------------------------------- report
 
 def fmt(v, digits=0, unit=""):
@@ -1281,6 +1322,41 @@ def report():
         w("Not run.")
     w("")
 
+    # ---- scenario 8
+    s8r = RESULTS.get("s8")
+    w("## 8. Durable timers: memory, firing rate, lateness")
+    w("")
+    if s8r:
+        w(f"`bench_runtime timers` (examples/bench_runtime/timers.rs): the runtime with a no-op firing "
+          "(marked fired in bulk by the runtime) over an empty 4-partition topic; timers seeded straight into "
+          f"PostgreSQL. Memory: {S8_IDLE_SECS} s runs with none and with {fmt(s8r['pending'])} timers due in a "
+          f"day. Rate: {fmt(s8r['burst'])} timers due at once, fired/s between the first and the last "
+          f"`fired_at`. Lateness: {fmt(s8r['rate'])} due per second for {s8r['secs']} s, `fired_at - due_at` "
+          "over the rows.")
+        w("")
+        idle = [x["time"]["peak_rss_kib"] / 1024 for x in s8r["idle"]]
+        million = [x["time"]["peak_rss_kib"] / 1024 for x in s8r["million"]]
+        rates = [x["fired_per_s"] for x in s8r["bursts"]]
+        p99 = [x["lateness_ms"]["p99"] for x in s8r["steady"]]
+        figure_table(w, [
+            ("peak RSS, no timers (MiB)", idle, 1),
+            (f"peak RSS, {fmt(s8r['pending'])} pending (MiB)", million, 1),
+            ("firing rate, burst (timers/s)", rates, 0),
+            ("lateness p50 at the steady rate (ms)", [x["lateness_ms"]["p50"] for x in s8r["steady"]], 0),
+            ("lateness p99 at the steady rate (ms)", p99, 0),
+            ("lateness max at the steady rate (ms)", [x["lateness_ms"]["max"] for x in s8r["steady"]], 0),
+        ])
+        w("")
+        delta = med(million) - med(idle)
+        summary_rows.append(("8 RSS with 1M pending timers", "≤ no-op + 32 MB",
+                             f"+{delta * 2**20 / 1e6:.1f} MB", delta * 2**20 / 1e6 <= 32))
+        summary_rows.append(("8 timer firing rate", "≥ 10,000/s", f"{fmt(med(rates))}/s", med(rates) >= 10000))
+        summary_rows.append((f"8 timer lateness p99 @{fmt(s8r['rate'])}/s", "≤ 1 s", f"{fmt(med(p99))} ms",
+                             med(p99) <= 1000))
+    else:
+        w("Not run.")
+    w("")
+
     # ---- summary table goes first after the header
     head = ["## Summary", "", "| scenario | target | measured (median) | verdict |", "|---|---|---|---|"]
     for name, target, got, ok in summary_rows:
@@ -1326,7 +1402,7 @@ def main():
     RESULTS["machine"] = machine()
     log(f"machine: {RESULTS['machine']}")
     steps = [("micro", micro), ("s1", s1), ("s2", s2), ("s3", s3), ("s4", s4), ("s5", s5), ("s6", s6),
-             ("s7", s7)]
+             ("s7", s7), ("s8", s8)]
     t_run = time.monotonic()
     for name, fn in steps:
         if ONLY and name not in ONLY:

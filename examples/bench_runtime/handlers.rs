@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use case_event_handler::event::Event;
+use case_event_handler::flavors::kit::timers::Firing;
 use case_event_handler::handler::{Ctx, HandleResp, Handler};
 
 /// Does nothing; notes when it was first called.
@@ -20,6 +21,11 @@ pub struct Noop {
 #[async_trait]
 impl Handler for Noop {
     async fn handle(&self, _ctx: &Ctx, _event: &Event) -> HandleResp {
+        self.first.get_or_init(Instant::now);
+        HandleResp::Success
+    }
+
+    async fn fire(&self, _ctx: &Ctx, _firing: &Firing) -> HandleResp {
         self.first.get_or_init(Instant::now);
         HandleResp::Success
     }

@@ -15,6 +15,9 @@
 //!   each record's Kafka timestamp compared to the moment its offset was stored
 //!   (the committable watermark passed it).
 //!
+//! - `timers`: durable timers (seeded in PostgreSQL) fired with a no-op
+//!   effect: firing rate, lateness, memory with a million pending.
+//!
 //! The run ends when every partition's stored watermark reaches the end
 //! offsets read before the start (or, with `--latency`, once `--expect`
 //! offsets were stored); then the runtime stops as on SIGTERM (drain, final
@@ -23,6 +26,7 @@
 mod consume;
 mod handlers;
 mod probe;
+mod timers;
 mod topics;
 mod watch;
 
@@ -103,6 +107,8 @@ enum Cmd {
     },
     /// Runs the runtime over a topic with a benchmark handler; prints JSON.
     Consume(ConsumeArgs),
+    /// Seeds durable timers and fires them with a no-op effect; prints JSON.
+    Timers(timers::TimerArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Consume(args) => consume::run(&settings, args, started).await,
+        Cmd::Timers(args) => timers::run(&settings, args).await,
     }
 }
 

@@ -389,9 +389,8 @@ impl Dispatcher {
                 Done::Lost(_) => {}
             }
             self.answer_revoke(false);
-        } else if let Done::Fired(..) = done {
-            // Revoked while it ran: committed, or its claim runs out.
-            self.timers.claimed_one_gone();
+        } else if let Done::Fired(job, result, committed) = done {
+            self.fired_after_revoke(job, result, committed);
         }
         if batch_ended {
             self.flush_batch(); // jobs waiting for its keys may go now

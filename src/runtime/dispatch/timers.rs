@@ -69,11 +69,6 @@ impl Timers {
         }
     }
 
-    /// A firing whose partition was revoked while it ran settled unseen.
-    pub(super) fn claimed_one_gone(&mut self) {
-        self.claimed = self.claimed.saturating_sub(1);
-    }
-
     /// Whether a store operation is under way.
     pub(super) fn busy(&self) -> bool {
         self.polling || !self.side.is_empty()
@@ -238,6 +233,21 @@ impl Dispatcher {
         self.timers.side.push(Box::pin(async move {
             Side::Recorded("mark", timers::fired_many(&pool, &marks, now_ms).await)
         }));
+    }
+
+    /// A firing whose partition was revoked while it ran: a success still
+    /// gets its mark (the fence refuses it if the new owner took it over);
+    /// anything else is left to its claim running out.
+    pub(super) fn fired_after_revoke(
+        &mut self,
+        job: Box<FireJob>,
+        result: Attempt,
+        committed: bool,
+    ) {
+        self.timers.claimed = self.timers.claimed.saturating_sub(1);
+        if matches!(result, Attempt::Resp(HandleResp::Success)) && !committed {
+            self.timers.to_mark.push(job.timer);
+        }
     }
 
     /// A failed firing: again after the backoff, or dead when the budget
