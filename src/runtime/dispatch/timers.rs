@@ -16,7 +16,9 @@
 //! - revoked or stopping before it started: the claim is given back
 //!   (`release`), so the new owner need not wait for the lease.
 //!
-//! Store operations run as futures of the dispatcher's own (no task); a
+//! A pause window stops the polling; skip windows and flags are the
+//! flavor's to read in `fire` (they are judged per event). Store operations
+//! run as futures of the dispatcher's own (no task); a
 //! failed one is logged, and the leases make it good: an unrecorded claim
 //! runs out and the timer is claimed again.
 
@@ -49,6 +51,8 @@ pub(super) struct Timers {
     policy: Option<(TimerPolicy, AnyPool)>,
     next_poll: TokioInstant,
     polling: bool,
+    /// How many the poll under way may claim.
+    asked: usize,
     /// Claimed and not yet settled (waiting for a lane or a slot, running).
     claimed: usize,
     /// Fired without a commit of the flavor's own: marked once per turn.
@@ -63,6 +67,7 @@ impl Timers {
             policy: policy.zip(pool),
             next_poll: TokioInstant::now(),
             polling: false,
+            asked: 0,
             claimed: 0,
             to_mark: Vec::new(),
             side: FuturesUnordered::new(),
@@ -100,6 +105,7 @@ impl Dispatcher {
         let now_ms = policy.clock.now().timestamp_millis();
         let flavor = self.rt.flavor;
         let limit = policy.batch - self.timers.claimed;
+        self.timers.asked = limit;
         self.timers.side.push(Box::pin(async move {
             let owned: Vec<(&str, i32)> =
                 owned.iter().map(|tp| (&*tp.topic, tp.partition)).collect();
@@ -126,11 +132,7 @@ impl Dispatcher {
 
     fn on_polled(&mut self, claimed: Vec<Timer>) {
         self.timers.polling = false;
-        let full = self
-            .timers
-            .policy
-            .as_ref()
-            .is_some_and(|(p, _)| claimed.len() >= p.batch - self.timers.claimed);
+        let full = claimed.len() >= self.timers.asked;
         let assigned = self.control.assigned();
         let mut gone = Vec::new();
         for timer in claimed {
@@ -176,8 +178,9 @@ impl Dispatcher {
         let (env, tp) = (self.env.clone(), job.tp.clone());
         let firing = Firing::new(job.timer.clone(), now_ms);
         let t = &firing.timer;
+        let lateness_ms = u64::try_from(firing.lateness().as_millis()).unwrap_or(u64::MAX);
         let span = tracing::info_span!("timer", flavor = env.flavor, case_key = %t.case_key,
-            timer_id = %t.timer_id, firing_id = %firing.id);
+            timer_id = %t.timer_id, firing_id = %firing.id, lateness_ms);
         events::timer_started(env.flavor, &t.case_key, &t.timer_id, firing.lateness());
         let task = async move {
             let (result, committed) = attempt::fire(env, handler, &firing).await;
