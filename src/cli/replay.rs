@@ -65,8 +65,9 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
             r.len()
         );
     }
+    let rules = app::load_rules(settings)?.map(|(_, view)| view);
     let store = app::open_store(settings).await?;
-    let runtime = app::build_runtime(settings, spec, store, true)
+    let runtime = app::build_runtime(settings, spec, store, true, rules)
         .await?
         .runtime;
     let (tx, mut rx) = runtime.config.channels();

@@ -44,9 +44,11 @@
 //!
 //! [`Rules`] holds the snapshot in force behind a `tokio::sync::watch`;
 //! a handler is to take an `Arc<RulesSnapshot>` ([`Rules::snapshot`]) and
-//! keep it for the event, holding no lock while it runs. No flavor reads
-//! the rules yet: `app::run` loads (and refuses invalid rules at start) and
-//! polls them; the rule-driven flavors will get them through `BuildCtx`. [`watch::spawn`] polls the
+//! keep it for the event, holding no lock while it runs. `app::run` loads
+//! the directory before the flavor is built (and refuses invalid rules at
+//! start); a flavor whose registry row declares `reads_rules` gets a
+//! [`RulesView`] from `BuildCtx::rules` (a clone of the watch receiver and
+//! the [`SecretResolver`]), and `RulesView::snapshot` per event. [`watch::spawn`] polls the
 //! directory's content hash every `rules.reload_secs`; a valid change
 //! replaces the snapshot, an invalid one is rejected whole — each problem
 //! logged by path, `ceh_rules_loads_total{result="rejected"}` counted — and
@@ -70,6 +72,7 @@ mod problems;
 pub mod schema;
 mod secrets;
 mod validate;
+mod view;
 pub mod watch;
 
 #[cfg(test)]
@@ -86,6 +89,7 @@ pub use load::{build, content_hash, load_dir, read_dir, RulesError, SourceFile, 
 pub use problems::RuleProblem;
 pub use schema::ProjectFile;
 pub use secrets::{looks_like_secret, mask_secrets, SecretError, SecretKind, SecretResolver};
+pub use view::RulesView;
 pub use watch::{Reload, Rules};
 
 /// Every project's rules, validated, immutable.

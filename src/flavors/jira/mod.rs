@@ -88,6 +88,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: std::slice::from_ref(&webhook::ROUTE),
     tables: &[],
+    reads_rules: false,
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
