@@ -12,7 +12,8 @@
 //! incidents), `notification_rules`, `automation_rules`,
 //! `escalation_queries`, `incident_escalation`, `maintenance_windows`,
 //! `assignment` (routes) and `sla_policies`. Shapes follow domain.md §A.2,
-//! §A.3 and §C.4; rules that fire on a query's rising edge take
+//! §A.3 and §C.4, except `integrations.jira`, which is the jira flavor's
+//! per-project settings ([`schema::jira`]: it needs more than §A.2 has); rules that fire on a query's rising edge take
 //! `fire: once_per_case | every_rising_edge` (default once per case). An
 //! example directory is `examples/rules/`.
 //!
@@ -75,6 +76,8 @@ mod validate;
 mod view;
 pub mod watch;
 
+#[cfg(test)]
+mod example_tests;
 #[cfg(test)]
 mod tests;
 
@@ -230,8 +233,18 @@ impl Project {
                 refs.extend(secret.map(|s| (path, s)));
             }
         }
-        let jira = r.integrations.jira.as_ref().and_then(|j| j.secret.as_ref());
-        refs.extend(jira.map(|s| ("integrations.jira.secret".to_owned(), s)));
+        if let Some(jira) = &r.integrations.jira {
+            let named = [
+                ("secret", &jira.secret),
+                ("webhook_secret", &jira.webhook_secret),
+            ];
+            for (key, name) in named {
+                refs.extend(
+                    name.as_ref()
+                        .map(|s| (format!("integrations.jira.{key}"), s)),
+                );
+            }
+        }
         let snow = r
             .integrations
             .servicenow
