@@ -8,6 +8,7 @@ mod progress;
 mod registry;
 mod replay;
 mod rules;
+mod rules_live;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! `rules check [DIR]`, `rules list [--project P] [DIR]`, `rules explain
-//! RULE --event FILE` and `rules diff --rules NEW_DIR --events FILE`: the
-//! rules directory (`src/rules`) as CI and an operator see it.
+//! RULE --event FILE` and `rules diff --rules NEW_DIR (--events FILE |
+//! --topic T --from-time …)`: the rules directory (`src/rules`) as CI and an
+//! operator see it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,14 +63,28 @@ pub enum RulesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Replays events in dry run under the current and the new rules and prints the firings that differ.
+    /// Replays events (a file, or a topic's time range from Kafka) in dry run under the current and the new rules and prints the firings that differ.
     Diff {
         /// The new rules directory.
         #[arg(long, value_name = "NEW_DIR")]
         rules: PathBuf,
         /// The events, one JSON object a line (the form `replay` and `produce` read), in order.
-        #[arg(long, value_name = "FILE")]
-        events: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "topic",
+            conflicts_with = "topic"
+        )]
+        events: Option<PathBuf>,
+        /// Instead of --events: read this topic's time range from Kafka (kafka.brokers); nothing is committed.
+        #[arg(long, value_name = "TOPIC", requires = "from_time")]
+        topic: Option<String>,
+        /// With --topic: from the first record at or after this time (RFC 3339).
+        #[arg(long, value_name = "TIME", value_parser = super::replay::parse_time, requires = "topic")]
+        from_time: Option<i64>,
+        /// With --topic: up to the first record at or after this time (RFC 3339; default: the end).
+        #[arg(long, value_name = "TIME", value_parser = super::replay::parse_time, requires = "from_time")]
+        to_time: Option<i64>,
         /// The current rules directory (default: the configured `rules.dir`).
         #[arg(long, value_name = "DIR")]
         current: Option<PathBuf>,
@@ -162,6 +177,9 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Diff {
             rules: new_dir,
             events,
+            topic,
+            from_time,
+            to_time,
             current,
             json,
         } => {
@@ -170,9 +188,21 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("the current rules {}", current.display()))?;
             let new = rules::load_dir(&new_dir)
                 .with_context(|| format!("the new rules {}", new_dir.display()))?;
-            let events = read_events(&events)?;
+            let (events, source) = match (events, topic, from_time) {
+                (Some(file), _, _) => (read_events(&file)?, None),
+                (None, Some(topic), Some(from)) => {
+                    let range = super::rules_live::read(config, &topic, from, to_time)?;
+                    (range.events, Some(range.summary))
+                }
+                _ => anyhow::bail!("give --events FILE, or --topic T --from-time TIME"),
+            };
             let report = rules::diff(&old, &new, &events);
             let mut out = std::io::stdout().lock();
+            match (&source, json) {
+                (Some(source), false) => writeln!(out, "{source}")?,
+                (Some(source), true) => eprintln!("{source}"),
+                (None, _) => {}
+            }
             if json {
                 serde_json::to_writer_pretty(&mut out, &report)?;
                 writeln!(out)?;
