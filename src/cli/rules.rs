@@ -44,13 +44,19 @@ pub enum RulesCommand {
             conflicts_with = "case"
         )]
         event: Option<PathBuf>,
-        /// Instead of --event: the newest event of this case in --events, edge state replayed from its earlier ones.
-        #[arg(long, value_name = "CASE_ID", requires = "events")]
+        /// Instead of --event: the newest event of this case in --events or --topic, edge state replayed from its earlier ones.
+        #[arg(long, value_name = "CASE_ID", requires = "case_source")]
         case: Option<String>,
-        /// With --case: the events, one JSON object a line, in order (the live store and topic are not read).
-        #[arg(long, value_name = "FILE", requires = "case")]
+        /// With --case: the events, one JSON object a line, in order.
+        #[arg(long, value_name = "FILE", requires = "case", group = "case_source")]
         events: Option<PathBuf>,
-        /// With --case: the newest event at or before this time (RFC 3339).
+        /// With --case, instead of --events: the case's events in this topic from --from-time to the end, read from Kafka (nothing committed).
+        #[arg(long, value_name = "TOPIC", requires_all = ["case", "case_from_time"], group = "case_source")]
+        topic: Option<String>,
+        /// With --topic: read from the first record at or after this time (RFC 3339); the case's first event there seeds the edge state.
+        #[arg(long = "from-time", id = "case_from_time", value_name = "TIME", value_parser = super::replay::parse_time, requires = "topic")]
+        from_time: Option<i64>,
+        /// With --case: the newest event that occurred at or before this time (RFC 3339).
         #[arg(long, value_name = "TIME", requires = "case")]
         at: Option<DateTime<Utc>>,
         /// The rule's project (default: the one project that has the rule).
@@ -146,6 +152,8 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             event,
             case,
             events,
+            topic,
+            from_time,
             at,
             project,
             rules: dir,
@@ -154,18 +162,34 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             let dir = resolve(config, dir)?;
             let snapshot = rules::load_dir(&dir)?;
             let project = project.as_deref();
-            let explained = match (event, case, events) {
-                (Some(event), _, _) => {
+            let mut source = None;
+            let explained = match (event, case, events, topic.zip(from_time)) {
+                (Some(event), _, _, _) => {
                     let event = read_event(&event)?;
                     rules::explain(&snapshot, project, &rule, &event)?
                 }
-                (None, Some(case), Some(events)) => {
+                (None, Some(case), Some(events), _) => {
                     let events = read_events(&events)?;
                     rules::explain_case(&snapshot, project, &rule, &case, at, &events)?
                 }
-                _ => anyhow::bail!("give --event FILE, or --case CASE_ID --events FILE"),
+                (None, Some(case), None, Some((topic, from))) => {
+                    let mut range = super::rules_live::read(config, &topic, from, None)?;
+                    range.events.retain(|e| e.case_id == case);
+                    let n = range.events.len();
+                    source = Some(format!("{}; {n} of case {case}", range.summary));
+                    let events = &range.events;
+                    rules::explain_case(&snapshot, project, &rule, &case, at, events)?
+                }
+                _ => anyhow::bail!(
+                    "give --event FILE, or --case CASE_ID with --events FILE or --topic T --from-time TIME"
+                ),
             };
             let mut out = std::io::stdout().lock();
+            match (&source, json) {
+                (Some(source), false) => writeln!(out, "{source}")?,
+                (Some(source), true) => eprintln!("{source}"),
+                (None, _) => {}
+            }
             if json {
                 serde_json::to_writer_pretty(&mut out, &explained)?;
                 writeln!(out)?;

@@ -63,8 +63,11 @@
 //! [`explain()`] says why one rule fired or not for one event (trigger,
 //! every query term via [`Query::explain`](crate::query::Query::explain),
 //! edge, maintenance windows; throttle and flags are not evaluated
-//! offline); [`diff()`] replays events under two rule sets and lists the
-//! firings that differ (`rules explain`, `rules diff`).
+//! offline); [`explain_case`] does so for a case's newest event with its
+//! edge state replayed from its earlier ones; [`diff()`] replays events
+//! under two rule sets and lists the firings that differ (`rules explain`,
+//! `rules diff`; the CLI reads the events from a file or a topic's time
+//! range, never edge state from the live table).
 
 pub mod explain;
 mod load;

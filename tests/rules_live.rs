@@ -1,7 +1,8 @@
-//! `rules diff --topic T --from-time … [--to-time …]` on the built binary
-//! against the dev broker (KAFKA_BROKERS; the test fails without it): the
-//! example events produced to a topic of its own, the range read back from
-//! Kafka and diffed in dry run under the example rules and a narrowed query.
+//! The live source of `rules diff --topic T --from-time … [--to-time …]` and
+//! `rules explain RULE --case ID --topic T --from-time … [--at …]` on the
+//! built binary against the dev broker (KAFKA_BROKERS; the tests fail
+//! without it): the example events produced to a topic of each test's own,
+//! the range read back from Kafka, in dry run.
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -133,4 +134,75 @@ async fn rules_diff_reads_a_topic_range_and_prints_the_firings_that_differ() {
         "2026-01-01T00:00:00Z",
     ];
     assert_eq!(ceh(&both).status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_explain_reads_a_case_from_a_topic_range() {
+    let topic = format!("it-rules-explain-{}", uuid::Uuid::new_v4().simple());
+    create_topic(&topic, 2).await;
+    let from = rfc3339(chrono::Utc::now() - chrono::Duration::seconds(1));
+    let events = "examples/events/sec.ndjson";
+    let out = ceh(&["produce", "--topic", &topic, "--file", events]);
+    assert!(out.status.success(), "produce: {}", text(&out.stderr));
+    let case = "0193f0a0-0000-7000-8000-000000000008";
+    let args = [
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        case,
+        "--topic",
+        &topic,
+        "--from-time",
+        &from,
+        "--rules",
+        "examples/rules",
+    ];
+    let out = ceh(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let expected = [
+        &format!("source: topic {topic} from "),
+        ": 3 records, 0 not case events (skipped); 2 of case 0193f0a0-0000-7000-8000-000000000008",
+        "event 0193f0a0-0000-7000-8000-0000000000e3 case.priority_changed on case SEC-8",
+        "verdict: FIRED: trigger matched, query matched, rising edge",
+        "  before: not matched at case version 1, fired 0 time(s)",
+        "edge state replayed from the case's 1 earlier event(s) in the range",
+    ];
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+    // --at picks the newest event that occurred by then: the case's first.
+    let at = ceh(&[&args[..], &["--at", "2026-12-01T10:01:00Z"]].concat());
+    assert_eq!(at.status.code(), Some(0), "{}", text(&at.stderr));
+    assert!(text(&at.stdout).contains(
+        "verdict: NOT FIRED: query does not match the case: priority:P1 is false (priority is P2)"
+    ), "{}", text(&at.stdout));
+    // A case with no event in the range is an error that says so.
+    let none = [
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        "no-such-case",
+        "--topic",
+        &topic,
+        "--from-time",
+        &from,
+        "--rules",
+        "examples/rules",
+    ];
+    let out = ceh(&none);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // --topic needs --from-time.
+    let out = ceh(&[
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        case,
+        "--topic",
+        &topic,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
