@@ -2,8 +2,9 @@
 //!
 //! A flavor is a registry row ([`FlavorSpec`]) whose `build` gets a
 //! [`BuildCtx`]: its typed config ([`FlavorConfig`]), the store, HTTP clients
-//! of its declared dependencies ([`DependencySpec`]) and, for flavors that
-//! produce, an [`EventPublisher`]. The context refuses what the row does not
+//! of its declared dependencies ([`DependencySpec`]), for flavors that
+//! produce an [`EventPublisher`], and for rows with `reads_rules` the rules
+//! in force ([`BuildCtx::rules`]). The context refuses what the row does not
 //! declare, so the registry's metadata cannot drift from the build.
 
 mod config;
