@@ -182,14 +182,8 @@ fn the_production_example_is_valid_and_flavor_sections_are_checked() {
         ("CEH__KAFKA__SECURITY__SASL_PASSWORD", "pw-not-printed"),
         ("CEH__STORE__URL", "postgres://ceh:pw@db:5432/cases"),
         ("CEH__FLAVORS__EVP-INDEXER__API_KEY", "dd-key-not-printed"),
-        (
-            "CEH__FLAVORS__JIRA__PROJECTS__0190F000-0000-7000-8000-000000000001__AUTH__API_TOKEN",
-            "jira-not-printed",
-        ),
-        (
-            "CEH__FLAVORS__JIRA__PROJECTS__0190F000-0000-7000-8000-000000000001__WEBHOOK_SECRET",
-            "hook-not-printed",
-        ),
+        ("CEH__RULES__SECRETS__JIRA_ACME", "jira-not-printed"),
+        ("CEH__RULES__SECRETS__JIRA_ACME_WEBHOOK", "hook-not-printed"),
     ];
     let run = |extra: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_case-event-handler"));

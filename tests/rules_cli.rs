@@ -366,7 +366,7 @@ fn rules_explain_a_case_replays_its_earlier_events_from_a_file() {
         "event 0193f0a0-0000-7000-8000-0000000000e3 case.priority_changed on case SEC-8",
         "verdict: FIRED: trigger matched, query matched, rising edge",
         "  before: not matched at case version 1, fired 0 time(s)",
-        "edge state replayed from the case's 1 earlier event(s) in the file",
+        "edge state replayed from the case's 1 earlier event(s) in the range",
     ];
     for e in expected {
         assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");

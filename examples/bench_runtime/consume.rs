@@ -58,7 +58,7 @@ pub async fn run(settings: &Settings, args: ConsumeArgs, started: Instant) -> an
         HandlerKind::Timeline => {
             let spec = flavors::find("timeline")?;
             let store = app::open_store(settings).await?;
-            app::build_runtime(settings, spec, store, true)
+            app::build_runtime(settings, spec, store, true, None)
                 .await?
                 .runtime
         }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::flavors::kit::{inbound, EventPublisher, InboundRoute};
 use crate::flavors::{self, BuildCtx, FlavorSpec};
+use crate::rules::{Rules, RulesView};
 use crate::runtime::dlq::{DeadLetterSink, DlqClaims, KafkaDlq};
 use crate::runtime::live::Live;
 use crate::runtime::policy::{
@@ -99,6 +100,14 @@ pub enum SetupError {
     /// The flavor could not be built.
     #[error(transparent)]
     Flavor(#[from] flavors::BuildError),
+    /// `rules.dir` is set and does not hold valid rules.
+    #[error("rules directory {}: {source}", dir.display())]
+    Rules {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: crate::rules::RulesError,
+    },
     /// A Kafka client could not be created.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
@@ -133,13 +142,37 @@ pub struct Prepared {
     pub routes: Vec<InboundRoute>,
 }
 
-/// Builds the runtime of one flavor (store, handler, DLQ writer). Without
-/// `use_kafka` (file sources) no producer is made: nothing connects to a broker.
+/// Loads `rules.dir` when it is set (it must be valid: a flavor never
+/// starts on invalid rules), logging the secrets it names that are not
+/// configured: the rules, to poll, and the view flavors get through
+/// `BuildCtx::rules`.
+pub fn load_rules(settings: &Settings) -> Result<Option<(Arc<Rules>, RulesView)>, SetupError> {
+    let Some(dir) = &settings.rules.dir else {
+        return Ok(None);
+    };
+    let rules = Rules::load(dir).map_err(|source| SetupError::Rules {
+        dir: dir.clone(),
+        source,
+    })?;
+    let version = rules.snapshot().version().to_owned();
+    tracing::info!(dir = %dir.display(), %version, "rules loaded");
+    let resolver = crate::rules::SecretResolver::new(&settings.rules);
+    for (file, path, error) in rules.snapshot().unresolved_secrets(&resolver) {
+        tracing::warn!(%file, %path, %error, "a secret the rules name is not configured");
+    }
+    let view = rules.view(resolver);
+    Ok(Some((Arc::new(rules), view)))
+}
+
+/// Builds the runtime of one flavor (store, handler, DLQ writer) with the
+/// rules in force (`rules`, from [`load_rules`]). Without `use_kafka` (file
+/// sources) no producer is made: nothing connects to a broker.
 pub async fn build_runtime(
     settings: &Settings,
     spec: &'static FlavorSpec,
     store: Store,
     use_kafka: bool,
+    rules: Option<RulesView>,
 ) -> Result<Prepared, SetupError> {
     let producer = if settings.kafka.brokers.is_empty() || !use_kafka {
         None
@@ -149,7 +182,7 @@ pub async fn build_runtime(
     let publisher = producer
         .clone()
         .map(|p| EventPublisher::new(p, &settings.kafka, spec.name));
-    let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher);
+    let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher).with_rules(rules);
     let built = (spec.build)(ctx).await?;
     built.check(spec)?;
     let runtime_settings = settings.runtime_for(spec.name);
@@ -227,7 +260,8 @@ pub fn check_flavor_sections(settings: &Settings) -> Vec<Problem> {
 /// error. With `reload`, the configuration files are watched (and SIGHUP
 /// reloads them): flags, maintenance windows, breakers and retry budgets
 /// change without a restart. With `rules.dir`, the rules directory is
-/// loaded (it must be valid) and polled every `rules.reload_secs`.
+/// loaded first (it must be valid), handed to the flavor's build, and
+/// polled every `rules.reload_secs`.
 pub async fn run(
     settings: &Settings,
     spec: &'static FlavorSpec,
@@ -235,13 +269,16 @@ pub async fn run(
     reload: Option<crate::settings::LoadOptions>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunSummary> {
+    // Every replica reads the same rules directory and polls it for changes.
+    let rules = load_rules(settings)?;
     let store = open_store(settings).await?;
     spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
     let use_kafka = source == SourceSpec::Kafka;
+    let view = rules.as_ref().map(|(_, view)| view.clone());
     let Prepared {
         mut runtime,
         routes,
-    } = build_runtime(settings, spec, store, use_kafka).await?;
+    } = build_runtime(settings, spec, store, use_kafka, view).await?;
     let ping = (runtime.store.clone()).map(|s| Arc::new(s) as Arc<dyn telemetry::Ping>);
     let served = serve(&settings.telemetry, ping, routes).await?;
     if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
@@ -254,18 +291,9 @@ pub async fn run(
             shutdown.clone(),
         );
     }
-    if let Some(dir) = &settings.rules.dir {
-        // Every replica reads the same directory and polls it for changes.
-        let rules = crate::rules::Rules::load(dir)
-            .map_err(|e| anyhow::anyhow!("rules directory {}: {e}", dir.display()))?;
-        let version = rules.snapshot().version().to_owned();
-        tracing::info!(dir = %dir.display(), %version, "rules loaded");
-        let resolver = crate::rules::SecretResolver::new(&settings.rules);
-        for (file, path, error) in rules.snapshot().unresolved_secrets(&resolver) {
-            tracing::warn!(%file, %path, %error, "a secret the rules name is not configured");
-        }
+    if let Some((rules, _)) = rules {
         let every = Duration::from_secs(settings.rules.reload_secs);
-        crate::rules::watch::spawn(Arc::new(rules), every, shutdown.clone());
+        crate::rules::watch::spawn(rules, every, shutdown.clone());
     }
     let (tx, rx) = runtime.config.channels();
     let control: Arc<dyn SourceControl> = match source {

@@ -182,8 +182,9 @@ async fn redrive(settings: &Settings, target: &DlqTarget) -> anyhow::Result<Exit
     let ranges = whole_topic(&props, &topic, Some(&committed))?;
     let total: i64 = ranges.iter().map(Range::len).sum();
     eprintln!("redriving {total} events from {topic} (group {group})");
+    let rules = app::load_rules(settings)?.map(|(_, view)| view);
     let store = app::open_store(settings).await?;
-    let mut runtime = app::build_runtime(settings, spec, store, true)
+    let mut runtime = app::build_runtime(settings, spec, store, true, rules)
         .await?
         .runtime;
     runtime.config.dlq.topic_template = "{topic}".into();

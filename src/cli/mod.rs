@@ -8,6 +8,7 @@ mod progress;
 mod registry;
 mod replay;
 mod rules;
+mod rules_live;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -147,7 +148,7 @@ pub enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Rules-as-code tools: `check` a rules directory, `list` its rules, `explain` one rule for one event, `diff` two rule sets over events.
+    /// Rules-as-code tools: `check` a rules directory, `list` its rules, `explain` one rule for one event or case, `diff` two rule sets over events (a file or a topic range).
     #[command(subcommand)]
     Rules(rules::RulesCommand),
     /// A flavor's tools (`timeline show`, ...), mounted from its registry row.

@@ -1,5 +1,6 @@
 //! `flavors`: the registry as a table, then what each row declares
-//! (consumes, produces, dependencies, metrics, tools).
+//! (consumes, produces, dependencies, metrics, whether it reads the rules,
+//! tools).
 
 use std::io::Write;
 
@@ -35,6 +36,12 @@ fn write_all(out: &mut impl Write, rows: &[FlavorSpec]) -> std::io::Result<()> {
         writeln!(out, "  dependencies: {}", list(f.dependency_names()))?;
         let metrics = f.metrics.iter().map(|m| m.name).collect();
         writeln!(out, "  metrics:      {}", list(metrics))?;
+        let rules = if f.reads_rules {
+            "yes (rules.dir)"
+        } else {
+            "no"
+        };
+        writeln!(out, "  reads rules:  {rules}")?;
         let tools = f.tools.map(|t| format!("case-event-handler {} …", t.name));
         writeln!(
             out,

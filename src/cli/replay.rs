@@ -44,7 +44,7 @@ pub struct ReplayArgs {
     pub dry_run: bool,
 }
 
-fn parse_time(s: &str) -> Result<i64, String> {
+pub(super) fn parse_time(s: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_millis())
         .map_err(|e| format!("{s}: {e} (expected RFC 3339, e.g. 2026-11-27T10:00:00Z)"))
@@ -65,8 +65,9 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
             r.len()
         );
     }
+    let rules = app::load_rules(settings)?.map(|(_, view)| view);
     let store = app::open_store(settings).await?;
-    let runtime = app::build_runtime(settings, spec, store, true)
+    let runtime = app::build_runtime(settings, spec, store, true, rules)
         .await?
         .runtime;
     let (tx, mut rx) = runtime.config.channels();
@@ -83,6 +84,27 @@ pub async fn run(settings: &Settings, args: ReplayArgs) -> anyhow::Result<ExitCo
     let summary = result?;
     eprintln!("replay done: {summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each partition's `[start, end)` of `topic` between two times (RFC 3339
+/// arguments of `rules diff --topic`), as `replay --from-time` finds them.
+pub(super) fn time_ranges(
+    props: &BTreeMap<String, String>,
+    topic: &str,
+    from_ms: i64,
+    to_ms: Option<i64>,
+) -> anyhow::Result<Vec<Range>> {
+    let args = ReplayArgs {
+        flavor: String::new(),
+        topic: topic.to_owned(),
+        partition: None,
+        from_offset: None,
+        to_offset: None,
+        from_time: Some(from_ms),
+        to_time: to_ms,
+        dry_run: true,
+    };
+    resolve_ranges(props, &args)
 }
 
 /// Works out each partition's `[start, end)` from the arguments.

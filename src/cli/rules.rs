@@ -1,6 +1,7 @@
 //! `rules check [DIR]`, `rules list [--project P] [DIR]`, `rules explain
-//! RULE --event FILE` and `rules diff --rules NEW_DIR --events FILE`: the
-//! rules directory (`src/rules`) as CI and an operator see it.
+//! RULE --event FILE` and `rules diff --rules NEW_DIR (--events FILE |
+//! --topic T --from-time …)`: the rules directory (`src/rules`) as CI and an
+//! operator see it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,13 +44,19 @@ pub enum RulesCommand {
             conflicts_with = "case"
         )]
         event: Option<PathBuf>,
-        /// Instead of --event: the newest event of this case in --events, edge state replayed from its earlier ones.
-        #[arg(long, value_name = "CASE_ID", requires = "events")]
+        /// Instead of --event: the newest event of this case in --events or --topic, edge state replayed from its earlier ones.
+        #[arg(long, value_name = "CASE_ID", requires = "case_source")]
         case: Option<String>,
-        /// With --case: the events, one JSON object a line, in order (the live store and topic are not read).
-        #[arg(long, value_name = "FILE", requires = "case")]
+        /// With --case: the events, one JSON object a line, in order.
+        #[arg(long, value_name = "FILE", requires = "case", group = "case_source")]
         events: Option<PathBuf>,
-        /// With --case: the newest event at or before this time (RFC 3339).
+        /// With --case, instead of --events: the case's events in this topic from --from-time to the end, read from Kafka (nothing committed).
+        #[arg(long, value_name = "TOPIC", requires_all = ["case", "case_from_time"], group = "case_source")]
+        topic: Option<String>,
+        /// With --topic: read from the first record at or after this time (RFC 3339); the case's first event there seeds the edge state.
+        #[arg(long = "from-time", id = "case_from_time", value_name = "TIME", value_parser = super::replay::parse_time, requires = "topic")]
+        from_time: Option<i64>,
+        /// With --case: the newest event that occurred at or before this time (RFC 3339).
         #[arg(long, value_name = "TIME", requires = "case")]
         at: Option<DateTime<Utc>>,
         /// The rule's project (default: the one project that has the rule).
@@ -62,14 +69,28 @@ pub enum RulesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Replays events in dry run under the current and the new rules and prints the firings that differ.
+    /// Replays events (a file, or a topic's time range from Kafka) in dry run under the current and the new rules and prints the firings that differ.
     Diff {
         /// The new rules directory.
         #[arg(long, value_name = "NEW_DIR")]
         rules: PathBuf,
         /// The events, one JSON object a line (the form `replay` and `produce` read), in order.
-        #[arg(long, value_name = "FILE")]
-        events: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "topic",
+            conflicts_with = "topic"
+        )]
+        events: Option<PathBuf>,
+        /// Instead of --events: read this topic's time range from Kafka (kafka.brokers); nothing is committed.
+        #[arg(long, value_name = "TOPIC", requires = "from_time")]
+        topic: Option<String>,
+        /// With --topic: from the first record at or after this time (RFC 3339).
+        #[arg(long, value_name = "TIME", value_parser = super::replay::parse_time, requires = "topic")]
+        from_time: Option<i64>,
+        /// With --topic: up to the first record at or after this time (RFC 3339; default: the end).
+        #[arg(long, value_name = "TIME", value_parser = super::replay::parse_time, requires = "from_time")]
+        to_time: Option<i64>,
         /// The current rules directory (default: the configured `rules.dir`).
         #[arg(long, value_name = "DIR")]
         current: Option<PathBuf>,
@@ -131,6 +152,8 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             event,
             case,
             events,
+            topic,
+            from_time,
             at,
             project,
             rules: dir,
@@ -139,18 +162,34 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             let dir = resolve(config, dir)?;
             let snapshot = rules::load_dir(&dir)?;
             let project = project.as_deref();
-            let explained = match (event, case, events) {
-                (Some(event), _, _) => {
+            let mut source = None;
+            let explained = match (event, case, events, topic.zip(from_time)) {
+                (Some(event), _, _, _) => {
                     let event = read_event(&event)?;
                     rules::explain(&snapshot, project, &rule, &event)?
                 }
-                (None, Some(case), Some(events)) => {
+                (None, Some(case), Some(events), _) => {
                     let events = read_events(&events)?;
                     rules::explain_case(&snapshot, project, &rule, &case, at, &events)?
                 }
-                _ => anyhow::bail!("give --event FILE, or --case CASE_ID --events FILE"),
+                (None, Some(case), None, Some((topic, from))) => {
+                    let mut range = super::rules_live::read(config, &topic, from, None)?;
+                    range.events.retain(|e| e.case_id == case);
+                    let n = range.events.len();
+                    source = Some(format!("{}; {n} of case {case}", range.summary));
+                    let events = &range.events;
+                    rules::explain_case(&snapshot, project, &rule, &case, at, events)?
+                }
+                _ => anyhow::bail!(
+                    "give --event FILE, or --case CASE_ID with --events FILE or --topic T --from-time TIME"
+                ),
             };
             let mut out = std::io::stdout().lock();
+            match (&source, json) {
+                (Some(source), false) => writeln!(out, "{source}")?,
+                (Some(source), true) => eprintln!("{source}"),
+                (None, _) => {}
+            }
             if json {
                 serde_json::to_writer_pretty(&mut out, &explained)?;
                 writeln!(out)?;
@@ -162,6 +201,9 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Diff {
             rules: new_dir,
             events,
+            topic,
+            from_time,
+            to_time,
             current,
             json,
         } => {
@@ -170,9 +212,21 @@ pub fn run(config: &ConfigArgs, cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("the current rules {}", current.display()))?;
             let new = rules::load_dir(&new_dir)
                 .with_context(|| format!("the new rules {}", new_dir.display()))?;
-            let events = read_events(&events)?;
+            let (events, source) = match (events, topic, from_time) {
+                (Some(file), _, _) => (read_events(&file)?, None),
+                (None, Some(topic), Some(from)) => {
+                    let range = super::rules_live::read(config, &topic, from, to_time)?;
+                    (range.events, Some(range.summary))
+                }
+                _ => anyhow::bail!("give --events FILE, or --topic T --from-time TIME"),
+            };
             let report = rules::diff(&old, &new, &events);
             let mut out = std::io::stdout().lock();
+            match (&source, json) {
+                (Some(source), false) => writeln!(out, "{source}")?,
+                (Some(source), true) => eprintln!("{source}"),
+                (None, _) => {}
+            }
             if json {
                 serde_json::to_writer_pretty(&mut out, &report)?;
                 writeln!(out)?;

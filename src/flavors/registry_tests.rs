@@ -2,7 +2,8 @@
 //! parts, and the check fails for a row that lacks any (shown by a made-up
 //! row over an empty repository).
 //!
-//! A row's parts: its module opening with its contract, an example config
+//! A row's parts: its module opening with its contract (and, for a row that
+//! declares `reads_rules`, what it reads of the rules), an example config
 //! that checks clean, a Helm values entry, a README row, an integration
 //! test file, metrics named after it that render; no flavor imports
 //! another; no cycle through the registry loops.
@@ -34,6 +35,10 @@ fn problems(row: &FlavorSpec, root: &Path) -> Vec<String> {
         "module doc with Consumes/Effects/Idempotency key/Retries",
     );
     expect(
+        !row.reads_rules || says_what_rules_it_reads(row, root),
+        "module doc says what it reads of the rules (`//! Rules:`)",
+    );
+    expect(
         example_checks_clean(row, root),
         "examples/flavors/<name>.yaml that checks clean",
     );
@@ -63,12 +68,23 @@ fn read(path: PathBuf) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-fn has_contract(row: &FlavorSpec, root: &Path) -> bool {
+/// The text of the row's module (`<name>.rs` or `<name>/mod.rs`).
+fn module_text(row: &FlavorSpec, root: &Path) -> Option<String> {
     let dir = root.join("src/flavors");
-    let text = read(dir.join(format!("{}.rs", snake(row.name))))
-        .or_else(|| read(dir.join(snake(row.name)).join("mod.rs")));
+    read(dir.join(format!("{}.rs", snake(row.name))))
+        .or_else(|| read(dir.join(snake(row.name)).join("mod.rs")))
+}
+
+fn has_contract(row: &FlavorSpec, root: &Path) -> bool {
+    let text = module_text(row, root);
     let headings = ["Consumes:", "Effects:", "Idempotency key:", "Retries:"];
     text.is_some_and(|t| headings.iter().all(|h| t.contains(&format!("//! {h}"))))
+}
+
+/// A row that declares `reads_rules` says in its module doc which
+/// sections of the rules files it reads.
+fn says_what_rules_it_reads(row: &FlavorSpec, root: &Path) -> bool {
+    module_text(row, root).is_some_and(|t| t.contains("//! Rules:"))
 }
 
 fn example_checks_clean(row: &FlavorSpec, root: &Path) -> bool {
@@ -165,6 +181,7 @@ static GHOST: FlavorSpec = FlavorSpec {
     metrics: std::slice::from_ref(&GHOST_METRIC),
     routes: &[],
     tables: &[],
+    reads_rules: true,
     tools: None,
     config: &super::kit::ConfigOf::<super::kit::NoConfig>::KIND,
     build: |_| Box::pin(async { Err(super::BuildError::NeedsStore("ghost-flavor")) }),
@@ -176,6 +193,7 @@ fn a_row_missing_its_parts_is_named_part_by_part() {
     let found = problems(&GHOST, empty.path());
     for part in [
         "module doc",
+        "`//! Rules:`",
         "examples/flavors",
         "helm",
         "README.md",

@@ -12,7 +12,8 @@
 //! incidents), `notification_rules`, `automation_rules`,
 //! `escalation_queries`, `incident_escalation`, `maintenance_windows`,
 //! `assignment` (routes) and `sla_policies`. Shapes follow domain.md §A.2,
-//! §A.3 and §C.4; rules that fire on a query's rising edge take
+//! §A.3 and §C.4, except `integrations.jira`, which is the jira flavor's
+//! per-project settings ([`schema::jira`]: it needs more than §A.2 has); rules that fire on a query's rising edge take
 //! `fire: once_per_case | every_rising_edge` (default once per case). An
 //! example directory is `examples/rules/`.
 //!
@@ -44,9 +45,11 @@
 //!
 //! [`Rules`] holds the snapshot in force behind a `tokio::sync::watch`;
 //! a handler is to take an `Arc<RulesSnapshot>` ([`Rules::snapshot`]) and
-//! keep it for the event, holding no lock while it runs. No flavor reads
-//! the rules yet: `app::run` loads (and refuses invalid rules at start) and
-//! polls them; the rule-driven flavors will get them through `BuildCtx`. [`watch::spawn`] polls the
+//! keep it for the event, holding no lock while it runs. `app::run` loads
+//! the directory before the flavor is built (and refuses invalid rules at
+//! start); a flavor whose registry row declares `reads_rules` gets a
+//! [`RulesView`] from `BuildCtx::rules` (a clone of the watch receiver and
+//! the [`SecretResolver`]), and `RulesView::snapshot` per event. [`watch::spawn`] polls the
 //! directory's content hash every `rules.reload_secs`; a valid change
 //! replaces the snapshot, an invalid one is rejected whole — each problem
 //! logged by path, `ceh_rules_loads_total{result="rejected"}` counted — and
@@ -60,8 +63,11 @@
 //! [`explain()`] says why one rule fired or not for one event (trigger,
 //! every query term via [`Query::explain`](crate::query::Query::explain),
 //! edge, maintenance windows; throttle and flags are not evaluated
-//! offline); [`diff()`] replays events under two rule sets and lists the
-//! firings that differ (`rules explain`, `rules diff`).
+//! offline); [`explain_case`] does so for a case's newest event with its
+//! edge state replayed from its earlier ones; [`diff()`] replays events
+//! under two rule sets and lists the firings that differ (`rules explain`,
+//! `rules diff`; the CLI reads the events from a file or a topic's time
+//! range, never edge state from the live table).
 
 pub mod explain;
 mod load;
@@ -70,8 +76,11 @@ mod problems;
 pub mod schema;
 mod secrets;
 mod validate;
+mod view;
 pub mod watch;
 
+#[cfg(test)]
+mod example_tests;
 #[cfg(test)]
 mod tests;
 
@@ -86,6 +95,7 @@ pub use load::{build, content_hash, load_dir, read_dir, RulesError, SourceFile, 
 pub use problems::RuleProblem;
 pub use schema::ProjectFile;
 pub use secrets::{looks_like_secret, mask_secrets, SecretError, SecretKind, SecretResolver};
+pub use view::RulesView;
 pub use watch::{Reload, Rules};
 
 /// Every project's rules, validated, immutable.
@@ -226,8 +236,18 @@ impl Project {
                 refs.extend(secret.map(|s| (path, s)));
             }
         }
-        let jira = r.integrations.jira.as_ref().and_then(|j| j.secret.as_ref());
-        refs.extend(jira.map(|s| ("integrations.jira.secret".to_owned(), s)));
+        if let Some(jira) = &r.integrations.jira {
+            let named = [
+                ("secret", &jira.secret),
+                ("webhook_secret", &jira.webhook_secret),
+            ];
+            for (key, name) in named {
+                refs.extend(
+                    name.as_ref()
+                        .map(|s| (format!("integrations.jira.{key}"), s)),
+                );
+            }
+        }
         let snow = r
             .integrations
             .servicenow

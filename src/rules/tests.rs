@@ -1,5 +1,6 @@
 //! Each kind of mistake, with the file, rule id, line, column and message it
-//! is reported with; the example directory; reloads keeping valid rules.
+//! is reported with; reloads keeping valid rules (the example directory's
+//! tests are in `example_tests.rs`).
 
 use super::*;
 
@@ -200,8 +201,15 @@ fn a_teams_workflows_url_is_refused() {
 
 #[test]
 fn one_ticket_system_per_project() {
-    let text = "integrations:\n  jira:\n    enabled: true\n    metadata: {project_id: \"1\"}\n  servicenow:\n    enabled: true\n    instance_name: acme\n";
-    let p = one(text, None, 6, 14, "one external ticket system per project");
+    let jira = "    enabled: true\n    site_url: https://acme.atlassian.net\n    secret: jira-acme\n    webhook_secret: jira-hook\n    project_key: ACME\n    account_id: bot\n";
+    let text = format!("project: {{id: p1}}\nintegrations:\n  jira:\n{jira}  servicenow:\n    enabled: true\n    instance_name: acme\n");
+    let p = one(
+        &text,
+        None,
+        11,
+        14,
+        "one external ticket system per project",
+    );
     assert_eq!(p.path, "integrations.servicenow.enabled");
     let one_of_them = text.replace(
         "    enabled: true\n    instance_name",
@@ -283,58 +291,6 @@ fn every_file_is_checked_and_every_problem_reported() {
     assert!(problems.iter().all(|p| p.file == "BAD.yaml"));
     let snapshot = build(&[good]).unwrap();
     assert_eq!(snapshot.project("OK").unwrap().entries.len(), 1);
-}
-
-#[test]
-fn the_example_directory_is_valid() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
-    let snapshot = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let sec = snapshot.project("SEC").expect("SEC.yaml");
-    assert!(sec
-        .rules
-        .integrations
-        .jira
-        .as_ref()
-        .is_some_and(|j| j.enabled));
-    let rule = &sec.rules.notification_rules[0];
-    assert!(!rule.query.query().is_empty(), "queries are compiled");
-    assert_eq!(
-        sec.rules.escalation_queries[1].fire,
-        schema::Fire::EveryRisingEdge
-    );
-    assert!(snapshot.project("OPS").is_some());
-}
-
-#[test]
-fn named_secrets_resolve_through_the_settings() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
-    let snapshot = load_dir(&dir).unwrap();
-    let sec = snapshot.project("SEC").unwrap();
-    let names: Vec<&str> = sec
-        .secret_refs()
-        .iter()
-        .map(|(_, s)| s.0.as_str())
-        .collect();
-    assert_eq!(names, ["soc-intake-signing", "slack-acme", "jira-acme"]);
-    let mut settings = crate::settings::RulesSettings::default();
-    for name in [
-        "soc_intake_signing",
-        "slack_acme",
-        "jira_acme",
-        "servicenow_acme",
-    ] {
-        settings.secrets.insert(name.into(), "value".into());
-    }
-    let missing = snapshot.unresolved_secrets(&SecretResolver::new(&settings));
-    let missing: Vec<(&str, &str)> = missing
-        .iter()
-        .map(|(f, p, _)| (f.as_str(), p.as_str()))
-        .collect();
-    assert_eq!(
-        missing,
-        [("OPS.yaml", "notification_rules[0].recipients[0]")],
-        "teams-ops is not configured"
-    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::load::{build, content_hash, read_dir, RulesError};
-use super::{RuleProblem, RulesSnapshot};
+use super::{RuleProblem, RulesSnapshot, RulesView, SecretResolver};
 use crate::telemetry::metrics::{rules_in_force, rules_loaded};
 
 /// What a reload did.
@@ -67,6 +67,12 @@ impl Rules {
     /// Notified of every new snapshot.
     pub fn subscribe(&self) -> watch::Receiver<Arc<RulesSnapshot>> {
         self.tx.subscribe()
+    }
+
+    /// A flavor's handle on the snapshots in force, resolving secrets
+    /// with `secrets`.
+    pub fn view(&self, secrets: SecretResolver) -> RulesView {
+        RulesView::new(self.subscribe(), secrets)
     }
 
     /// Re-reads the directory (blocking file I/O) and installs a valid

@@ -137,6 +137,25 @@ pub fn start(
     group: Option<&str>,
     tx: SourceTx,
 ) -> Result<Arc<RangeControl>, KafkaSourceError> {
+    let ranges: Vec<Range> = ranges.into_iter().filter(|r| !r.is_empty()).collect();
+    let consumer = Arc::new(assigned(props, &ranges, group)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = spawn_reader(consumer.clone(), ranges, tx, stop.clone());
+    Ok(Arc::new(RangeControl {
+        consumer,
+        stop,
+        commit: group.is_some(),
+        thread: std::sync::Mutex::new(Some(thread)),
+    }))
+}
+
+/// A consumer assigned to the starts of `ranges`, committing nothing by
+/// itself (`group`, when given, is where `store` + `close` commit).
+fn assigned(
+    props: &BTreeMap<String, String>,
+    ranges: &[Range],
+    group: Option<&str>,
+) -> Result<BaseConsumer, KafkaSourceError> {
     let mut config = ClientConfig::new();
     bounded_prefetch(&mut config);
     for (k, v) in props {
@@ -148,21 +167,51 @@ pub fn start(
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false");
     let consumer: BaseConsumer<DefaultConsumerContext> = config.create()?;
-    let ranges: Vec<Range> = ranges.into_iter().filter(|r| !r.is_empty()).collect();
     let mut tpl = TopicPartitionList::new();
-    for r in &ranges {
+    for r in ranges {
         tpl.add_partition_offset(&r.tp.topic, r.tp.partition, Offset::Offset(r.start))?;
     }
     consumer.assign(&tpl)?;
-    let consumer = Arc::new(consumer);
-    let stop = Arc::new(AtomicBool::new(false));
-    let thread = spawn_reader(consumer.clone(), ranges, tx, stop.clone());
-    Ok(Arc::new(RangeControl {
+    Ok(consumer)
+}
+
+/// Every record of `ranges`, in offset order per partition (partitions one
+/// after another), read to their ends in one blocking call, for tools that
+/// need the whole range (`rules diff`); nothing is committed. A partition
+/// whose position passed its end (a gap: compaction, transaction markers)
+/// is done; no record for `idle` is an error.
+pub fn read_all(
+    props: &BTreeMap<String, String>,
+    ranges: Vec<Range>,
+    idle: Duration,
+) -> Result<Vec<Record>, KafkaSourceError> {
+    let ranges: Vec<Range> = ranges.into_iter().filter(|r| !r.is_empty()).collect();
+    let consumer = Arc::new(assigned(props, &ranges, None)?);
+    let ends = ranges.into_iter().map(|r| (r.tp, r.end)).collect();
+    let errors = Default::default();
+    let mut reader = RangeReader {
         consumer,
-        stop,
-        commit: group.is_some(),
-        thread: std::sync::Mutex::new(Some(thread)),
-    }))
+        ends,
+        errors,
+    };
+    let mut by_tp: BTreeMap<Tp, Vec<Record>> = BTreeMap::new();
+    let mut last = std::time::Instant::now();
+    while !reader.ends.is_empty() {
+        let chunk = reader.read(1024);
+        if chunk.is_empty() {
+            reader.drop_passed();
+            if last.elapsed() > idle && !reader.ends.is_empty() {
+                let left: Vec<String> = reader.ends.keys().map(ToString::to_string).collect();
+                return Err(KafkaSourceError::Stalled(idle, left.join(", ")));
+            }
+            continue;
+        }
+        last = std::time::Instant::now();
+        for record in chunk {
+            by_tp.entry(record.tp.clone()).or_default().push(record);
+        }
+    }
+    Ok(by_tp.into_values().flatten().collect())
 }
 
 fn spawn_reader(
@@ -206,6 +255,26 @@ struct RangeReader {
 }
 
 impl RangeReader {
+    /// Ends the partitions whose position is at or past their end.
+    fn drop_passed(&mut self) {
+        let Ok(positions) = self.consumer.position() else {
+            return;
+        };
+        for tp in tps_of(&positions) {
+            let at = positions
+                .find_partition(&tp.topic, tp.partition)
+                .and_then(|e| match e.offset() {
+                    Offset::Offset(n) => Some(n),
+                    _ => None,
+                });
+            if let (Some(at), Some(&end)) = (at, self.ends.get(&tp)) {
+                if at >= end {
+                    self.ends.remove(&tp);
+                }
+            }
+        }
+    }
+
     /// Up to `budget` records of the ranges (waits briefly for the first one).
     fn read(&mut self, budget: usize) -> Vec<Record> {
         let mut chunk = Vec::new();

@@ -39,6 +39,7 @@ static ROW: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: std::slice::from_ref(&HOOK),
     tables: &[],
+    reads_rules: false,
     tools: None,
     config: &ConfigOf::<NoConfig>::KIND,
     build: |_| async { unreachable!("built by hand") }.boxed(),

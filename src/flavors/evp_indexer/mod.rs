@@ -58,6 +58,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: &[],
     tables: &[],
+    reads_rules: false,
     tools: None,
     config: &ConfigOf::<EvpConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

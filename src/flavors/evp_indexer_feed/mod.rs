@@ -65,6 +65,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: &[],
     tables: &[],
+    reads_rules: false,
     tools: None,
     config: &ConfigOf::<FeedConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

@@ -1,14 +1,19 @@
-//! `flavors.jira`: the flavor's settings, one block per case-management
-//! project. Read once per build and immutable afterwards.
+//! `flavors.jira`: the flavor's own settings (topic, body limit, timeouts),
+//! read once per build. The per-project settings live in the rules files
+//! (`integrations.jira` of `<rules.dir>/<PROJECT>.yaml`, typed by
+//! [`rules::schema::jira`](crate::rules::schema::jira)); [`ProjectConfig`]
+//! is one project's section with its secrets resolved.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::event::pb::Priority;
 use crate::flavors::kit::FlavorConfig;
+use crate::rules::schema::Jira;
+use crate::rules::{SecretError, SecretResolver};
 use crate::settings::{Problem, Problems, SecretString, Settings};
+
+pub use crate::rules::schema::jira::{FieldShape, JiraSyncMode as SyncMode};
 
 /// The whole `flavors.jira` section.
 #[derive(Debug, Deserialize)]
@@ -29,9 +34,9 @@ pub struct JiraConfig {
     /// stay invisible to JQL search before the issue is created again.
     #[serde(default = "default_lookup_window_ms")]
     pub create_lookup_window_ms: u64,
-    /// Per case-management project id (UUID).
+    /// The former per-project settings: refused, with where they moved.
     #[serde(default)]
-    pub projects: BTreeMap<String, ProjectConfig>,
+    pub projects: Option<serde::de::IgnoredAny>,
 }
 
 impl Default for JiraConfig {
@@ -41,7 +46,7 @@ impl Default for JiraConfig {
             webhook_max_body_bytes: default_body_limit(),
             timeout_ms: default_timeout_ms(),
             create_lookup_window_ms: default_lookup_window_ms(),
-            projects: BTreeMap::new(),
+            projects: None,
         }
     }
 }
@@ -55,65 +60,81 @@ fn default_timeout_ms() -> u64 {
 fn default_lookup_window_ms() -> u64 {
     120_000
 }
-fn default_true() -> bool {
-    true
-}
-fn default_issue_type() -> String {
-    "Task".into()
-}
-fn default_due_date_field() -> String {
-    "duedate".into()
-}
 
-/// One case-management project synced to one Jira project.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Where the per-project settings moved (the problem `flavors.jira.projects` gets).
+pub const PROJECTS_MOVED: &str = "per-project Jira settings moved to the rules files: \
+`integrations.jira` of <rules.dir>/<PROJECT>.yaml (with `project.id`; the API token and \
+webhook secret by secret name, from rules.secrets or rules.secrets_dir); see README.md, \
+\"Rules as code\"";
+
+/// One synced project: its `integrations.jira` section (which it derefs
+/// to) with the secrets it names resolved.
+#[derive(Debug)]
 pub struct ProjectConfig {
-    /// Jira site, e.g. `https://acme.atlassian.net` (no trailing path).
-    pub site_url: String,
+    /// The section as the rules file has it.
+    pub section: Jira,
     /// How requests authenticate.
     pub auth: Auth,
-    /// Jira project key, e.g. `OPS`.
-    pub project_key: String,
-    /// Issue type name of created issues.
-    #[serde(default = "default_issue_type")]
-    pub issue_type: String,
-    /// Create an issue for every case of the project.
-    #[serde(default = "default_true")]
-    pub auto_create: bool,
-    /// Sync mode per field.
-    #[serde(default)]
-    pub fields: FieldModes,
-    /// Case priority (`P1`..`P5`, `NOT_DEFINED`) → Jira priority name.
-    #[serde(default)]
-    pub priorities: BTreeMap<CasePriority, String>,
-    /// Case status group → Jira status category key.
-    #[serde(default)]
-    pub statuses: StatusCategories,
-    /// Case user id (UUID) → Jira accountId.
-    #[serde(default)]
-    pub users: BTreeMap<String, String>,
-    /// Jira field that holds the due date.
-    #[serde(default = "default_due_date_field")]
-    pub due_date_field: String,
-    /// Case attribute keys whose values become Jira labels (`key:value`).
-    #[serde(default)]
-    pub label_attributes: Vec<String>,
-    /// Case custom attributes synced to Jira custom fields.
-    #[serde(default)]
-    pub custom_fields: Vec<CustomField>,
-    /// Sync case comments to Jira comments.
-    #[serde(default = "default_true")]
-    pub comments: bool,
-    /// The accountId the integration writes as: its changes never come back.
-    pub account_id: String,
-    /// Secret of the Jira admin webhook (`X-Hub-Signature`).
-    pub webhook_secret: SecretString,
+    /// Secret of the Jira admin webhook (`X-Hub-Signature`), when named.
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl std::ops::Deref for ProjectConfig {
+    type Target = Jira;
+
+    fn deref(&self) -> &Jira {
+        &self.section
+    }
+}
+
+/// A project's section whose secrets cannot be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The section names no API token.
+    #[error("integrations.jira.secret is not set")]
+    NoToken,
+    /// A named secret cannot be read.
+    #[error("integrations.jira.{key}: {source}")]
+    Secret {
+        /// `secret` or `webhook_secret`.
+        key: &'static str,
+        /// Why.
+        source: SecretError,
+    },
+}
+
+impl ProjectConfig {
+    /// `section` with its secrets read through `secrets`.
+    pub fn resolve(section: &Jira, secrets: &SecretResolver) -> Result<Self, ProjectError> {
+        let name = section.secret.as_ref().ok_or(ProjectError::NoToken)?;
+        let token = (secrets.resolve(name)).map_err(|source| ProjectError::Secret {
+            key: "secret",
+            source,
+        })?;
+        let auth = match &section.email {
+            Some(email) => Auth::Basic {
+                email: email.clone(),
+                api_token: token,
+            },
+            None => Auth::Bearer { token },
+        };
+        let webhook_secret = (section.webhook_secret.as_ref())
+            .map(|name| secrets.resolve(name))
+            .transpose()
+            .map_err(|source| ProjectError::Secret {
+                key: "webhook_secret",
+                source,
+            })?;
+        Ok(Self {
+            section: section.clone(),
+            auth,
+            webhook_secret,
+        })
+    }
 }
 
 /// Credentials.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub enum Auth {
     /// Jira Cloud API token: `Authorization: Basic base64(email:api_token)`.
     Basic {
@@ -129,184 +150,6 @@ pub enum Auth {
     },
 }
 
-/// How one field syncs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SyncMode {
-    /// Set when the issue is created, never again.
-    Once,
-    /// Case → Jira on creation and every change.
-    OneWay,
-    /// Both directions: changes in Jira come back as `external_ticket.changed`.
-    TwoWay,
-    /// Not synced.
-    None,
-}
-
-impl SyncMode {
-    /// Whether the field is written when the issue is created.
-    pub fn on_create(self) -> bool {
-        self != SyncMode::None
-    }
-
-    /// Whether later case changes are written.
-    pub fn on_update(self) -> bool {
-        matches!(self, SyncMode::OneWay | SyncMode::TwoWay)
-    }
-
-    /// Whether Jira changes come back.
-    pub fn inbound(self) -> bool {
-        self == SyncMode::TwoWay
-    }
-}
-
-/// Sync mode per synced field.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FieldModes {
-    /// Case title ↔ `summary`.
-    pub title: SyncMode,
-    /// Case description (Markdown → ADF) ↔ `description`.
-    pub description: SyncMode,
-    /// Case priority ↔ `priority` (through `priorities`).
-    pub priority: SyncMode,
-    /// Case status group ↔ status category (through a transition).
-    pub status: SyncMode,
-    /// Case assignee ↔ `assignee` (through `users`).
-    pub assignee: SyncMode,
-    /// Case due date ↔ `due_date_field`.
-    pub due_date: SyncMode,
-    /// Case attributes in `label_attributes` ↔ `labels`.
-    pub labels: SyncMode,
-}
-
-impl Default for FieldModes {
-    fn default() -> Self {
-        Self {
-            title: SyncMode::TwoWay,
-            description: SyncMode::Once,
-            priority: SyncMode::TwoWay,
-            status: SyncMode::TwoWay,
-            assignee: SyncMode::OneWay,
-            due_date: SyncMode::OneWay,
-            labels: SyncMode::Once,
-        }
-    }
-}
-
-/// Target Jira status category per case status group.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StatusCategories {
-    /// For `STATUS_GROUP_OPEN`.
-    pub open: StatusCategory,
-    /// For `STATUS_GROUP_IN_PROGRESS`.
-    pub in_progress: StatusCategory,
-    /// For `STATUS_GROUP_CLOSED`.
-    pub closed: StatusCategory,
-}
-
-impl Default for StatusCategories {
-    fn default() -> Self {
-        Self {
-            open: StatusCategory::New,
-            in_progress: StatusCategory::Indeterminate,
-            closed: StatusCategory::Done,
-        }
-    }
-}
-
-/// Jira's fixed status category keys (every workflow status belongs to one;
-/// the status names themselves are the customer's and stay strings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusCategory {
-    /// `new` (To Do).
-    New,
-    /// `indeterminate` (In Progress).
-    Indeterminate,
-    /// `done`.
-    Done,
-}
-
-impl StatusCategory {
-    /// The key Jira's API uses (`statusCategory.key`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Indeterminate => "indeterminate",
-            Self::Done => "done",
-        }
-    }
-}
-
-/// A case priority, as `priorities` names it (the case-management
-/// vocabulary, not Jira's: the Jira side is the customer's priority name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CasePriority {
-    /// `P1`.
-    P1,
-    /// `P2`.
-    P2,
-    /// `P3`.
-    P3,
-    /// `P4`.
-    P4,
-    /// `P5`.
-    P5,
-    /// `NOT_DEFINED`, also for an unspecified priority.
-    NotDefined,
-}
-
-impl From<Priority> for CasePriority {
-    fn from(p: Priority) -> Self {
-        match p {
-            Priority::Unspecified | Priority::NotDefined => Self::NotDefined,
-            Priority::P1 => Self::P1,
-            Priority::P2 => Self::P2,
-            Priority::P3 => Self::P3,
-            Priority::P4 => Self::P4,
-            Priority::P5 => Self::P5,
-        }
-    }
-}
-
-/// One case custom attribute synced to one Jira custom field.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomField {
-    /// Case custom attribute key.
-    pub attribute: String,
-    /// Jira field id, `customfield_NNNNN`.
-    pub field_id: String,
-    /// The value shape Jira expects.
-    #[serde(default)]
-    pub shape: FieldShape,
-    /// Sync mode.
-    #[serde(default = "one_way")]
-    pub mode: SyncMode,
-}
-
-fn one_way() -> SyncMode {
-    SyncMode::OneWay
-}
-
-/// JSON shape of a custom field value.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FieldShape {
-    /// `"s"` (single-line text).
-    #[default]
-    Text,
-    /// `3`.
-    Number,
-    /// `{"value": "X"}`.
-    Select,
-    /// `[{"value": "X"}, ...]`.
-    MultiSelect,
-}
-
 impl JiraConfig {
     /// Every problem serde cannot find, each under its key path below
     /// `flavors.jira`; one Jira call must end within `handler_timeout`.
@@ -318,30 +161,8 @@ impl JiraConfig {
             "must be at least 1",
         )
         .request_timeout("timeout_ms", self.timeout_ms, handler_timeout);
-        for (id, project) in &self.projects {
-            p.at(&format!("projects.{id}"), |p| project.check(p));
-        }
+        p.expect(self.projects.is_none(), "projects", PROJECTS_MOVED);
         p.done()
-    }
-}
-
-impl ProjectConfig {
-    /// The project's problems into `p`, at the project's path.
-    fn check(&self, p: &mut Problems) {
-        p.http_url("site_url", &self.site_url);
-        for (key, value) in [
-            ("project_key", &self.project_key),
-            ("issue_type", &self.issue_type),
-            ("account_id", &self.account_id),
-            ("webhook_secret", self.webhook_secret.expose()),
-        ] {
-            p.expect(!value.trim().is_empty(), key, "must not be empty");
-        }
-        for (i, f) in self.custom_fields.iter().enumerate() {
-            let ok = f.field_id.starts_with("customfield_");
-            let key = format!("custom_fields[{i}].field_id");
-            p.expect(ok, &key, "expected customfield_NNNNN");
-        }
     }
 }
 
@@ -352,23 +173,6 @@ impl FlavorConfig for JiraConfig {
 }
 
 impl ProjectConfig {
-    /// Whether any field comes back from Jira.
-    pub fn has_inbound(&self) -> bool {
-        let f = &self.fields;
-        [
-            f.title,
-            f.description,
-            f.priority,
-            f.status,
-            f.assignee,
-            f.due_date,
-            f.labels,
-        ]
-        .into_iter()
-        .chain(self.custom_fields.iter().map(|c| c.mode))
-        .any(SyncMode::inbound)
-    }
-
     /// Sync mode of a Jira field id (`summary`, `customfield_10050`, ...).
     pub fn mode_of_jira_field(&self, field_id: &str) -> SyncMode {
         let f = &self.fields;
@@ -391,16 +195,18 @@ impl ProjectConfig {
 
 /// Project `p1` for unit tests: Acme's site, a bearer token, project `OPS`,
 /// the integration account `acc-bot`, webhook secret `s3cret`, then
-/// `extra` (YAML lines indented as project keys).
+/// `extra` (YAML lines of the `integrations.jira` section, indented by 4).
 #[cfg(test)]
 pub(crate) fn test_project(extra: &str) -> ProjectConfig {
     let yaml = format!(
-        "projects:\n  p1:\n    site_url: https://acme.atlassian.net\n    \
-         auth: {{kind: bearer, token: t}}\n    project_key: OPS\n    account_id: acc-bot\n    \
-         webhook_secret: s3cret\n{extra}"
+        "    enabled: true\n    site_url: https://acme.atlassian.net\n    secret: token\n    \
+         project_key: OPS\n    account_id: acc-bot\n    webhook_secret: hook\n{extra}"
     );
-    let mut c: JiraConfig = serde_yaml::from_str(&yaml).expect("a test project");
-    c.projects.remove("p1").expect("project p1")
+    let section: Jira = serde_yaml::from_str(&yaml).expect("a test project");
+    let mut settings = crate::settings::RulesSettings::default();
+    settings.secrets.insert("token".into(), "t".into());
+    settings.secrets.insert("hook".into(), "s3cret".into());
+    ProjectConfig::resolve(&section, &SecretResolver::new(&settings)).expect("its secrets")
 }
 
 #[cfg(test)]

@@ -4,16 +4,28 @@
 //! `case.status_changed`, `case.priority_changed`, `case.assigned`,
 //! `case.unassigned`, `case.due_date_changed`, `case.attribute_changed`,
 //! `case.custom_attribute_changed`, `case.comment_added` and
-//! `case.moved_to_project` of projects under `flavors.jira.projects`. Events
-//! whose origin channel is JIRA are skipped (they came from Jira).
+//! `case.moved_to_project` of the projects whose rules file enables
+//! `integrations.jira` (matched by `project.id`). Events whose origin channel
+//! is JIRA are skipped (they came from Jira).
+//! Rules: each project's `integrations.jira` (site, token and webhook secret
+//! by secret name, project key, account, field modes, mappings;
+//! `rules::schema::jira`), through `BuildCtx::rules`; `rules.dir` is required
+//! and a `flavors.jira.projects` section refuses the start, saying where the
+//! settings moved. A reload takes effect on the next event or delivery: the
+//! projects are taken again once per rules version, and only a project whose
+//! section changed gets a new client (`projects.rs`); a section whose secrets
+//! cannot be read refuses the start, and on a reload keeps the project's
+//! previous settings (logged).
 //! Effects: Jira REST v3 writes (create issue with the `case-<id>` label and a
 //! `caseLink` property, edit fields, assign, transition, comment with a
 //! `caseSync` property). Kit state: an intent per case (kind `case`, target
 //! `issue`: the case ↔ issue link, its stale flag) and per comment cell (kind
 //! `comment`, target the issue id), field-sync digests per case field and
 //! inbound marks per issue field (`kit::intent`, `kit::fieldsync`). Inbound,
-//! `POST /webhooks/jira` turns changes of two-way fields into
-//! `external_ticket.changed` events (origin JIRA) on the produce topic.
+//! `POST /webhooks/jira` (served whenever there is a producer) turns changes
+//! of two-way fields into `external_ticket.changed` events (origin JIRA) on
+//! the produce topic, each delivery verified with the webhook secret of the
+//! issue's project in the rules in force.
 //! Idempotency key: the event id in the processed-events ledger, written
 //! after the Jira writes; a retry repeats only writes whose digest was not
 //! recorded (edits, assign, transitions are idempotent); a create or comment
@@ -34,11 +46,11 @@ mod changes;
 mod client;
 mod config;
 mod plan;
+mod projects;
 mod state;
 mod sync;
 pub mod webhook;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,8 +67,9 @@ use crate::handler::{Ctx, HandleResp, Handler, Processor, SkipReason};
 
 pub use adf::from_markdown as markdown_to_adf;
 pub use client::JIRA;
-pub use config::{JiraConfig, ProjectConfig, SyncMode};
+pub use config::{JiraConfig, ProjectConfig, SyncMode, PROJECTS_MOVED};
 pub use plan::{digest, plan, Action, LinkView, Plan};
+pub use projects::Projects;
 pub use state::Project;
 
 /// The registry row.
@@ -88,6 +101,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: std::slice::from_ref(&webhook::ROUTE),
     tables: &[],
+    reads_rules: true,
     tools: None,
     config: &ConfigOf::<JiraConfig>::KIND,
     build: |ctx| build(ctx).boxed(),
@@ -96,12 +110,15 @@ pub const SPEC: FlavorSpec = FlavorSpec {
 async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     let config: JiraConfig = ctx.config()?;
     let timeout = Duration::from_millis(config.timeout_ms);
-    let mut projects = HashMap::new();
-    for (id, cfg) in config.projects {
-        let dep = ctx.client(&JIRA, Some(timeout))?;
-        let client = client::JiraClient::new(dep, &cfg.site_url, cfg.auth.clone());
-        projects.insert(id, Arc::new(Project { cfg, client }));
-    }
+    let rules = ctx.rules()?;
+    let dep = ctx.client(&JIRA, Some(timeout))?;
+    let projects = Projects::new(rules, dep).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        BuildError::Client {
+            flavor: SPEC.name,
+            message: lines.join("; "),
+        }
+    })?;
     let projects = Arc::new(projects);
     let st = state::SyncState::new(
         ctx.intents()?,
@@ -109,16 +126,16 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
         timeout,
         Duration::from_millis(config.create_lookup_window_ms),
     );
-    let inbound = projects.values().any(|p| p.cfg.has_inbound());
     let publisher = ctx.publisher(&[Product::Event(E::ExternalTicketChanged)])?;
+    // Served whenever there is a producer: a reload may turn a field two-way.
     let routes = match publisher {
-        Some(publisher) if inbound => {
+        Some(publisher) => {
             let publisher = match config.produce_topic.clone() {
                 Some(topic) => publisher.to_topic(&topic),
                 None => publisher,
             };
             let parts = Parts {
-                verifier: Box::new(webhook::project_verifier(&projects)),
+                verifier: Box::new(projects::ProjectVerifier(projects.clone())),
                 receiver: webhook::JiraInbound {
                     projects: projects.clone(),
                     st: st.clone(),
@@ -132,11 +149,12 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
             vec![ctx.inbound(&webhook::ROUTE, parts)?]
         }
         // File sources (replays) run without a producer: outbound only.
-        None if inbound => {
-            tracing::warn!("jira: no Kafka producer, so no webhook route (inbound sync off)");
+        None => {
+            if projects.any_inbound() {
+                tracing::warn!("jira: no Kafka producer, so no webhook route (inbound sync off)");
+            }
             Vec::new()
         }
-        _ => Vec::new(),
     };
     let handler = JiraSync { projects, st };
     Ok(Built {
@@ -150,14 +168,15 @@ pub const SYNC_COMMENTS: &str = "jira.sync_comments";
 
 /// The outbound handler.
 pub struct JiraSync {
-    projects: Arc<HashMap<String, Arc<Project>>>,
+    projects: Arc<Projects>,
     st: state::SyncState,
 }
 
 #[async_trait]
 impl Handler for JiraSync {
     async fn handle(&self, ctx: &Ctx, event: &Event) -> HandleResp {
-        let Some(project) = self.projects.get(&event.project_id) else {
+        let synced = self.projects.current();
+        let Some(project) = synced.by_id.get(&event.project_id) else {
             return HandleResp::Skip(SkipReason::Other("project-not-synced".into()));
         };
         let comment = event.kind() == E::CaseCommentAdded;

@@ -116,7 +116,7 @@ pub fn plan(event: &Event, link: Option<LinkView<'_>>, cfg: &ProjectConfig) -> P
 }
 
 fn plan_create(event: &Event, payload: &Payload, cfg: &ProjectConfig) -> Plan {
-    if !cfg.auto_create {
+    if !cfg.auto_creation {
         return Plan::Skip("auto-create-off".into());
     }
     let snapshot = match payload {

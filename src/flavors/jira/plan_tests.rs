@@ -127,7 +127,7 @@ fn create_of_an_in_progress_case_transitions_after() {
 #[test]
 fn no_create_without_auto_creation_or_for_closed_cases() {
     let mut c = cfg();
-    c.auto_create = false;
+    c.section.auto_creation = false;
     assert!(matches!(plan(&created(), None, &c), Plan::Skip(_)));
     let mut closed = snapshot();
     closed.status_group = StatusGroup::Closed as i32;
@@ -240,7 +240,7 @@ fn field_events_map_to_their_writes() {
 fn once_fields_unmapped_values_and_sent_comments_are_left_alone() {
     let none = BTreeMap::new();
     let mut c = cfg();
-    c.fields.title = SyncMode::Once;
+    c.section.fields.title = SyncMode::Once;
     let title = event(Payload::CaseTitleChanged(pb::CaseTitleChanged::default()));
     assert!(matches!(plan(&title, linked(&none), &c), Plan::Skip(_)));
     let p5 = event(Payload::CasePriorityChanged(pb::CasePriorityChanged {

@@ -16,6 +16,9 @@ pub enum BuildError {
     /// The flavor needs a store and none is configured.
     #[error("flavor {0} needs a store (store.url)")]
     NeedsStore(&'static str),
+    /// The flavor reads the rules and no rules directory is configured.
+    #[error("flavor {0} reads the rules as code, but rules.dir is not configured (set rules.dir to the rules directory)")]
+    NoRules(&'static str),
     /// A client could not be created.
     #[error("flavor {flavor}: {message}")]
     Client {

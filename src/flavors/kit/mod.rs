@@ -2,8 +2,9 @@
 //!
 //! A flavor is a registry row ([`FlavorSpec`]) whose `build` gets a
 //! [`BuildCtx`]: its typed config ([`FlavorConfig`]), the store, HTTP clients
-//! of its declared dependencies ([`DependencySpec`]) and, for flavors that
-//! produce, an [`EventPublisher`]. The context refuses what the row does not
+//! of its declared dependencies ([`DependencySpec`]), for flavors that
+//! produce an [`EventPublisher`], and for rows with `reads_rules` the rules
+//! in force ([`BuildCtx::rules`]). The context refuses what the row does not
 //! declare, so the registry's metadata cannot drift from the build.
 
 mod config;
@@ -66,6 +67,9 @@ pub struct FlavorSpec {
     /// against the migrations by a test. Listing [`timers::TIMERS`] makes
     /// the runtime fire the flavor's due timers (single style only).
     pub tables: &'static [&'static crate::store::rows::Table],
+    /// Whether it reads the rules (`rules.dir`); [`BuildCtx::rules`]
+    /// refuses a row that does not say so.
+    pub reads_rules: bool,
     /// Its command-line tools (`case-event-handler <name> …`), if any.
     pub tools: Option<&'static FlavorTools>,
     /// The flavor's config type (`&ConfigOf::<MyConfig>::KIND`).
@@ -185,6 +189,7 @@ pub struct BuildCtx<'a> {
     settings: &'a Settings,
     store: Option<Store>,
     publisher: Option<EventPublisher>,
+    rules: Option<crate::rules::RulesView>,
 }
 
 impl<'a> BuildCtx<'a> {
@@ -201,7 +206,14 @@ impl<'a> BuildCtx<'a> {
             settings,
             store,
             publisher,
+            rules: None,
         }
+    }
+
+    /// The context with the rules in force (when `rules.dir` is set).
+    pub fn with_rules(mut self, rules: Option<crate::rules::RulesView>) -> Self {
+        self.rules = rules;
+        self
     }
 
     /// The flavor's name.
@@ -259,6 +271,17 @@ impl<'a> BuildCtx<'a> {
             self.store()?.pool().clone(),
             self.spec.name,
         ))
+    }
+
+    /// The rules in force, as a handle to take a snapshot from per event;
+    /// only for rows with `reads_rules`, and only when `rules.dir` is set.
+    pub fn rules(&self) -> Result<crate::rules::RulesView, BuildError> {
+        if !self.spec.reads_rules {
+            return Err(self.mismatch("build reads the rules but reads_rules is false".into()));
+        }
+        self.rules
+            .clone()
+            .ok_or(BuildError::NoRules(self.spec.name))
     }
 
     /// An HTTP client of a declared dependency (`timeout` from the
@@ -366,5 +389,7 @@ impl<'a> BuildCtx<'a> {
     }
 }
 
+#[cfg(test)]
+mod rules_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Building a flavor in a test through its registry row, as production
 //! does: the repository's `base.yaml` and `local.yaml`, then the test's
-//! YAML, every config problem reported; an in-memory SQLite store for rows
-//! that need one; no broker (a publisher needs one, so flavors that produce
+//! YAML, every config problem reported; the rules of `rules.dir` (loaded
+//! once, relative paths from the crate root) for rows that read them; an
+//! in-memory SQLite store for rows that need one; no broker (a publisher needs one, so flavors that produce
 //! build without it, as for file sources).
 
 use super::{BuildCtx, BuildError, Built, FlavorSpec};
@@ -38,7 +39,18 @@ pub async fn build(spec: &'static FlavorSpec, yaml: &str) -> Result<Built, Build
             })?),
             false => None,
         };
-    let built = (spec.build)(BuildCtx::new(spec, &settings, store, None)).await?;
+    let rules = match &settings.rules.dir {
+        Some(dir) => {
+            let rules = crate::rules::Rules::load(dir).map_err(|err| BuildError::Client {
+                flavor: spec.name,
+                message: format!("the test's rules ({}): {err}", dir.display()),
+            })?;
+            Some(rules.view(crate::rules::SecretResolver::new(&settings.rules)))
+        }
+        None => None,
+    };
+    let ctx = BuildCtx::new(spec, &settings, store, None).with_rules(rules);
+    let built = (spec.build)(ctx).await?;
     built.check(spec)?;
     Ok(built)
 }

@@ -19,6 +19,7 @@ fn row(
         metrics: &[],
         routes: &[],
         tables: &[],
+        reads_rules: false,
         tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,

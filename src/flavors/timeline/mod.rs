@@ -52,6 +52,7 @@ pub const SPEC: FlavorSpec = FlavorSpec {
     metrics: &[],
     routes: &[],
     tables: &[&write::CELLS],
+    reads_rules: false,
     tools: Some(&tool::TOOLS),
     config: &ConfigOf::<NoConfig>::KIND,
     build: |ctx| build(ctx).boxed(),

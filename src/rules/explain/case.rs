@@ -1,7 +1,8 @@
-//! `rules explain RULE --case ID --events FILE [--at TIME]`: the newest
-//! event of a case (up to a time) explained with the edge state replayed
-//! from the case's earlier events in the file — seeded, as in `rules diff`,
-//! by its first event there; never read from the live table.
+//! `rules explain RULE --case ID (--events FILE | --topic T --from-time …)
+//! [--at TIME]`: the newest event of a case (up to a time; its `case_after`
+//! is what the query sees) explained with the edge state replayed from the
+//! case's earlier events in the range read — seeded, as in `rules diff`, by
+//! its first event there; never read from the live table.
 
 use chrono::{DateTime, Utc};
 
@@ -11,7 +12,8 @@ use crate::event::CaseEvent;
 use crate::rules::RulesSnapshot;
 
 /// Explains `rule_id` for the newest event of `case_id` in `events` (in
-/// file order) that occurred at or before `at`.
+/// their order: a file's, or a topic's per partition) that occurred at or
+/// before `at`.
 pub fn explain_case(
     rules: &RulesSnapshot,
     project: Option<&str>,
@@ -46,7 +48,7 @@ pub fn explain_case(
     let mut x = explain_in(project, rule_id, last, state.as_ref())?;
     if !earlier.is_empty() {
         x.history = Some(format!(
-            "edge state replayed from the case's {} earlier event(s) in the file, seeded by its first \
+            "edge state replayed from the case's {} earlier event(s) in the range, seeded by its first \
              (which sets the state and fires nothing unless it is version 1); never read from the live table",
             earlier.len()
         ));

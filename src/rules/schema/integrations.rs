@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::jira::Jira;
 use super::SecretRef;
 
 /// The project's integrations; Jira and ServiceNow exclude each other.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Integrations {
-    /// Jira ticket sync.
+    /// Jira ticket sync (the jira flavor's per-project settings).
     pub jira: Option<Jira>,
     /// ServiceNow ticket sync.
     pub servicenow: Option<ServiceNow>,
@@ -21,7 +22,7 @@ pub struct Integrations {
     pub incidents: Option<Incidents>,
 }
 
-/// How a field syncs.
+/// How a ServiceNow field syncs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMode {
@@ -32,7 +33,7 @@ pub enum SyncMode {
     OnceAtCreation,
     /// Both ways.
     TwoWay,
-    /// Every case update pushed (ServiceNow).
+    /// Every case update pushed.
     OneWayAllUpdates,
 }
 
@@ -44,66 +45,6 @@ pub struct Mapping {
     pub sync: SyncMode,
     /// Case value → remote value.
     pub mapping: BTreeMap<String, String>,
-}
-
-/// Jira (`integration_jira`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Jira {
-    /// On or off.
-    pub enabled: bool,
-    /// Where issues are created.
-    pub metadata: JiraMetadata,
-    /// Create an issue for each new case.
-    pub auto_creation: bool,
-    /// The API token's secret name.
-    pub secret: Option<SecretRef>,
-    /// Field sync.
-    pub sync: JiraSync,
-}
-
-/// Where Jira issues go.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JiraMetadata {
-    /// Jira account (site) id.
-    pub account_id: String,
-    /// Jira project id.
-    pub project_id: String,
-    /// Issue type id.
-    pub issue_type_id: String,
-}
-
-/// Jira field sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JiraSync {
-    /// On or off.
-    pub enabled: bool,
-    /// Per field.
-    pub properties: JiraSyncProperties,
-}
-
-/// Per-field Jira sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JiraSyncProperties {
-    /// Title.
-    pub title: SyncMode,
-    /// Description.
-    pub description: SyncMode,
-    /// Assignee.
-    pub assignee: SyncMode,
-    /// Comments.
-    pub comments: SyncMode,
-    /// Status, mapped.
-    pub status: Mapping,
-    /// Priority, mapped.
-    pub priority: Mapping,
-    /// Due date's Jira field.
-    pub due_date_field_id: Option<String>,
-    /// Case custom attribute → Jira field id.
-    pub custom_fields: BTreeMap<String, String>,
 }
 
 /// ServiceNow (`integration_service_now`).

@@ -6,6 +6,7 @@
 mod automation;
 mod directory;
 mod integrations;
+pub mod jira;
 mod notify;
 mod oncall;
 mod settings;
@@ -19,9 +20,10 @@ pub use automation::{
 };
 pub use directory::{Directory, Preferences, PreferredChannel, Team, User};
 pub use integrations::{
-    Incidents, Integrations, Jira, JiraMetadata, JiraSync, JiraSyncProperties, Mapping, OnCall,
-    ServiceNow, ServiceNowPriority, ServiceNowSync, SyncMode, WebhookEndpoint,
+    Incidents, Integrations, Mapping, OnCall, ServiceNow, ServiceNowPriority, ServiceNowSync,
+    SyncMode, WebhookEndpoint,
 };
+pub use jira::Jira;
 pub use notify::{ChangeType, NotificationRule, Recipient, Throttle, Trigger};
 pub use oncall::{EscalationQuery, FieldMapping, IncidentEscalation, Target, Urgency};
 pub use settings::{Assignment, AutoClose, AutoTransition, ProjectSettings, Route};

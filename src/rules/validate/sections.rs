@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::{query, secret, unique};
 use crate::flavors::kit::timers::{Calendar, CalendarError};
 use crate::rules::problems::{Anchor, FileProblems};
-use crate::rules::schema::ProjectFile;
+use crate::rules::schema::{Jira, ProjectFile};
 
 pub(super) fn directory(file: &ProjectFile, p: &mut FileProblems<'_>) {
     let teams: Vec<(String, &str)> = (file.directory.teams.iter().enumerate())
@@ -109,13 +109,7 @@ pub(super) fn settings_and_integrations(file: &ProjectFile, p: &mut FileProblems
         p.push("integrations.servicenow.enabled", Anchor::Value, msg);
     }
     if let Some(j) = jira {
-        if j.metadata.project_id.is_empty() {
-            p.push(
-                "integrations.jira.metadata",
-                Anchor::Key,
-                "an enabled Jira needs `metadata.project_id`",
-            );
-        }
+        jira_sync(file, j, p);
     }
     if let Some(s) = snow {
         if s.instance_name.is_empty() {
@@ -126,14 +120,57 @@ pub(super) fn settings_and_integrations(file: &ProjectFile, p: &mut FileProblems
             );
         }
     }
-    secret(
-        p,
-        "integrations.jira.secret",
-        i.jira.as_ref().and_then(|j| j.secret.as_ref()),
-    );
+    for key in ["secret", "webhook_secret"] {
+        let name = i.jira.as_ref().and_then(|j| match key {
+            "secret" => j.secret.as_ref(),
+            _ => j.webhook_secret.as_ref(),
+        });
+        secret(p, &format!("integrations.jira.{key}"), name);
+    }
     secret(
         p,
         "integrations.servicenow.secret",
         i.servicenow.as_ref().and_then(|s| s.secret.as_ref()),
     );
+}
+
+/// What an enabled Jira sync needs: the project's id (events name their
+/// project by id), the site, the project, the account it writes as, its
+/// token and, for two-way fields, the webhook's secret.
+fn jira_sync(file: &ProjectFile, j: &Jira, p: &mut FileProblems<'_>) {
+    let at = "integrations.jira";
+    if file.project.id.as_deref().is_none_or(str::is_empty) {
+        let msg = "an enabled Jira needs `project.id` (the project's UUID, which events carry)";
+        p.push(&format!("{at}.enabled"), Anchor::Key, msg);
+    }
+    let host = (j.site_url.strip_prefix("https://")).or_else(|| j.site_url.strip_prefix("http://"));
+    if host.is_none_or(str::is_empty) {
+        let msg = "an enabled Jira needs `site_url`, an http(s) URL (https://acme.atlassian.net)";
+        p.push(&format!("{at}.site_url"), Anchor::Value, msg);
+    }
+    for (key, value) in [
+        ("project_key", &j.project_key),
+        ("issue_type", &j.issue_type),
+        ("account_id", &j.account_id),
+        ("due_date_field", &j.due_date_field),
+    ] {
+        if value.trim().is_empty() {
+            let msg = format!("an enabled Jira needs `{key}`");
+            p.push(&format!("{at}.{key}"), Anchor::Value, msg);
+        }
+    }
+    if j.secret.is_none() {
+        let msg = "an enabled Jira needs `secret` (the name of its API token's secret)";
+        p.push(&format!("{at}.enabled"), Anchor::Key, msg);
+    }
+    if j.has_inbound() && j.webhook_secret.is_none() {
+        let msg = "a field syncs two-way, so Jira needs `webhook_secret` (the name of its webhook's secret)";
+        p.push(&format!("{at}.fields"), Anchor::Key, msg);
+    }
+    for (i, f) in j.custom_fields.iter().enumerate() {
+        if !f.field_id.starts_with("customfield_") {
+            let path = format!("{at}.custom_fields[{i}].field_id");
+            p.push(&path, Anchor::Value, "expected customfield_NNNNN");
+        }
+    }
 }

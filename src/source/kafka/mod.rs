@@ -55,6 +55,9 @@ pub enum KafkaSourceError {
     /// librdkafka refused the configuration or the subscription.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// A bounded read got no record for this long, short of these ranges' ends.
+    #[error("kafka: no record for {0:?}, short of the end of {1}")]
+    Stalled(Duration, String),
 }
 
 type Group = BaseConsumer<GroupContext>;

@@ -4,6 +4,7 @@
 
 mod faults;
 mod inbound;
+mod reload;
 mod support;
 
 use std::time::Duration;

@@ -21,7 +21,6 @@
 //! published are recorded after the acknowledgement, so the outbound side
 //! sees the change as its own value and never sends it back.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -32,10 +31,11 @@ pub(crate) mod payload;
 
 use self::changes::Target;
 use self::payload::Delivery;
-use super::state::{Project, SyncState, CASE};
+use super::projects::Projects;
+use super::state::{SyncState, CASE};
 use crate::flavors::kit::fieldsync::Synced;
 use crate::flavors::kit::inbound::{
-    self, Encoding, HmacSha256, InboundError, Key, Keyring, Received, Receiver,
+    self, Encoding, HmacSha256, InboundError, Keyring, Received, Receiver,
 };
 use crate::flavors::kit::RouteSpec;
 
@@ -60,13 +60,6 @@ pub fn verifier(keys: Keyring) -> HmacSha256 {
     }
 }
 
-/// The verifier of these projects' webhook secrets.
-pub fn project_verifier(projects: &HashMap<String, Arc<Project>>) -> HmacSha256 {
-    let keys = (projects.iter())
-        .map(|(id, p)| Key::new(id.clone(), p.cfg.webhook_secret.expose().as_bytes()));
-    verifier(Keyring::new(keys))
-}
-
 /// `sha256=<hex>` of a body, as Jira signs it (for tests and fakes).
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     verifier(Keyring::new([])).sign(secret, body, None)
@@ -74,7 +67,8 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 
 /// What deliveries become.
 pub struct JiraInbound {
-    pub projects: Arc<HashMap<String, Arc<Project>>>,
+    /// The synced projects, following the rules.
+    pub projects: Arc<Projects>,
     /// The sync's intents (the case ↔ issue links) and field digests.
     pub st: SyncState,
 }
@@ -173,7 +167,8 @@ async fn apply(
         return Ok(ignored("issue is not linked to a case"));
     };
     let project_id = link.subject.project_id.as_str();
-    let Some(project) = s.projects.get(project_id) else {
+    let synced = s.projects.current();
+    let Some(project) = synced.by_id.get(project_id) else {
         return Ok(ignored("the case's project is not synced"));
     };
     if !d.signers.iter().any(|signer| signer == project_id) {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::event::{CaseEvent, Payload};
-use crate::flavors::kit::inbound::{Refusal, Verifier};
+use crate::flavors::kit::inbound::{Key, Refusal, Verifier};
 
 /// Jira's scheme as the kit verifies it, over these `(project, secret)`s.
 fn verify(

@@ -125,6 +125,7 @@ fn row(build: for<'a> fn(BuildCtx<'a>) -> BoxFut<'a>) -> &'static FlavorSpec {
         metrics: &[],
         routes: std::slice::from_ref(&HOOK),
         tables: &[],
+        reads_rules: false,
         tools: None,
         config: &ConfigOf::<NoConfig>::KIND,
         build,

@@ -1,5 +1,5 @@
-//! Harness of the jira acceptance tests: the flavor built from YAML against
-//! the fake Jira, case event builders, webhook deliveries, contract checks.
+//! Harness of the jira acceptance tests: the flavor built from YAML and a
+//! rules directory of its own against the fake Jira, case event builders, webhook deliveries, contract checks.
 
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use case_event_handler::flavors::jira::{webhook, SPEC};
 use case_event_handler::flavors::kit::EventPublisher;
 use case_event_handler::flavors::kit::InboundRoute;
 use case_event_handler::flavors::{BuildCtx, Built};
+use case_event_handler::rules::{Reload, Rules, SecretResolver};
 use case_event_handler::runtime::policy::RuntimeConfig;
 use case_event_handler::settings::{KafkaSettings, Settings};
 use case_event_handler::store::Store;
@@ -25,6 +26,8 @@ pub const EMAIL: &str = "case-sync@acme.test";
 pub const TOKEN: &str = "api-token-1";
 pub const SECRET: &str = "webhook-secret-1";
 pub const BOT: &str = "acc-bot";
+/// The webhook secret a rules edit switches to (secret name `jira-hook-2`).
+pub const SECRET_2: &str = "webhook-secret-2";
 
 /// The parts of the Jira Cloud v3 spec the tests use, and the ADF schema
 /// (tests/specs/README.md).
@@ -60,27 +63,30 @@ pub fn basic_auth() -> String {
     format!("Basic {out}")
 }
 
-/// The flavor's section for a fake at `url`.
-pub fn section(url: &str, lookup_window_ms: u64) -> serde_yaml::Value {
-    serde_yaml::from_str(&format!(
-        "
-timeout_ms: 2000
-create_lookup_window_ms: {lookup_window_ms}
-projects:
-  {PROJECT}:
+/// The project's rules file (`SEC.yaml`) for a fake at `url`, with the
+/// Jira priority names `priorities`; the secrets by name.
+pub fn rules_file(url: &str, priorities: &str) -> String {
+    format!(
+        "project: {{id: {PROJECT}}}
+integrations:
+  jira:
+    enabled: true
     site_url: {url}
-    auth: {{kind: basic, email: {EMAIL}, api_token: {TOKEN}}}
+    email: {EMAIL}
+    secret: jira-token
+    webhook_secret: jira-hook
     project_key: OPS
     account_id: {BOT}
-    webhook_secret: {SECRET}
     fields: {{description: one-way, labels: one-way}}
-    priorities: {{P1: Highest, P2: High, P3: Medium, P4: Low, P5: Lowest}}
+    priorities: {priorities}
     users: {{u-ann: acc-ann}}
     label_attributes: [teams]
 "
-    ))
-    .expect("jira section")
+    )
 }
+
+/// The Jira priority names of the harness's project.
+pub const PRIORITIES: &str = "{P1: Highest, P2: High, P3: Medium, P4: Low, P5: Lowest}";
 
 /// A fresh database, topic and group, the fake, and the built flavor.
 pub struct Harness {
@@ -89,6 +95,9 @@ pub struct Harness {
     pub topic: String,
     pub group: String,
     pub built: Built,
+    /// The rules in force, from `dir`.
+    pub rules: Rules,
+    dir: tempfile::TempDir,
 }
 
 impl Harness {
@@ -105,11 +114,33 @@ impl Harness {
             },
             ..Settings::default()
         };
-        let section = section(&fake.url, lookup_window_ms);
-        settings.flavors.insert("jira".into(), section);
+        // The flavor's own section; the project's settings are in the rules.
+        let section = format!("{{timeout_ms: 2000, create_lookup_window_ms: {lookup_window_ms}}}");
+        (settings.flavors).insert("jira".into(), serde_yaml::from_str(&section).unwrap());
+        let dir = tempfile::tempdir().expect("a rules directory");
+        std::fs::write(
+            dir.path().join("SEC.yaml"),
+            rules_file(&fake.url, PRIORITIES),
+        )
+        .unwrap();
+        settings.rules.dir = Some(dir.path().to_owned());
+        settings
+            .rules
+            .secrets
+            .insert("jira_token".into(), TOKEN.into());
+        settings
+            .rules
+            .secrets
+            .insert("jira_hook".into(), SECRET.into());
+        settings
+            .rules
+            .secrets
+            .insert("jira_hook_2".into(), SECRET_2.into());
+        let rules = Rules::load(dir.path()).unwrap_or_else(|e| panic!("the rules load: {e}"));
+        let view = rules.view(SecretResolver::new(&settings.rules));
         let publisher = EventPublisher::new(producer(), &settings.kafka, "jira");
         let ctx = BuildCtx::new(&SPEC, &settings, Some(store.clone()), Some(publisher));
-        let built = (SPEC.build)(ctx)
+        let built = (SPEC.build)(ctx.with_rules(Some(view)))
             .await
             .unwrap_or_else(|e| panic!("jira builds: {e}"));
         Self {
@@ -118,6 +149,17 @@ impl Harness {
             topic,
             group,
             built,
+            rules,
+            dir,
+        }
+    }
+
+    /// Rewrites the project's rules file and reloads it, as the poll does.
+    pub fn edit_rules(&self, text: &str) {
+        std::fs::write(self.dir.path().join("SEC.yaml"), text).unwrap();
+        match self.rules.reload() {
+            Reload::Applied(_) => {}
+            other => panic!("the edit is not applied: {other:?}"),
         }
     }
 
