@@ -272,7 +272,12 @@ pub async fn run(
     // Every replica reads the same rules directory and polls it for changes.
     let rules = load_rules(settings)?;
     let store = open_store(settings).await?;
-    spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), shutdown.clone());
+    let edges = (rules.as_ref().filter(|_| spec.reads_rules)).map(|(_, view)| EdgeExpiry {
+        edges: crate::flavors::kit::edge::Edges::new(spec.name),
+        rules: view.clone(),
+        closed_ttl: Duration::from_secs(settings.rules.edges_closed_ttl_days * 86_400),
+    });
+    spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), edges, shutdown.clone());
     let use_kafka = source == SourceSpec::Kafka;
     let view = rules.as_ref().map(|(_, view)| view.clone());
     let Prepared {
@@ -346,14 +351,45 @@ pub async fn serve(
 /// How often the config files are checked for changes.
 const RELOAD_POLL: Duration = Duration::from_secs(2);
 
-/// Deletes expired ledger rows, dead-letter claims and inbound delivery
-/// claims hourly.
-fn spawn_ledger_expiry(store: Store, ttl: Duration, shutdown: CancellationToken) {
+/// What a flavor that reads rules expires of its edge state.
+struct EdgeExpiry {
+    edges: crate::flavors::kit::edge::Edges,
+    rules: crate::rules::RulesView,
+    closed_ttl: Duration,
+}
+
+impl EdgeExpiry {
+    /// Deletes the edge rows of rules not in the snapshot in force and of
+    /// cases closed longer than the TTL.
+    async fn run(&self, store: &Store) {
+        let snapshot = self.rules.snapshot();
+        let ids: Vec<&str> = snapshot.entries().map(|e| e.id.as_str()).collect();
+        let ttl_ms = i64::try_from(self.closed_ttl.as_millis()).unwrap_or(i64::MAX);
+        let before = now_ms().saturating_sub(ttl_ms);
+        match self.edges.expire(store.pool(), &ids, before).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "expired rule edge state"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "rule edge expiry failed"),
+        }
+    }
+}
+
+/// Deletes expired ledger rows, dead-letter claims, inbound delivery claims
+/// and (for a flavor that reads rules) rule edge state hourly.
+fn spawn_ledger_expiry(
+    store: Store,
+    ttl: Duration,
+    edges: Option<EdgeExpiry>,
+    shutdown: CancellationToken,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
                 _ = tick.tick() => {
+                    if let Some(edges) = &edges {
+                        edges.run(&store).await;
+                    }
                     match store.expire_dedup_rows(ttl).await {
                         Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
                         Ok(_) => {}

@@ -355,6 +355,9 @@ pub struct RulesSettings {
     pub dir: Option<std::path::PathBuf>,
     /// How often the directory's content hash is polled, in seconds (1–3600).
     pub reload_secs: u64,
+    /// Edge state (`kit::edge`) of a case closed longer than this is
+    /// deleted (hourly), as is that of rules no longer defined; in days (1–3650).
+    pub edges_closed_ttl_days: u64,
     /// A mounted Secret directory: the secret `slack-acme` is the file
     /// `<secrets_dir>/slack-acme`.
     pub secrets_dir: Option<std::path::PathBuf>,
@@ -368,6 +371,7 @@ impl Default for RulesSettings {
         Self {
             dir: None,
             reload_secs: 5,
+            edges_closed_ttl_days: 30,
             secrets_dir: None,
             secrets: BTreeMap::new(),
         }

@@ -55,6 +55,10 @@ impl Settings {
             "rules.reload_secs",
             in_range(self.rules.reload_secs, 1, 3600),
         );
+        p.result(
+            "rules.edges_closed_ttl_days",
+            in_range(self.rules.edges_closed_ttl_days, 1, 3650),
+        );
         let base_runtime = runtime(&self.runtime);
         p.extend_at("runtime", base_runtime.clone());
         for (name, flag) in &self.features {

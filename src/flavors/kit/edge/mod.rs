@@ -20,7 +20,8 @@
 //!   version counts as absent, so a case that matches the new query is a
 //!   rising edge (and fires again, even once-per-case).
 //! - **Expiry**: rows of rules no longer defined, and of cases closed longer
-//!   than a configured time, are deleted by [`Edges::expire`].
+//!   than `rules.edges_closed_ttl_days`, are deleted by [`Edges::expire`],
+//!   which the app runs hourly for a flavor that reads rules.
 
 pub mod scenarios;
 mod store;
