@@ -277,7 +277,12 @@ pub async fn run(
         rules: view.clone(),
         closed_ttl: Duration::from_secs(settings.rules.edges_closed_ttl_days * 86_400),
     });
-    spawn_ledger_expiry(store.clone(), settings.store.ledger_ttl(), edges, shutdown.clone());
+    spawn_ledger_expiry(
+        store.clone(),
+        settings.store.ledger_ttl(),
+        edges,
+        shutdown.clone(),
+    );
     let use_kafka = source == SourceSpec::Kafka;
     let view = rules.as_ref().map(|(_, view)| view.clone());
     let Prepared {

@@ -78,14 +78,34 @@ pub(super) fn insert_sql(table: &Table, n: usize) -> String {
     )
 }
 
-/// The text of an upsert of `n` rows.
+/// The text of an upsert of `n` rows: a newer row version replaces the
+/// row, except that a column with a guard of its own (and that guard) is
+/// replaced only when its guard is older too, so a replace never undoes a
+/// newer patch of that column (as in version order).
 pub(super) fn upsert_sql(table: &Table, n: usize) -> String {
     let width = table.columns.len();
     let values = placeholders(n, width, 0);
+    let t = table.name;
+    let own_guard = |c: &str| {
+        let own = table
+            .patchable
+            .iter()
+            .filter_map(|p| p.guard.map(|g| (p.column, g)));
+        own.clone()
+            .find(|(col, _)| *col == c)
+            .map(|(_, g)| g)
+            .or_else(|| own.map(|(_, g)| g).find(|g| *g == c))
+    };
     let updates: Vec<String> = table
         .on_conflict_update
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| match own_guard(c) {
+            Some(g) => format!(
+                "{c} = CASE WHEN {t}.{g} IS NULL OR {t}.{g} < excluded.{g} \
+                 THEN excluded.{c} ELSE {t}.{c} END"
+            ),
+            None => format!("{c} = excluded.{c}"),
+        })
         .collect();
     format!(
         "INSERT INTO {t} ({cols}) VALUES {values} ON CONFLICT ({key}) DO UPDATE SET {updates} \

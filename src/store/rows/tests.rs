@@ -148,6 +148,24 @@ fn statements_guard_each_column_by_its_own_version() {
         "INSERT INTO t (id, v, body) VALUES ($1, $2, $3), ($4, $5, $6) ON CONFLICT (id) \
          DO UPDATE SET v = excluded.v, body = excluded.body WHERE t.v < excluded.v"
     );
+    // A replace leaves a column with a newer guard of its own (and the guard).
+    static OWN: Table = Table {
+        name: "o",
+        columns: &["id", "v", "seen_at", "seen_v"],
+        key: &["id"],
+        version: "v",
+        on_conflict_update: &["v", "seen_at", "seen_v"],
+        patchable: &[Patchable::own("seen_at", "seen_v")],
+    };
+    let when = "CASE WHEN o.seen_v IS NULL OR o.seen_v < excluded.seen_v";
+    assert_eq!(
+        upsert_sql(&OWN, 1),
+        format!(
+            "INSERT INTO o (id, v, seen_at, seen_v) VALUES ($1, $2, $3, $4) ON CONFLICT (id) \
+             DO UPDATE SET v = excluded.v, seen_at = {when} THEN excluded.seen_at ELSE o.seen_at END, \
+             seen_v = {when} THEN excluded.seen_v ELSE o.seen_v END WHERE o.v < excluded.v"
+        )
+    );
     let op = T
         .patch(vec!["a".into()], 4)
         .set("body", "b")

@@ -8,9 +8,11 @@
 //! version), not a delete: a delete would let a late older schedule insert
 //! the timer again.
 //!
-//! `state` has a guard of its own (`state_version`): a cancel (v4) arriving
-//! after a newer move (v5) still cancels, as version order says, and a move
-//! never re-arms what a cancel ended.
+//! `state` has a guard of its own (`state_version`), as in version order: a
+//! cancel (v4) arriving after a newer move (v5) still cancels; a schedule
+//! (v2) arriving after a newer cancel (v3) updates the timer's fields but
+//! leaves it cancelled (the batch writer's replace keeps a column whose own
+//! guard is newer); a move never re-arms what a cancel ended.
 
 use crate::store::rows::{Patchable, PlanError, RowOp, Table, Value};
 

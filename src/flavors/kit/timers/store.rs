@@ -166,7 +166,9 @@ pub async fn claim(
 /// `now_ms` on the `owned` partitions (pending, or claimed with a lease that
 /// ran out) until `now_ms + lease`; returns them, oldest first. This is the
 /// runtime's poll: ownership decides who polls, and the `UPDATE`'s re-check
-/// under the row lock decides who fires.
+/// under the row lock decides who fires. Each partition and state is its own
+/// branch, read in due order from the `timers_due` index, so a poll costs
+/// what it claims, not the table's size.
 pub async fn claim_due(
     pool: &AnyPool,
     flavor: &str,
@@ -177,29 +179,26 @@ pub async fn claim_due(
 ) -> Result<Vec<Timer>, TimerStoreError> {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let until = now_ms.saturating_add(lease_ms.max(1));
-    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut claimed = Vec::new();
     for chunk in owned.chunks(CHUNK) {
-        if claimed.len() >= limit {
+        let room = limit.saturating_sub(claimed.len());
+        if room == 0 {
             break;
         }
-        let due = "flavor = $2 AND due_at <= $3 \
-             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3))";
         let sql = format!(
             "UPDATE timers SET state = 'claimed', claimed_until = $1 \
-             WHERE {due} AND (case_key, timer_id) IN (SELECT case_key, timer_id FROM timers \
-             WHERE {due} AND ({owned}) ORDER BY due_at, case_key, timer_id LIMIT ${last}) \
-             AND ({owned}) RETURNING {cols}",
-            owned = pairs("topic", "partition", chunk.len(), 4),
-            last = 4 + 2 * chunk.len(),
+             WHERE flavor = $2 AND due_at <= $3 \
+             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3)) \
+             AND (case_key, timer_id) IN (SELECT case_key, timer_id FROM ({branches}) AS due \
+             ORDER BY due_at, case_key, timer_id LIMIT $4) RETURNING {cols}",
+            branches = due_branches(chunk.len(), 5),
             cols = COLUMNS.join(", "),
         );
         let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
+        query = query.bind(i64::try_from(room).unwrap_or(i64::MAX));
         for (topic, partition) in chunk {
             query = query.bind(*topic).bind(i64::from(*partition));
         }
-        let room = limit - claimed.len();
-        query = query.bind(i64::try_from(room).unwrap_or(limit_sql));
         for row in query.fetch_all(pool).await? {
             claimed.push(timer(&row)?);
         }
@@ -208,6 +207,29 @@ pub async fn claim_due(
         (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id))
     });
     Ok(claimed)
+}
+
+/// Two index-ordered branches per partition (pending; claimed with a lease
+/// that ran out), each at most `$4` rows, for `n` `(topic, partition)`
+/// pairs bound from placeholder `offset`.
+fn due_branches(n: usize, offset: usize) -> String {
+    let mut branches = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        let (t, p) = (offset + 2 * i, offset + 2 * i + 1);
+        let head = format!(
+            "SELECT case_key, timer_id, due_at FROM timers \
+             WHERE flavor = $2 AND topic = ${t} AND partition = ${p}"
+        );
+        branches.push(format!(
+            "SELECT * FROM ({head} AND state = 'pending' AND due_at <= $3 \
+             ORDER BY due_at LIMIT $4) AS p{i}"
+        ));
+        branches.push(format!(
+            "SELECT * FROM ({head} AND state = 'claimed' AND due_at <= $3 \
+             AND claimed_until < $3 ORDER BY due_at LIMIT $4) AS c{i}"
+        ));
+    }
+    branches.join(" UNION ALL ")
 }
 
 /// `((a = $o AND b = $o+1) OR …)` for `n` pairs from placeholder `offset`.
