@@ -1349,7 +1349,7 @@ def report():
         w("")
         delta = med(million) - med(idle)
         summary_rows.append(("8 RSS with 1M pending timers", "≤ no-op + 32 MB",
-                             f"+{delta * 2**20 / 1e6:.1f} MB", delta * 2**20 / 1e6 <= 32))
+                             f"{delta * 2**20 / 1e6:+.1f} MB", delta * 2**20 / 1e6 <= 32))
         summary_rows.append(("8 timer firing rate", "≥ 10,000/s", f"{fmt(med(rates))}/s", med(rates) >= 10000))
         summary_rows.append((f"8 timer lateness p99 @{fmt(s8r['rate'])}/s", "≤ 1 s", f"{fmt(med(p99))} ms",
                              med(p99) <= 1000))
