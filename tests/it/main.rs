@@ -14,6 +14,7 @@ mod pipeline;
 mod process;
 mod publish;
 mod rows;
+mod rules_live;
 mod runtime;
 mod source;
 mod telemetry;

@@ -7,15 +7,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
-
-fn brokers() -> String {
-    std::env::var("KAFKA_BROKERS").expect(
-        "KAFKA_BROKERS is not set: start the dev stack with `make services` (tests never skip)",
-    )
-}
+use crate::helpers::{brokers, create_topic};
 
 /// The binary with the dev broker, from the repository root.
 fn ceh(args: &[&str]) -> Output {
@@ -30,19 +22,6 @@ fn ceh(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-async fn create_topic(name: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .create()
-        .expect("admin client");
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin.create_topics([&topic], &opts).await.expect("create");
-    for r in results {
-        r.expect("topic created");
-    }
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
