@@ -54,11 +54,12 @@ lint:
 bench:
 	python3 bench/run.py
 
-# Two flavors (timeline, evp-indexer) for SOAK_SECS (1800) at SOAK_RATE (2000) events/s under
+# Two flavors (timeline, evp-indexer) and a timer replica (SOAK_TIMER_RATE due/s) for SOAK_SECS
+# (1800) at SOAK_RATE (2000) events/s under
 # random SIGKILL/SIGTERM and PostgreSQL and broker restarts, on private services (127.0.0.1),
 # then an outside check; report in target/soak/<UTC time>/report.md. Not part of `make test`.
 soak:
-	$(CARGO) build --release --bin case-event-handler
+	$(CARGO) build --release --bin case-event-handler --example bench_runtime
 	python3 bench/soak.py
 
 # Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain; scripts/fuzz.sh): every target for

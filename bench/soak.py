@@ -12,15 +12,21 @@ only), so the chaos disturbs nothing else:
 - the `timeline` flavor (PostgreSQL) and the `evp-indexer` flavor (a loopback
   logs intake in this process that keeps every event_id it is sent) consume
   it, each restarted 1–3 s after it exits;
+- a timer replica (`bench_runtime timers --log`: the runtime firing durable
+  timers, each committed with its id in `fired_log`) owns the same topic's
+  partitions under a group of its own; SOAK_TIMER_RATE timers per second
+  come due over the chaos window;
 - during the first two thirds, every 30–90 s one of: SIGKILL or SIGTERM of a
-  flavor, a PostgreSQL restart, a broker restart; the last third is calm, and
+  flavor or of the timer replica, a PostgreSQL restart, a broker restart; the
+  last third is calm, and
   the flavors' memory (RSS, every 5 s) is judged on it.
 
 Then, from outside: both groups' committed offsets equal the end offsets;
 the timeline's ledger holds every event exactly once and its cells match the
 stream; the intake got every event (copies re-sent after a SIGKILL are
 counted: the logs intake has no dedup, so the promise there is at least
-once); each flavor's DLQ holds one dead letter per poison record. The report
+once); each flavor's DLQ holds one dead letter per poison record; every
+seeded timer fired, and exactly once in `fired_log`. The report
 goes to target/soak/<UTC time>/report.md (and JSON beside it); the exit
 status is 0 only when every check held.
 
@@ -53,6 +59,10 @@ BROKERS = f"127.0.0.1:{KAFKA_PORT}"
 PG = f"postgres://postgres@127.0.0.1:{PG_PORT}"
 TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
 BIN = os.environ.get("SOAK_BIN", os.path.join(TARGET, "release/case-event-handler"))
+EX = os.environ.get("SOAK_EX", os.path.join(TARGET, "release/examples/bench_runtime"))
+# Durable timers fired by a replica of the runtime (bench_runtime timers --log)
+# under the same chaos: SOAK_TIMER_RATE due per second over the chaos window.
+TIMER_RATE = int(os.environ.get("SOAK_TIMER_RATE", 50))
 STAMP = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 OUT = os.path.join(ROOT, "target/soak", STAMP)
 STATE = os.path.join(OUT, "state")
@@ -130,7 +140,7 @@ class Intake(BaseHTTPRequestHandler):
 class Flavor:
     """One flavor process, restarted 1–3 s after it exits until stopped."""
 
-    def __init__(self, name, intake_url):
+    def __init__(self, name, intake_url, cmd=None):
         self.name, self.group = name, f"soak-{name}-{STAMP.lower()}"
         self.proc, self.stopping, self.starts, self.rss = None, False, 0, []
         cfg = os.path.join(OUT, f"{name}.yaml")
@@ -139,7 +149,7 @@ class Flavor:
                     f"store:\n  url: \"{PG}/ceh_soak\"\n"
                     f"telemetry:\n  http_addr: \"127.0.0.1:0\"\n  log_level: warn\n"
                     f"flavors:\n  evp-indexer:\n    url: \"{intake_url}\"\n    api_key: soak\n")
-        self.cmd = [BIN, "--env", "production", "--config", cfg, "run", "--flavor", name]
+        self.cmd = cmd or [BIN, "--env", "production", "--config", cfg, "run", "--flavor", name]
         self.err = open(os.path.join(OUT, f"{name}.stderr"), "a")
         threading.Thread(target=self.supervise, daemon=True).start()
 
@@ -180,6 +190,8 @@ def chaos(flavors, until):
         ("SIGKILL evp-indexer", lambda: flavors[1].signal(signal.SIGKILL)),
         ("SIGTERM timeline", lambda: flavors[0].signal(signal.SIGTERM)),
         ("SIGTERM evp-indexer", lambda: flavors[1].signal(signal.SIGTERM)),
+        ("SIGKILL timers", lambda: flavors[2].signal(signal.SIGKILL)),
+        ("SIGTERM timers", lambda: flavors[2].signal(signal.SIGTERM)),
         ("restart postgres", lambda: services("restart", "postgres")),
         ("restart kafka", lambda: services("restart", "kafka")),
     ]
@@ -259,6 +271,27 @@ def rss_verdict(flavor, calm_from):
             "growth": round(growth, 3), "flat": growth < 0.2}
 
 
+def timers_cmd(*args):
+    return [EX, "--brokers", BROKERS, "--store-url", f"{PG}/ceh_soak", "--set", "telemetry.log_level=warn",
+            "timers", "--topic", TOPIC, "--group", f"soak-timers-{STAMP.lower()}", *args]
+
+
+def timers_check(expected, deadline):
+    """Waits (until `deadline`) for every seeded timer to fire; then counts
+    the firings committed in `fired_log` from outside."""
+    pending = expected
+    while time.monotonic() < deadline:
+        pending = int(psql("SELECT COUNT(*) FROM timers WHERE flavor = 'bench-timers' AND state <> 'fired'"))
+        if pending == 0:
+            break
+        time.sleep(5)
+    rows = int(psql("SELECT COUNT(*) FROM fired_log"))
+    distinct = int(psql("SELECT COUNT(DISTINCT firing_id) FROM fired_log"))
+    late = psql("SELECT COALESCE(MAX(fired_at - due_at), 0) FROM timers WHERE flavor = 'bench-timers'")
+    return {"seeded": expected, "not_fired": pending, "log_rows": rows, "distinct": distinct,
+            "max_lateness_ms": int(float(late))}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     log(f"{SECS} s at {RATE} events/s ({CASES * PER_CASE} events) into {TOPIC}; output in {OUT}")
@@ -269,7 +302,11 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Intake)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/api/v2/logs"
-    flavors = [Flavor("timeline", url), Flavor("evp-indexer", url)]
+    timers = TIMER_RATE * (SECS * 2 // 3)
+    subprocess.run(timers_cmd("--seed-only", "--due", str(timers), "--rate", str(TIMER_RATE)), check=True,
+                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "timers-seed.stderr"), "w"))
+    replica = timers_cmd("--no-seed", "--log", "--secs", "0")
+    flavors = [Flavor("timeline", url), Flavor("evp-indexer", url), Flavor("timers", url, cmd=replica)]
     produce = subprocess.Popen(
         [BIN, "--env", "production", "--set", f"kafka.brokers={BROKERS}", "produce", "--topic", TOPIC,
          "--synthetic", "--cases", str(CASES), "--events-per-case", str(PER_CASE),
@@ -290,6 +327,7 @@ def main():
         ends = end_offsets(TOPIC)
     caught_up = time.monotonic() < deadline
     log(f"caught up: {caught_up}")
+    fired = timers_check(timers, time.monotonic() + 120)
     exits = {f.name: f.stop() for f in flavors}
     events, cells = expected_stream()
     ledger = int(psql("SELECT COUNT(*) FROM processed_events WHERE flavor = 'timeline'"))
@@ -297,7 +335,7 @@ def main():
     cell_rows = int(psql("SELECT COUNT(*) FROM timeline_cells"))
     seen = dict(Intake.seen)
     copies = sum(seen.values()) - len(seen)
-    dlq = {f.name: dead_letters(f.name) for f in flavors}
+    dlq = {f.name: dead_letters(f.name) for f in flavors[:2]}
     poisons = poison_records()
     calm_from = chaos_until + min(90, (SECS - chaos_until) // 3)
     report = {
@@ -306,6 +344,7 @@ def main():
         "starts": {f.name: f.starts for f in flavors},
         "timeline": {"ledger_rows": ledger, "distinct": distinct, "cells": cell_rows, "expected_cells": cells},
         "evp_indexer": {"distinct_ids": len([k for k in seen if k]), "copies": copies},
+        "timers": fired,
         "dlq": {k: {"records": len(v), "distinct_origins": len(set(v))} for k, v in dlq.items()},
         "rss": {f.name: rss_verdict(f, calm_from) for f in flavors},
         "chaos": EVENTS,
@@ -319,6 +358,8 @@ def main():
         "DLQ: one dead letter per poison record (each flavor)": all(
             v == poisons for v in dlq.values()),
         "RSS flat in the calm window (each flavor)": all(r["flat"] for r in report["rss"].values()),
+        "timers: every seeded timer fired exactly once": fired["not_fired"] == 0
+        and fired["log_rows"] == fired["distinct"] == timers,
         "clean exits at the end": all(code == 0 for code in exits.values()),
     }
     report["checks"] = checks

@@ -31,6 +31,34 @@ impl Handler for Noop {
     }
 }
 
+/// Commits each firing with its id in `fired_log`, in the firing's
+/// transaction (the soak counts them from outside).
+pub struct Logged;
+
+#[async_trait]
+impl Handler for Logged {
+    async fn handle(&self, _ctx: &Ctx, _event: &Event) -> HandleResp {
+        HandleResp::Success
+    }
+
+    async fn fire(&self, ctx: &Ctx, firing: &Firing) -> HandleResp {
+        let mut tx = match ctx.begin_firing(firing).await {
+            Ok(tx) => tx,
+            Err(err) => return HandleResp::classify(Err(err.into())),
+        };
+        let insert = sqlx::query("INSERT INTO fired_log (firing_id, at_ms) VALUES ($1, $2)")
+            .bind(&firing.id)
+            .bind(firing.now_ms)
+            .execute(tx.conn())
+            .await;
+        if let Err(err) = insert {
+            let err = case_event_handler::store::StoreError::from(err);
+            return HandleResp::classify(Err(err.into()));
+        }
+        HandleResp::classify(ctx.commit(tx).await.map_err(Into::into))
+    }
+}
+
 /// Sleeps a deterministic 0..=max_us per event and checks per-key order.
 pub struct Sleepy {
     pub max_us: u64,

@@ -10,7 +10,11 @@
 //! - `--due N --rate R`: due R per second from 3 s after the start (lateness
 //!   at a steady rate).
 //!
-//! It stops once every due timer fired, or after `--secs`.
+//! It stops once every due timer fired, or after `--secs` (0: at SIGTERM).
+//!
+//! For `make soak`: `--seed-only` seeds and exits; `--no-seed` fires what
+//! is there; `--log` commits each firing with a row in `fired_log` in the
+//! firing's transaction (exactly once, checked from outside).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -27,7 +31,7 @@ use case_event_handler::source::kafka::{start_group, KafkaSourceConfig};
 use case_event_handler::store::Store;
 use case_event_handler::telemetry;
 
-use crate::handlers::Noop;
+use crate::handlers::{Logged, Noop};
 use crate::probe::{cpu_secs, rss_kib};
 
 const FLAVOR: &str = "bench-timers";
@@ -51,9 +55,18 @@ pub struct TimerArgs {
     /// Due per second (0: all due at the start).
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
-    /// Stop after this long, done or not.
+    /// Stop after this long, done or not (0: run until SIGTERM).
     #[arg(long, default_value_t = 300)]
     secs: u64,
+    /// Seed, then exit.
+    #[arg(long)]
+    seed_only: bool,
+    /// Fire the timers already in the table.
+    #[arg(long)]
+    no_seed: bool,
+    /// Commit each firing with its id in `fired_log`.
+    #[arg(long)]
+    log: bool,
 }
 
 /// Seeds, runs, measures.
@@ -61,8 +74,20 @@ pub async fn run(settings: &Settings, args: TimerArgs) -> anyhow::Result<()> {
     telemetry::init_logs(&settings.telemetry);
     let store = app::open_store(settings).await?;
     let start_ms = chrono::Utc::now().timestamp_millis();
-    seed(&store, &args, start_ms).await?;
-    let noop = Arc::new(Noop::default());
+    if !args.no_seed {
+        seed(&store, &args, start_ms).await?;
+    }
+    if args.seed_only {
+        return Ok(());
+    }
+    let processor = if args.log {
+        sqlx::query("CREATE TABLE IF NOT EXISTS fired_log (firing_id TEXT NOT NULL, at_ms BIGINT NOT NULL)")
+            .execute(store.pool())
+            .await?;
+        Processor::Single(Arc::new(Logged))
+    } else {
+        Processor::Single(Arc::new(Noop::default()))
+    };
     let mut config = app::runtime_config(&settings.runtime_for(FLAVOR));
     let t = &settings.runtime.timers;
     config.timers = Some(TimerPolicy {
@@ -73,7 +98,7 @@ pub async fn run(settings: &Settings, args: TimerArgs) -> anyhow::Result<()> {
     });
     let runtime = Runtime {
         flavor: FLAVOR,
-        processor: Processor::Single(noop.clone()),
+        processor,
         consumes: case_event_handler::flavors::kit::Consumes::all(),
         store: Some(store.clone()),
         dlq: None,
@@ -96,16 +121,32 @@ pub async fn run(settings: &Settings, args: TimerArgs) -> anyhow::Result<()> {
     let done_at: Arc<OnceLock<Instant>> = Arc::new(OnceLock::new());
     {
         let (store, stop, done, due) = (store.clone(), shutdown.clone(), done_at.clone(), args.due);
-        let limit = Duration::from_secs(args.secs);
+        let limit = (args.secs > 0).then(|| Duration::from_secs(args.secs));
+        let watch = !args.no_seed;
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                let fired = fired_count(&store).await.unwrap_or(0);
-                if (due > 0 && fired >= due) || started.elapsed() >= limit {
+                let fired = match watch {
+                    true => fired_count(&store).await.unwrap_or(0),
+                    false => 0,
+                };
+                let over = limit.is_some_and(|l| started.elapsed() >= l);
+                if (watch && due > 0 && fired >= due) || over {
                     let _ = done.set(Instant::now());
                     stop.cancel();
                     return;
                 }
+            }
+        });
+    }
+    {
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                term.recv().await;
+                stop.cancel();
             }
         });
     }
