@@ -325,8 +325,10 @@ pub trait Handler: Send + Sync + 'static {
     /// firing answered `Success` without either is marked fired by the
     /// runtime in bulk after it, so its effects (say, a published event
     /// with an id derived from the firing's) must be idempotent by firing id:
-    /// a crash in between fires it again. A flavor that schedules no timers
-    /// never gets one: the default buries it.
+    /// a crash in between fires it again, and such effects run even if the
+    /// timer was moved or cancelled since it was claimed (only the mark is
+    /// fenced). A `Skip` is done too. A flavor that schedules no timers never
+    /// gets one: the default buries it.
     async fn fire(&self, ctx: &Ctx, firing: &Firing) -> HandleResp {
         let _ = firing;
         HandleResp::Discard(HandlerError::permanent(format!(

@@ -81,9 +81,11 @@ pub async fn run(settings: &Settings, args: TimerArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let processor = if args.log {
-        sqlx::query("CREATE TABLE IF NOT EXISTS fired_log (firing_id TEXT NOT NULL, at_ms BIGINT NOT NULL)")
-            .execute(store.pool())
-            .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS fired_log (firing_id TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+        )
+        .execute(store.pool())
+        .await?;
         Processor::Single(Arc::new(Logged))
     } else {
         Processor::Single(Arc::new(Noop::default()))

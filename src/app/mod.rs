@@ -111,6 +111,19 @@ pub enum SetupError {
     /// A Kafka client could not be created.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// A timer flavor's claim would not outlive its handler timeout.
+    #[error(
+        "flavor {flavor}: runtime.timers.lease_ms ({lease_ms}) must exceed \
+         runtime.handler_timeout_ms ({timeout_ms}): a firing must end inside its claim"
+    )]
+    TimerLease {
+        /// The flavor.
+        flavor: &'static str,
+        /// The lease.
+        lease_ms: u64,
+        /// The handler timeout.
+        timeout_ms: u64,
+    },
     /// The Kafka source could not start.
     #[error(transparent)]
     Source(#[from] crate::source::kafka::KafkaSourceError),
@@ -191,6 +204,13 @@ pub async fn build_runtime(
         // Timers fire on the partitions a consumer group assigns (a file
         // run replays records and fires none).
         let t = &runtime_settings.timers;
+        if t.lease_ms <= runtime_settings.handler_timeout_ms {
+            return Err(SetupError::TimerLease {
+                flavor: spec.name,
+                lease_ms: t.lease_ms,
+                timeout_ms: runtime_settings.handler_timeout_ms,
+            });
+        }
         config.timers = Some(TimerPolicy {
             poll_every: Duration::from_millis(t.poll_ms),
             batch: t.batch as usize,

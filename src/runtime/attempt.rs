@@ -184,7 +184,13 @@ impl Env {
 /// itself (`Ctx::begin_firing` / `apply_firing`); the runtime marks the
 /// others fired in bulk.
 pub async fn fire(env: Env, handler: Arc<dyn Handler>, firing: &Firing) -> (Attempt, bool) {
-    if let Some(held) = env.breakers_hold() {
+    // A flavor-wide pause window holds firings too (re-checked after a second).
+    let paused = env
+        .live
+        .as_ref()
+        .is_some_and(|l| l.gate().paused().is_some());
+    let held = paused.then(|| Attempt::Deferred(Duration::from_secs(1)));
+    if let Some(held) = held.or_else(|| env.breakers_hold()) {
         return (held, false);
     }
     let attempts = u32::try_from(firing.timer.attempts).unwrap_or(u32::MAX);

@@ -251,8 +251,9 @@ pub struct TimerSettings {
     pub poll_ms: u64,
     /// Most due timers claimed by one poll (one statement).
     pub batch: u32,
-    /// How long a claim holds; longer than `handler_timeout_ms`, or another
-    /// owner may take a slow firing over (its commit is then refused).
+    /// How long a claim holds; longer than `handler_timeout_ms` (a flavor
+    /// that fires timers refuses to start otherwise): a firing must end
+    /// inside its claim, or another owner may take it over.
     pub lease_ms: u64,
 }
 

@@ -149,7 +149,7 @@ pub trait SourceControl: Send + Sync {
     fn pause(&self, tps: &[Tp]);
     /// Fetches these partitions again.
     fn resume(&self, tps: &[Tp]);
-    /// The partitions currently assigned.
+    /// The partitions currently assigned and not being revoked.
     fn assigned(&self) -> Vec<Tp>;
     /// Stops producing records, commits what is stored synchronously, and
     /// releases the source. Called once, at the end.

@@ -116,7 +116,7 @@ pub struct RulesVersionLabels {
 pub struct TimerLabels {
     /// The flavor name.
     pub flavor: &'static str,
-    /// `fired`, `skipped`, `retry`, `dead` or `released`.
+    /// `fired`, `skipped`, `retry`, `dead`, `released` or `expired`.
     pub result: &'static str,
 }
 
@@ -280,12 +280,12 @@ impl Metrics {
         );
         r.register(
             "timer_firings",
-            "Durable timer firings by result: fired, skipped (moved, cancelled or taken over since claimed), retry, dead (permanent failure or retries exhausted), released (revoked before it ran)",
+            "Durable timer firings by result: fired, skipped (by the flavor, or moved, cancelled or taken over since claimed), retry, dead (permanent failure or retries exhausted), released (revoked or stopping before it ran), expired (waited in its lane until its claim could run out; claimed again)",
             self.timer_firings.clone(),
         );
         r.register(
             "timer_lateness_seconds",
-            "Due time to the start of a timer's firing attempt",
+            "Due time to the start of each attempt at a timer's firing",
             self.timer_lateness.clone(),
         );
     }

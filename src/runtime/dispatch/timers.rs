@@ -7,14 +7,22 @@
 //! Ownership decides who polls; the claim decides who fires; the claim's
 //! fence decides whose firing commits (a revoked owner still finishing is
 //! refused). After a firing:
-//! - fired or skipped: done (the lane goes on);
+//! - fired or skipped: done (the lane goes on); the runtime marks it fired,
+//!   in bulk, unless the flavor committed it itself;
 //! - a transient failure: the claim is made to run out at the backoff's end
 //!   (`retry_later`), and the next poll after it claims the timer again; the
 //!   lane is not held meanwhile;
-//! - a permanent failure or the retry budget spent (counted from the due
-//!   time): the timer ends `dead` with the reason (`bury`);
+//! - a permanent failure or the retry budget spent (counted from the start
+//!   of its run of failures): the timer ends `dead` with the reason (`bury`);
 //! - revoked or stopping before it started: the claim is given back
-//!   (`release`), so the new owner need not wait for the lease.
+//!   (`release`), so the new owner need not wait for the lease; one that
+//!   was running settles as above, fenced;
+//! - one that waited in its lane until its claim could run out while it
+//!   runs is not started: the next poll claims it again.
+//!
+//! Ownership is the source's `assigned()`: for Kafka, a partition stops
+//! being owned when its revoke starts, before the runtime drains it, so no
+//! poll claims for a partition on its way out.
 //!
 //! A pause window stops the polling; skip windows and flags are the
 //! flavor's to read in `fire` (they are judged per event). Store operations
@@ -173,6 +181,16 @@ impl Dispatcher {
             return;
         };
         let now_ms = policy.clock.now().timestamp_millis();
+        let timeout_ms =
+            i64::try_from(self.rt.config.handler_timeout.as_millis()).unwrap_or(i64::MAX);
+        if now_ms.saturating_add(timeout_ms) >= job.timer.claimed_until {
+            // Waited in its lane so long that the claim could run out while
+            // it runs: the next poll claims it again instead.
+            self.timers.claimed = self.timers.claimed.saturating_sub(1);
+            let t = &job.timer;
+            events::timer_settled(self.rt.flavor, &t.case_key, &t.timer_id, "expired", None);
+            return self.next_in_lane(&(job.tp, job.key));
+        }
         self.running += 1;
         let (generation, _) = self.enter(&job.tp);
         let (env, tp) = (self.env.clone(), job.tp.clone());
@@ -191,19 +209,39 @@ impl Dispatcher {
 
     /// What came of a firing: record it, and let the lane go on.
     pub(super) fn on_fired(&mut self, job: Box<FireJob>, result: Attempt, committed: bool) {
-        self.timers.claimed = self.timers.claimed.saturating_sub(1);
         let lane = (job.tp.clone(), job.key.clone());
-        let timer = job.timer;
+        self.settle_firing(job.timer, result, committed);
+        self.next_in_lane(&lane);
+    }
+
+    /// A firing whose partition was revoked while it ran: its outcome is
+    /// recorded all the same (fenced: refused if the new owner took it
+    /// over); its lane went with the partition.
+    pub(super) fn fired_after_revoke(
+        &mut self,
+        job: Box<FireJob>,
+        result: Attempt,
+        committed: bool,
+    ) {
+        self.settle_firing(job.timer, result, committed);
+    }
+
+    /// Records what came of a firing. A success or a skip the flavor did not
+    /// commit itself is marked fired (in bulk, fenced): a skipped timer is
+    /// done, not claimed again when its lease runs out.
+    fn settle_firing(&mut self, timer: Timer, result: Attempt, committed: bool) {
+        self.timers.claimed = self.timers.claimed.saturating_sub(1);
         let (flavor, case_key, timer_id) = (self.rt.flavor, &timer.case_key, &timer.timer_id);
         match result {
-            Attempt::Resp(HandleResp::Success) => {
-                events::timer_settled(flavor, case_key, timer_id, "fired", None);
+            Attempt::Resp(resp @ (HandleResp::Success | HandleResp::Skip(_))) => {
+                let label = match resp {
+                    HandleResp::Success => "fired",
+                    _ => "skipped",
+                };
+                events::timer_settled(flavor, case_key, timer_id, label, None);
                 if !committed {
                     self.timers.to_mark.push(timer);
                 }
-            }
-            Attempt::Resp(HandleResp::Skip(_)) => {
-                events::timer_settled(flavor, case_key, timer_id, "skipped", None)
             }
             Attempt::Resp(HandleResp::Discard(err)) => self.bury(timer, err.message),
             Attempt::Resp(HandleResp::Retry(err)) => {
@@ -219,7 +257,6 @@ impl Dispatcher {
                 self.fail(RunError::Internal(error));
             }
         }
-        self.next_in_lane(&lane);
     }
 
     /// Once per turn: marks the firings fired that no flavor transaction
@@ -238,23 +275,8 @@ impl Dispatcher {
         }));
     }
 
-    /// A firing whose partition was revoked while it ran: a success still
-    /// gets its mark (the fence refuses it if the new owner took it over);
-    /// anything else is left to its claim running out.
-    pub(super) fn fired_after_revoke(
-        &mut self,
-        job: Box<FireJob>,
-        result: Attempt,
-        committed: bool,
-    ) {
-        self.timers.claimed = self.timers.claimed.saturating_sub(1);
-        if matches!(result, Attempt::Resp(HandleResp::Success)) && !committed {
-            self.timers.to_mark.push(job.timer);
-        }
-    }
-
     /// A failed firing: again after the backoff, or dead when the budget
-    /// (attempts, and time since it was due) is spent.
+    /// (attempts, and time since its run of failures began) is spent.
     fn retry_later(&mut self, timer: Timer, hint: Option<Duration>, error: String, counted: bool) {
         let Some((policy, pool)) = self.timers.policy.clone() else {
             return;
@@ -262,9 +284,13 @@ impl Dispatcher {
         let now_ms = policy.clock.now().timestamp_millis();
         let retry = self.rt.config.retry_now();
         let attempts = u32::try_from(timer.attempts).unwrap_or(u32::MAX);
-        let late = Duration::from_millis(now_ms.saturating_sub(timer.due_at).max(0).unsigned_abs());
+        let since = match timer.failing_since {
+            0 => now_ms,
+            at => at,
+        };
+        let failing = Duration::from_millis(now_ms.saturating_sub(since).max(0).unsigned_abs());
         let delay = match counted {
-            true => retry.next_delay(attempts.saturating_add(1), late, hint),
+            true => retry.next_delay(attempts.saturating_add(1), failing, hint),
             false => Some(retry.delay(attempts.saturating_add(1), hint)),
         };
         let Some(delay) = delay else {
@@ -274,7 +300,7 @@ impl Dispatcher {
         events::timer_settled(flavor, case_key, timer_id, "retry", Some(&error));
         let at = now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
         self.timers.side.push(Box::pin(async move {
-            let done = timers::retry_later(&pool, &timer, at, &error, counted).await;
+            let done = timers::retry_later(&pool, &timer, (now_ms, at), &error, counted).await;
             Side::Recorded("retry", done.map(u64::from))
         }));
     }

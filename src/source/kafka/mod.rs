@@ -377,11 +377,11 @@ impl SourceControl for KafkaControl {
         }
     }
 
+    /// The partitions owned: assigned, and not being revoked (a revoke
+    /// takes them away before the runtime drains them, so nothing is started
+    /// for them meanwhile, e.g. a timer's firing).
     fn assigned(&self) -> Vec<Tp> {
-        self.consumer
-            .assignment()
-            .map(|tpl| tps_of(&tpl))
-            .unwrap_or_default()
+        self.consumer.context().queues.owned()
     }
 
     fn close(&self) {

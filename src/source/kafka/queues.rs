@@ -27,6 +27,10 @@ pub(super) struct Queues<C: ConsumerContext + 'static> {
 
 struct State<C: ConsumerContext + 'static> {
     queues: Vec<(Tp, PartitionQueue<C>)>,
+    /// The partitions this member owns: added when their assignment is
+    /// about to take effect, removed as soon as their revoke starts (before
+    /// the runtime drains them), so a revoked partition is never owned on.
+    owned: Vec<Tp>,
     next: usize,
 }
 
@@ -35,6 +39,7 @@ impl<C: ConsumerContext + 'static> Default for Queues<C> {
         Self {
             inner: Mutex::new(State {
                 queues: Vec::new(),
+                owned: Vec::new(),
                 next: 0,
             }),
         }
@@ -51,6 +56,9 @@ impl<C: ConsumerContext + 'static> Queues<C> {
     pub(super) fn split(&self, consumer: &Arc<BaseConsumer<C>>, tps: &[Tp], bell: &Arc<Doorbell>) {
         let Ok(mut s) = self.inner.lock() else { return };
         for tp in tps {
+            if !s.owned.contains(tp) {
+                s.owned.push(tp.clone());
+            }
             if s.queues.iter().any(|(t, _)| t == tp) {
                 continue;
             }
@@ -66,11 +74,20 @@ impl<C: ConsumerContext + 'static> Queues<C> {
         bell.ring();
     }
 
-    /// Drops the queues of revoked partitions.
+    /// Drops the queues of revoked partitions, which are no longer owned.
     pub(super) fn remove(&self, tps: &[Tp]) {
         if let Ok(mut s) = self.inner.lock() {
             s.queues.retain(|(tp, _)| !tps.contains(tp));
+            s.owned.retain(|tp| !tps.contains(tp));
         }
+    }
+
+    /// The partitions owned now (see `State::owned`).
+    pub(super) fn owned(&self) -> Vec<Tp> {
+        self.inner
+            .lock()
+            .map(|s| s.owned.clone())
+            .unwrap_or_default()
     }
 
     /// Reads up to `budget` records, round-robin over partitions, into `out`;

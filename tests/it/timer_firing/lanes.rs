@@ -40,11 +40,14 @@ impl Handler for LaneCheck {
     }
 
     async fn fire(&self, ctx: &Ctx, firing: &Firing) -> HandleResp {
-        let this = &self.0;
-        if this.busy.lock().unwrap().contains(&firing.timer.case_key) {
+        // Both ways: an event starting during the firing is caught too.
+        let (this, case) = (&self.0, firing.timer.case_key.clone());
+        if !this.busy.lock().unwrap().insert(case.clone()) {
             this.overlaps
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        this.busy.lock().unwrap().remove(&case);
         let tx = match ctx.begin_firing(firing).await {
             Ok(tx) => tx,
             Err(err) => return HandleResp::classify(Err(err.into())),
@@ -112,9 +115,10 @@ impl Handler for Flaky {
     }
 
     async fn fire(&self, _: &Ctx, firing: &Firing) -> HandleResp {
-        use case_event_handler::handler::HandlerError;
+        use case_event_handler::handler::{HandlerError, SkipReason};
         match (firing.timer.timer_id.as_str(), firing.timer.attempts) {
             ("bad", _) => HandleResp::Discard(HandlerError::permanent("422 rejected")),
+            ("skip", _) => HandleResp::Skip(SkipReason::Other("not for us".into())),
             (_, 0) => HandleResp::Retry(HandlerError::transient("503 unavailable")),
             _ => HandleResp::Success,
         }
@@ -125,7 +129,7 @@ impl Handler for Flaky {
 async fn a_failed_firing_is_retried_after_its_backoff_and_a_rejected_one_ends_dead() {
     let (store, topic, group) = prepared("timers-retry").await;
     let now = chrono::Utc::now().timestamp_millis();
-    let ops = ["good", "bad"]
+    let ops = ["good", "bad", "skip"]
         .iter()
         .map(|timer_id| one_timer(&topic, "case-1", timer_id, now, 1))
         .collect();
@@ -146,7 +150,8 @@ async fn a_failed_firing_is_retried_after_its_backoff_and_a_rejected_one_ends_de
         }
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while row("good").await.0 != "fired" || row("bad").await.0 != "dead" {
+    let skipped_done = || async { row("skip").await.0 == "fired" };
+    while row("good").await.0 != "fired" || row("bad").await.0 != "dead" || !skipped_done().await {
         assert!(
             tokio::time::Instant::now() < deadline,
             "{:?}",
@@ -159,5 +164,7 @@ async fn a_failed_firing_is_retried_after_its_backoff_and_a_rejected_one_ends_de
         ("fired".into(), 1, "503 unavailable".into())
     );
     assert_eq!(row("bad").await, ("dead".into(), 1, "422 rejected".into()));
+    // A skip is done (marked by the runtime), not claimed again at its lease's end.
+    assert_eq!(row("skip").await, ("fired".into(), 0, String::new()));
     p.stop().await.expect("clean stop");
 }

@@ -60,23 +60,35 @@ impl Handler for Firer {
     }
 }
 
+/// Claims of 3 s: a killed replica's claims are taken over soon.
+pub const SHORT_LEASE: Duration = Duration::from_secs(3);
+
 pub fn config() -> RuntimeConfig {
+    config_with(SHORT_LEASE)
+}
+
+pub fn config_with(lease: Duration) -> RuntimeConfig {
     RuntimeConfig {
         handler_timeout: Duration::from_secs(2),
         timers: Some(TimerPolicy {
             clock: Arc::new(SystemClock),
             poll_every: Duration::from_millis(100),
             batch: 200,
-            lease: Duration::from_secs(3),
+            lease,
         }),
         ..test_config()
     }
 }
 
-pub fn replica(name: &'static str, store: &Store, topic: &str, group: &str) -> Pipeline {
+pub fn replica(
+    name: &'static str,
+    (store, topic, group): (&Store, &str, &str),
+    lease: Duration,
+) -> Pipeline {
     let firer = Processor::Single(Arc::new(Firer { replica: name }));
     let store = Some(store.clone());
-    spawn_pipeline(FLAVOR, firer, store, topic, config(), group_props(group))
+    let config = config_with(lease);
+    spawn_pipeline(FLAVOR, firer, store, topic, config, group_props(group))
 }
 
 pub async fn prepared(prefix: &str) -> (Store, String, String) {

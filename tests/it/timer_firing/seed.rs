@@ -31,6 +31,7 @@ fn expected_id(case_key: &str, timer_id: &str, event_id: &str, due_at: i64) -> S
         fired_at: 0,
         attempts: 0,
         last_error: String::new(),
+        failing_since: 0,
     })
 }
 

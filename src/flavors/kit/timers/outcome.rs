@@ -74,24 +74,27 @@ pub async fn fired_many(
     Ok(marked)
 }
 
-/// A transient failure: `error` kept, one more attempt when `counted` (a
-/// deferral, which the dependency never judged, is not), and the claim
-/// made to run out at `retry_at_ms` (then the timer is due to the next poll
-/// again). False when the claim no longer holds.
+/// A transient failure at `now_ms`: `error` kept, one more attempt when
+/// `counted` (a deferral, which the dependency never judged, is not), the
+/// start of the run of failures noted (`failing_since`, the retry budget's
+/// start), and the claim made to run out at `retry_at_ms` (then the timer is
+/// due to the next poll again). False when the claim no longer holds.
 pub async fn retry_later(
     pool: &AnyPool,
     timer: &Timer,
-    retry_at_ms: i64,
+    (now_ms, retry_at_ms): (i64, i64),
     error: &str,
     counted: bool,
 ) -> Result<bool, TimerStoreError> {
     let sql = format!(
-        "UPDATE timers SET claimed_until = $1, attempts = attempts + $9, last_error = $8 \
+        "UPDATE timers SET claimed_until = $1, attempts = attempts + $9, last_error = $8, \
+         failing_since = CASE WHEN failing_since = 0 THEN $10 ELSE failing_since END \
          WHERE {FENCE}"
     );
     let query = fence(sqlx::query(&sql).bind(retry_at_ms), timer)
         .bind(error)
-        .bind(i64::from(counted));
+        .bind(i64::from(counted))
+        .bind(now_ms);
     Ok(query.execute(pool).await?.rows_affected() == 1)
 }
 

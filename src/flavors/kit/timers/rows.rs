@@ -49,6 +49,7 @@ pub(super) const COLUMNS: &[&str] = &[
     "attempts",
     "last_error",
     "state_version",
+    "failing_since",
 ];
 
 /// What a flavor schedules: a timer of a case, due at an instant, with the
@@ -119,6 +120,7 @@ pub fn schedule(s: &Schedule<'_>) -> Result<RowOp, PlanError> {
         ("attempts", 0.into()),
         ("last_error", "".into()),
         ("state_version", s.version.into()),
+        ("failing_since", 0.into()),
     ])
 }
 

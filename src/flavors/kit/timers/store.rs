@@ -30,7 +30,7 @@ pub struct Timer {
     pub timer_id: String,
     /// When it is due (ms).
     pub due_at: i64,
-    /// `pending`, `claimed`, `fired` or `cancelled`.
+    /// `pending`, `claimed`, `fired`, `cancelled` or `dead`.
     pub state: String,
     /// The scheduling event's topic.
     pub topic: String,
@@ -54,6 +54,8 @@ pub struct Timer {
     pub attempts: i64,
     /// The last failure's message (empty when none).
     pub last_error: String,
+    /// When its current run of failed firings began (ms; 0: none failed).
+    pub failing_since: i64,
 }
 
 /// Why a timer could not be read or claimed.
@@ -275,6 +277,7 @@ fn timer(row: &AnyRow) -> Result<Timer, TimerStoreError> {
         fired_at: row.try_get("fired_at")?,
         attempts: row.try_get("attempts")?,
         last_error: row.try_get("last_error")?,
+        failing_since: row.try_get("failing_since")?,
         case_key,
         timer_id,
     })

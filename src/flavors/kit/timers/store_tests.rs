@@ -181,10 +181,10 @@ async fn a_poll_claims_the_oldest_due_in_one_statement_and_outcomes_are_fenced()
     assert_eq!(rest.len(), 1, "claimed ones are not claimed again");
 
     // b fails transiently: its claim runs out at the retry time.
-    assert!(retry_later(pool, &first[0], 1_500, "503", true)
+    assert!(retry_later(pool, &first[0], (1_000, 1_500), "503", true)
         .await
         .unwrap());
-    assert!(!retry_later(pool, &first[0], 1_500, "503", true)
+    assert!(!retry_later(pool, &first[0], (1_000, 1_500), "503", true)
         .await
         .unwrap());
     assert_eq!(state_of(&store, "b").await.2, 1);
