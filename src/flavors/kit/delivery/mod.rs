@@ -40,4 +40,4 @@ pub use destinations::{bury_queued, depth, disable, enable, failing, healthy, ho
 pub use outcome::{bury, delivered, retry_at};
 pub use rows::{delivery_id, enqueue, Enqueue, DELIVERIES};
 pub use schedule::{jitter, Attempt, Context, DeliveryPolicy, Verdict};
-pub use store::{destinations, lease_due, Delivery, DeliveryStoreError, Destinations};
+pub use store::{destinations, lease_due, lease_sql, Delivery, DeliveryStoreError, Destinations};

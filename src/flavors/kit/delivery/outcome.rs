@@ -7,7 +7,8 @@
 //! - [`delivered`]: accepted by the destination;
 //! - [`retry_at`]: `pending` again, due at the retry time, the error kept,
 //!   one more attempt when counted (a hold, which the destination never
-//!   judged, is not);
+//!   judged, is not); the rows behind it in its (destination, case) are
+//!   due no earlier;
 //! - [`bury`]: `dead` with the reason, the row's dead letter; rows after it
 //!   in its (destination, case) are no longer held up by it.
 
@@ -35,7 +36,10 @@ pub async fn delivered(
 }
 
 /// A failed (`counted`) or held attempt: `pending` again, due at `at_ms`,
-/// with `error`; false when the lease no longer holds.
+/// with `error`; false when the lease no longer holds. In the same
+/// transaction the rows waiting behind it in its (destination, case) are
+/// made due no earlier than it: they cannot go before it anyway, and so a
+/// failing destination's backlog leaves the range its next leases read.
 pub async fn retry_at(
     pool: &AnyPool,
     delivery: &Delivery,
@@ -47,10 +51,27 @@ pub async fn retry_at(
         "UPDATE deliveries SET state = 'pending', next_at = $1, leased_until = 0, \
          attempts = attempts + $6, last_error = $7 WHERE {FENCE}"
     );
+    let mut tx = pool.begin().await?;
     let query = fence(sqlx::query(&sql).bind(at_ms), delivery)
         .bind(i64::from(counted))
         .bind(error);
-    Ok(query.execute(pool).await?.rows_affected() == 1)
+    if query.execute(&mut *tx).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let behind = "UPDATE deliveries SET next_at = $1 WHERE flavor = $2 AND destination = $3 \
+         AND case_key = $4 AND state = 'pending' AND next_at < $1 \
+         AND (seq > $5 OR (seq = $5 AND delivery_id > $6))";
+    (sqlx::query(behind)
+        .bind(at_ms)
+        .bind(delivery.flavor.as_str()))
+    .bind(delivery.destination.as_str())
+    .bind(delivery.case_key.as_str())
+    .bind(delivery.seq)
+    .bind(delivery.delivery_id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// A permanent failure, or the horizon passed: `dead` with `reason`; false

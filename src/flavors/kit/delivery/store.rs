@@ -10,8 +10,10 @@
 //!   read in due order from the `deliveries_due` index, so a destination
 //!   with a deep backlog of failing rows costs its own branch only, and a
 //!   disabled or held destination's branch is empty;
-//! - exclusivity: the `UPDATE … RETURNING` re-checks the state under the
-//!   row's lock (PostgreSQL) or the write lock (SQLite), so of concurrent
+//! - exclusivity: on PostgreSQL each branch locks what it picks and skips
+//!   rows another leaser holds (`FOR UPDATE SKIP LOCKED`: leasers never wait
+//!   on, or deadlock over, each other's rows), and the `UPDATE … RETURNING`
+//!   re-checks the state; SQLite has one writer at a time. So of concurrent
 //!   leasers exactly one gets a row; a lease is a fence (`leased_until`), and
 //!   a leaser that crashed leaves a row whose lease runs out and is taken
 //!   over by the next lease.
@@ -113,29 +115,21 @@ pub async fn lease_due(
     };
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let until = now_ms.saturating_add(lease_ms.max(1));
+    let mut conn = pool.acquire().await?;
+    let skip_locked = conn.backend_name() == "PostgreSQL";
     let mut leased = Vec::new();
     for chunk in names.chunks(CHUNK) {
         let room = limit.saturating_sub(leased.len());
         if room == 0 {
             break;
         }
-        let sql = format!(
-            "UPDATE deliveries SET state = 'leased', leased_until = $1 \
-             WHERE flavor = $2 \
-             AND ((state = 'pending' AND next_at <= $3) \
-             OR (state = 'leased' AND leased_until < $3)) \
-             AND (destination, delivery_id) IN (SELECT destination, delivery_id \
-             FROM ({branches}) AS due ORDER BY next_at, destination, delivery_id LIMIT $4) \
-             RETURNING {cols}",
-            branches = due_branches(chunk.len(), 5),
-            cols = COLUMNS.join(", "),
-        );
+        let sql = lease_sql(chunk.len(), skip_locked);
         let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
         query = query.bind(i64::try_from(room).unwrap_or(i64::MAX));
         for destination in chunk {
             query = query.bind(*destination);
         }
-        for row in query.fetch_all(pool).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             leased.push(delivery(&row)?);
         }
     }
@@ -147,6 +141,26 @@ pub async fn lease_due(
         ))
     });
     Ok(leased)
+}
+
+/// The lease statement for `n` destinations: `$1` the lease's end, `$2`
+/// the flavor, `$3` now, `$4` the limit, `$5…` the destinations (public so
+/// that tests can EXPLAIN it). With `skip_locked` (PostgreSQL) each branch
+/// locks the rows it picks and passes over rows another leaser holds: two
+/// leasers never wait on each other's rows (without it, their updates lock
+/// rows in different orders and deadlock); SQLite has one writer at a time.
+pub fn lease_sql(n: usize, skip_locked: bool) -> String {
+    format!(
+        "UPDATE deliveries SET state = 'leased', leased_until = $1 \
+         WHERE flavor = $2 \
+         AND ((state = 'pending' AND next_at <= $3) \
+         OR (state = 'leased' AND leased_until < $3)) \
+         AND (destination, delivery_id) IN (SELECT destination, delivery_id \
+         FROM ({branches}) AS due ORDER BY next_at, destination, delivery_id LIMIT $4) \
+         RETURNING {cols}",
+        branches = due_branches(n, 5, skip_locked),
+        cols = COLUMNS.join(", "),
+    )
 }
 
 /// The destinations of `flavor` that have rows, in name order: one index
@@ -170,7 +184,12 @@ pub async fn destinations(pool: &AnyPool, flavor: &str) -> Result<Vec<String>, D
 /// Two index-ordered branches per destination (pending and due; leased with
 /// a lease that ran out), each at most `$4` heads of their (destination,
 /// case), for `n` destinations bound from placeholder `offset`.
-fn due_branches(n: usize, offset: usize) -> String {
+fn due_branches(n: usize, offset: usize, skip_locked: bool) -> String {
+    let lock = if skip_locked {
+        " FOR UPDATE OF r SKIP LOCKED"
+    } else {
+        ""
+    };
     let mut branches = Vec::with_capacity(2 * n);
     for i in 0..n {
         let d = offset + i;
@@ -189,11 +208,11 @@ fn due_branches(n: usize, offset: usize) -> String {
         );
         branches.push(format!(
             "SELECT * FROM ({head} AND r.state = 'pending' AND r.next_at <= $3 \
-             AND {open} ORDER BY r.next_at LIMIT $4) AS p{i}"
+             AND {open} ORDER BY r.next_at LIMIT $4{lock}) AS p{i}"
         ));
         branches.push(format!(
             "SELECT * FROM ({head} AND r.state = 'leased' AND r.leased_until < $3 \
-             AND {open} ORDER BY r.next_at LIMIT $4) AS l{i}"
+             AND {open} ORDER BY r.next_at LIMIT $4{lock}) AS l{i}"
         ));
     }
     branches.join(" UNION ALL ")

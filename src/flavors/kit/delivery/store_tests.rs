@@ -111,6 +111,11 @@ async fn rows_of_a_destination_and_case_are_leased_in_seq_order() {
         .await
         .unwrap());
     assert!(lease(&store, &["a"], now).await.is_empty());
+    let waiting: i64 = sqlx::query_scalar("SELECT next_at FROM deliveries WHERE seq = 3")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, now + 500, "the row behind is due no earlier");
     let again = lease_due(pool, F, Destinations::Only(&["a"]), now + 500, 100, LEASE)
         .await
         .unwrap();
