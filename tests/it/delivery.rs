@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use case_event_handler::flavors::kit::delivery::{
-    bury, delivered, disable, enqueue, lease_due, lease_sql, retry_at, Delivery, Destinations,
-    Enqueue,
+    bury, delivered, depth, destinations, disable, enqueue, lease_due, lease_sql, retry_at,
+    Delivery, Destinations, Enqueue,
 };
 use case_event_handler::store::rows::{Planned, RowOp};
 use case_event_handler::store::Store;
@@ -136,8 +136,28 @@ async fn dead_destination_blocks_nothing(store: Store) {
     for d in &heads {
         assert!(bury(pool, d, "refused: 400").await.unwrap());
     }
-    let next = lease(&store, &["dead"], NOW + 10, 1_000).await;
-    assert!(next.iter().all(|d| d.seq == 2) && next.len() == 20);
+    let all = Destinations::All;
+    let next = lease_due(pool, F, all, NOW + 10, 1_000, LEASE)
+        .await
+        .unwrap();
+    assert!(next.iter().all(|d| d.seq == 2 && d.destination == "dead") && next.len() == 20);
+    assert_eq!(destinations(pool, F).await.unwrap(), ["dead", "ok"]);
+    let depths = depth(pool, F).await.unwrap();
+    let seen: Vec<_> = (depths.iter())
+        .map(|d| {
+            (
+                d.destination.as_str(),
+                d.state.as_str(),
+                d.pending,
+                d.leased,
+                d.dead,
+            )
+        })
+        .collect();
+    // Destinations with rows still to deliver, or with state, only.
+    assert_eq!(seen, [("dead", "active", 20, 20, 20)]);
+    // Seq 3 of each case, made due with its head's last retry.
+    assert_eq!(depths[0].oldest_next_at, NOW + 2);
 }
 
 async fn concurrent_leasers(store: Store, workers: usize) {
