@@ -8,8 +8,12 @@
 //!   of each; `delivered` and `dead` rows hold nothing up;
 //! - isolation per destination: each destination is a branch of its own,
 //!   read in due order from the `deliveries_due` index, so a destination
-//!   with a deep backlog of failing rows costs its own branch only, and a
-//!   disabled or held destination's branch is empty;
+//!   with a deep backlog costs its own branch only, and a disabled or held
+//!   destination's branch is empty (PostgreSQL checks that once, before
+//!   reading rows). Rows waiting behind a retried head are out of the due
+//!   range (`outcome::retry_at` moves them); rows waiting behind a head in
+//!   flight are read and passed over by each lease of their destination
+//!   (80 ms per lease with 18,000 of them on PostgreSQL);
 //! - exclusivity: on PostgreSQL each branch locks what it picks and skips
 //!   rows another leaser holds (`FOR UPDATE SKIP LOCKED`: leasers never wait
 //!   on, or deadlock over, each other's rows), and the `UPDATE … RETURNING`
