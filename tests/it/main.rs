@@ -2,6 +2,7 @@
 //! Each test uses its own topics, consumer group and database.
 
 mod contract;
+mod delivery;
 mod edges;
 mod fakes;
 mod flavors;

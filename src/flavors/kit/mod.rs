@@ -10,6 +10,7 @@
 mod config;
 mod contract;
 pub mod datadog;
+pub mod delivery;
 pub mod edge;
 mod error;
 pub mod fieldsync;

@@ -1,7 +1,7 @@
 //! Every `Table` of the registry agrees with the schema its migrations make,
 //! on both backends; a `Table` that disagrees fails the check.
 
-use case_event_handler::flavors::kit::timers;
+use case_event_handler::flavors::kit::{delivery, timers};
 use case_event_handler::flavors::timeline::CELLS;
 use case_event_handler::flavors::FLAVORS;
 use case_event_handler::store::rows::schema::{check, SchemaError};
@@ -11,7 +11,7 @@ use case_event_handler::store::Store;
 use crate::helpers::*;
 
 /// The kit's tables that flavors will write (listed here until one does).
-const KIT_TABLES: &[&Table] = &[&timers::TIMERS];
+const KIT_TABLES: &[&Table] = &[&timers::TIMERS, &delivery::DELIVERIES];
 
 /// `timeline_cells` with a guard column the migrations never made.
 static WRONG_GUARD: Table = Table {
