@@ -202,13 +202,51 @@ pub async fn claim_due(
             query = query.bind(*topic).bind(i64::from(*partition));
         }
         for row in query.fetch_all(pool).await? {
-            claimed.push(timer(&row)?);
+            match timer(&row) {
+                Ok(t) => claimed.push(t),
+                Err(TimerStoreError::Sql(e)) => return Err(e.into()),
+                Err(unreadable) => bury_unreadable(pool, flavor, until, &unreadable).await?,
+            }
         }
     }
     claimed.sort_by(|a, b| {
         (a.due_at, &a.case_key, &a.timer_id).cmp(&(b.due_at, &b.case_key, &b.timer_id))
     });
     Ok(claimed)
+}
+
+/// A claimed row that cannot be read as a timer (its payload is not JSON,
+/// its partition no Kafka partition) ends `dead` with the reason, and is
+/// logged: it would otherwise be claimed again, and fail, at every poll.
+async fn bury_unreadable(
+    pool: &AnyPool,
+    flavor: &str,
+    claimed_until: i64,
+    why: &TimerStoreError,
+) -> Result<(), TimerStoreError> {
+    let (TimerStoreError::Payload {
+        case_key, timer_id, ..
+    }
+    | TimerStoreError::Partition {
+        case_key, timer_id, ..
+    }) = why
+    else {
+        return Ok(());
+    };
+    tracing::error!(flavor, case_key, timer_id, error = %why, "timer unreadable: it ends dead");
+    sqlx::query(
+        "UPDATE timers SET state = 'dead', claimed_until = 0, last_error = $1 \
+         WHERE flavor = $2 AND case_key = $3 AND timer_id = $4 AND state = 'claimed' \
+         AND claimed_until = $5",
+    )
+    .bind(why.to_string())
+    .bind(flavor)
+    .bind(case_key)
+    .bind(timer_id)
+    .bind(claimed_until)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Two index-ordered branches per partition (pending; claimed with a lease

@@ -243,3 +243,31 @@ async fn firings_are_marked_in_bulk_each_under_its_own_claim() {
         .unwrap();
     assert_eq!(states, ["fired", "claimed", "pending"]);
 }
+
+#[tokio::test]
+async fn an_unreadable_timer_ends_dead_instead_of_failing_every_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let payload = serde_json::json!(null);
+    let ops = ["a", "b"]
+        .iter()
+        .map(|k| schedule(&plan(k, 100, &payload)).unwrap())
+        .collect();
+    apply(&store, "e1", ops).await;
+    let pool = store.pool();
+    sqlx::query("UPDATE timers SET payload = 'not json' WHERE case_key = 'a'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(10);
+    let claimed = claim_due(pool, "f", &[("cases", 3)], 500, 10, lease)
+        .await
+        .unwrap();
+    let keys: Vec<&str> = claimed.iter().map(|t| t.case_key.as_str()).collect();
+    assert_eq!(keys, ["b"], "the readable one still fires");
+    let (state, _, _, error) = state_of(&store, "a").await;
+    assert_eq!(state, "dead");
+    assert!(error.contains("payload"), "{error}");
+    let later = claim_due(pool, "f", &[("cases", 3)], 20_000, 10, lease);
+    assert!(later.await.unwrap().iter().all(|t| t.case_key != "a"));
+}
