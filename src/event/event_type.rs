@@ -146,4 +146,12 @@ impl CaseEvent {
     pub fn payload_kind(&self) -> Option<EventType> {
         self.payload.as_ref().map(EventType::of)
     }
+
+    /// `occurred_at` in ms since the epoch (0 when unset), the time ids,
+    /// versions of cells and rule evaluations derive from.
+    pub fn occurred_at_ms(&self) -> i64 {
+        self.occurred_at.as_ref().map_or(0, |t| {
+            t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
+        })
+    }
 }

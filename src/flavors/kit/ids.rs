@@ -14,12 +14,10 @@ use crate::event::CaseEvent;
 /// The id of what `flavor` produces from `trigger` for `purpose` (e.g.
 /// `case.assign#0`, `sla.warning:ttfr`): the same inputs give the same id.
 pub fn derive(flavor: &str, trigger: &CaseEvent, purpose: &str) -> String {
-    let at_ms = trigger
-        .occurred_at
-        .as_ref()
-        .map(|t| t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000))
-        .unwrap_or(0);
-    from_parts(at_ms, &[flavor, &trigger.event_id, purpose])
+    from_parts(
+        trigger.occurred_at_ms(),
+        &[flavor, &trigger.event_id, purpose],
+    )
 }
 
 /// A UUIDv7 at `at_ms` whose random bits are a digest of `parts`.

@@ -138,10 +138,7 @@ pub enum CellWrite {
 pub fn plan(event: &Event) -> Result<CellWrite, String> {
     let payload = event.payload();
     let version = event.aggregate_version as i64;
-    let at_ms = event
-        .occurred_at
-        .as_ref()
-        .map_or(0, |t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000);
+    let at_ms = event.occurred_at_ms();
     match payload {
         Payload::CaseCommentEdited(p) => Ok(CellWrite::Edit {
             cell_id: p.cell_id.clone(),
