@@ -34,9 +34,10 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Claims `(flavor, id)` at `now_ms` in one statement: a new delivery, a
-/// `claimed` row whose lease ran out, or any row past its `expires_at` is
-/// this request's; any other copy is [`Claim::Taken`].
+/// Claims `(flavor, id)` at `now_ms` in one statement: a new delivery, or
+/// a row past its `expires_at` (a `claimed` row's is its lease's end, a
+/// `done` row's its retention's), is this request's; any other copy is
+/// [`Claim::Taken`].
 pub async fn claim(
     pool: &AnyPool,
     flavor: &str,
@@ -49,16 +50,13 @@ pub async fn claim(
          VALUES ($1, $2, 'claimed', $3, $4) \
          ON CONFLICT (flavor, delivery_id) DO UPDATE \
          SET state = 'claimed', claimed_at = excluded.claimed_at, expires_at = excluded.expires_at \
-         WHERE (inbound_deliveries.state = 'claimed' AND inbound_deliveries.claimed_at <= $5) \
-            OR inbound_deliveries.expires_at <= $6 \
+         WHERE inbound_deliveries.expires_at <= $3 \
          RETURNING delivery_id",
     )
     .bind(flavor)
     .bind(id)
     .bind(now_ms)
     .bind(now_ms.saturating_add(ms(lease)))
-    .bind(now_ms.saturating_sub(ms(lease)))
-    .bind(now_ms)
     .fetch_optional(pool)
     .await?;
     if row.is_some() {
