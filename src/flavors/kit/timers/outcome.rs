@@ -44,8 +44,19 @@ pub async fn fired_many(
     timers: &[Timer],
     now_ms: i64,
 ) -> Result<u64, TimerStoreError> {
-    let mut marked = 0;
-    // Timers of one flavor per call (the runtime's).
+    set_many(pool, timers, "state = 'fired', fired_at = $1", now_ms).await
+}
+
+/// `UPDATE timers SET <set> …` (with `$1` bound to `value`) of the timers
+/// of one flavor (the runtime's) that still hold their claim, one statement
+/// per 200; returns how many did.
+async fn set_many(
+    pool: &AnyPool,
+    timers: &[Timer],
+    set: &str,
+    value: i64,
+) -> Result<u64, TimerStoreError> {
+    let mut changed = 0;
     let Some(flavor) = timers.first().map(|t| t.flavor.as_str()) else {
         return Ok(0);
     };
@@ -58,20 +69,20 @@ pub async fn fired_many(
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "UPDATE timers SET state = 'fired', fired_at = $1 WHERE flavor = $2 \
+            "UPDATE timers SET {set} WHERE flavor = $2 \
              AND state = 'claimed' AND (case_key, timer_id, version, due_at, claimed_until) \
              IN (VALUES {rows})"
         );
-        let mut query = sqlx::query(&sql).bind(now_ms).bind(flavor);
+        let mut query = sqlx::query(&sql).bind(value).bind(flavor);
         for t in chunk {
             query = (query.bind(t.case_key.as_str()).bind(t.timer_id.as_str()))
                 .bind(t.version)
                 .bind(t.due_at)
                 .bind(t.claimed_until);
         }
-        marked += query.execute(pool).await?.rows_affected();
+        changed += query.execute(pool).await?.rows_affected();
     }
-    Ok(marked)
+    Ok(changed)
 }
 
 /// A transient failure at `now_ms`: `error` kept, one more attempt when
@@ -109,16 +120,11 @@ pub async fn bury(pool: &AnyPool, timer: &Timer, error: &str) -> Result<bool, Ti
     Ok(query.execute(pool).await?.rows_affected() == 1)
 }
 
-/// Gives claimed timers back unfired (`pending`, unclaimed); returns how
-/// many still held their claim.
+/// Gives claimed timers of one flavor back unfired (`pending`,
+/// unclaimed), in one statement per 200; returns how many still held their
+/// claim.
 pub async fn release(pool: &AnyPool, timers: &[Timer]) -> Result<u64, TimerStoreError> {
-    let sql = format!("UPDATE timers SET state = 'pending', claimed_until = $1 WHERE {FENCE}");
-    let mut released = 0;
-    for timer in timers {
-        let query = fence(sqlx::query(&sql).bind(0_i64), timer);
-        released += query.execute(pool).await?.rows_affected();
-    }
-    Ok(released)
+    set_many(pool, timers, "state = 'pending', claimed_until = $1", 0).await
 }
 
 /// The firing's id: a UUIDv7 at the due time from (flavor, scheduling
