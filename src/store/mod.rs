@@ -76,6 +76,18 @@ pub struct OpenError {
 }
 
 impl Store {
+    /// A migrated SQLite store in a fresh temporary directory, for unit
+    /// tests; the directory (and the database) lives as long as the guard.
+    #[cfg(test)]
+    pub(crate) async fn temp_sqlite(connections: u32) -> (tempfile::TempDir, Self) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Self::connect(&url, connections)
+            .await
+            .expect("sqlite store");
+        (dir, store)
+    }
+
     /// The store `settings` name (`store.url`, `store.max_connections`),
     /// connected and migrated: what `run` and every tool open.
     pub async fn open(settings: &crate::settings::StoreSettings) -> Result<Self, OpenError> {

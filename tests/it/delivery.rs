@@ -224,15 +224,6 @@ async fn takeover_and_fences(store: Store) {
     assert_eq!(seqs(&next), [("a".into(), "c1".into(), 2)]);
 }
 
-async fn sqlite(name: &str, connections: u32) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
-    let store = Store::connect(&url, connections)
-        .await
-        .expect("sqlite store");
-    (dir, store)
-}
-
 #[tokio::test]
 async fn delivery_postgres_order_per_case_and_redelivery() {
     order_and_redelivery(pg_store().await).await;
@@ -240,7 +231,7 @@ async fn delivery_postgres_order_per_case_and_redelivery() {
 
 #[tokio::test]
 async fn delivery_sqlite_order_per_case_and_redelivery() {
-    let (_dir, store) = sqlite("order.db", 1).await;
+    let (_dir, store) = sqlite_store("order.db", 1).await;
     order_and_redelivery(store).await;
 }
 
@@ -251,7 +242,7 @@ async fn delivery_postgres_a_dead_destination_blocks_nothing() {
 
 #[tokio::test]
 async fn delivery_sqlite_a_dead_destination_blocks_nothing() {
-    let (_dir, store) = sqlite("dead.db", 1).await;
+    let (_dir, store) = sqlite_store("dead.db", 1).await;
     dead_destination_blocks_nothing(store).await;
 }
 
@@ -262,7 +253,7 @@ async fn delivery_postgres_concurrent_leasers_take_each_row_once_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn delivery_sqlite_concurrent_leasers_take_each_row_once_in_order() {
-    let (_dir, store) = sqlite("leasers.db", 4).await;
+    let (_dir, store) = sqlite_store("leasers.db", 4).await;
     concurrent_leasers(store, 8).await;
 }
 
@@ -273,7 +264,7 @@ async fn delivery_postgres_a_lapsed_lease_is_taken_over_and_fenced() {
 
 #[tokio::test]
 async fn delivery_sqlite_a_lapsed_lease_is_taken_over_and_fenced() {
-    let (_dir, store) = sqlite("fence.db", 1).await;
+    let (_dir, store) = sqlite_store("fence.db", 1).await;
     takeover_and_fences(store).await;
 }
 

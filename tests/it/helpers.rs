@@ -145,6 +145,17 @@ pub async fn fresh_pg() -> String {
     format!("{base}/{name}")
 }
 
+/// A migrated SQLite store on file `name` of a fresh temporary directory,
+/// which lives as long as the returned guard.
+pub async fn sqlite_store(name: &str, connections: u32) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+    let store = Store::connect(&url, connections)
+        .await
+        .expect("sqlite store");
+    (dir, store)
+}
+
 /// A fresh store on its own PostgreSQL database.
 pub async fn pg_store() -> Store {
     Store::connect(&fresh_pg().await, 16).await.expect("store")

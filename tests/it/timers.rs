@@ -207,15 +207,6 @@ async fn firing_ids(store: Store) {
     assert_eq!(uuid::Uuid::parse_str(&moved).unwrap().get_version_num(), 7);
 }
 
-async fn sqlite(name: &str, connections: u32) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
-    let store = Store::connect(&url, connections)
-        .await
-        .expect("sqlite store");
-    (dir, store)
-}
-
 #[tokio::test]
 async fn timers_postgres_schedule_move_cancel() {
     schedule_move_cancel(pg_store().await).await;
@@ -223,7 +214,7 @@ async fn timers_postgres_schedule_move_cancel() {
 
 #[tokio::test]
 async fn timers_sqlite_schedule_move_cancel() {
-    let (_dir, store) = sqlite("smc.db", 1).await;
+    let (_dir, store) = sqlite_store("smc.db", 1).await;
     schedule_move_cancel(store).await;
 }
 
@@ -234,7 +225,7 @@ async fn timers_postgres_concurrent_claims_take_each_timer_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn timers_sqlite_concurrent_claims_take_each_timer_once() {
-    let (_dir, store) = sqlite("claims.db", 4).await;
+    let (_dir, store) = sqlite_store("claims.db", 4).await;
     claims(store, 8).await;
 }
 
@@ -245,6 +236,6 @@ async fn timers_postgres_firing_ids_are_deterministic() {
 
 #[tokio::test]
 async fn timers_sqlite_firing_ids_are_deterministic() {
-    let (_dir, store) = sqlite("ids.db", 1).await;
+    let (_dir, store) = sqlite_store("ids.db", 1).await;
     firing_ids(store).await;
 }

@@ -106,13 +106,6 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    async fn sqlite() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("f.db").display());
-        let store = Store::connect(&url, 2).await.unwrap();
-        (dir, store)
-    }
-
     fn synced(field: &str, digest: &str) -> Synced {
         Synced {
             field: field.into(),
@@ -122,7 +115,7 @@ mod tests {
 
     #[tokio::test]
     async fn digests_are_per_flavor_entity_and_field_and_the_last_one_wins() {
-        let (_dir, store) = sqlite().await;
+        let (_dir, store) = Store::temp_sqlite(2).await;
         let jira = FieldSync::new(store.pool().clone(), "jira");
         let snow = FieldSync::new(store.pool().clone(), "snow-sync");
         jira.record("c1", &[synced("summary", "h1"), synced("priority", "p1")])
@@ -142,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn marks_move_forward_only_and_a_repeat_is_not_older() {
-        let (_dir, store) = sqlite().await;
+        let (_dir, store) = Store::temp_sqlite(2).await;
         let marks = FieldSync::new(store.pool().clone(), "jira");
         assert!(marks.advance("10001", "priority", 200).await.unwrap());
         assert!(marks.advance("10001", "priority", 200).await.unwrap());

@@ -28,12 +28,6 @@ fn op(destination: &str, case_key: &str, seq: i64, event_id: &str) -> RowOp {
     .unwrap()
 }
 
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("d.db").display());
-    (dir, Store::connect(&url, 1).await.unwrap())
-}
-
 async fn apply(store: &Store, ledger_id: &str, ops: Vec<RowOp>) {
     let plan = Planned {
         event_id: ledger_id.into(),
@@ -78,7 +72,7 @@ fn an_enqueue_without_a_destination_is_refused_and_the_id_is_stable() {
 
 #[tokio::test]
 async fn rows_of_a_destination_and_case_are_leased_in_seq_order() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     // Out of order on arrival: seq 3 and 1 first, then 2.
     apply(
         &store,
@@ -128,7 +122,7 @@ async fn rows_of_a_destination_and_case_are_leased_in_seq_order() {
 
 #[tokio::test]
 async fn a_disabled_or_held_destination_does_not_hold_up_another() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let ops = (1..=5)
         .flat_map(|s| [op("dead", "c1", s, "e"), op("ok", "c1", s, "e")])
         .collect();
@@ -171,7 +165,7 @@ async fn a_disabled_or_held_destination_does_not_hold_up_another() {
 
 #[tokio::test]
 async fn a_lease_that_ran_out_is_taken_over_and_the_stale_outcome_refused() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     apply(
         &store,
         "e1",
@@ -214,7 +208,7 @@ async fn a_lease_that_ran_out_is_taken_over_and_the_stale_outcome_refused() {
 
 #[tokio::test]
 async fn a_redelivered_enqueue_changes_nothing() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     apply(&store, "e1", vec![op("a", "c1", 1, "e1")]).await;
     let pool = store.pool();
     let leased = lease_due(pool, F, Destinations::All, 5_000, 10, LEASE)

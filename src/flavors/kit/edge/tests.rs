@@ -76,8 +76,6 @@ fn a_row_of_another_rule_version_counts_as_absent() {
 
 #[tokio::test]
 async fn the_scenarios_hold_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("e.db").display());
-    let store = crate::store::Store::connect(&url, 1).await.unwrap();
+    let (_dir, store) = crate::store::Store::temp_sqlite(1).await;
     scenarios::run(&store, "edge-test").await;
 }

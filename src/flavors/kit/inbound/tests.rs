@@ -17,18 +17,12 @@ use crate::flavors::kit::{
 use crate::settings::{KafkaSettings, Settings};
 use crate::store::{now_ms, Store};
 
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("in.db").display());
-    (dir, Store::connect(&url, 4).await.unwrap())
-}
-
 const LEASE: Duration = Duration::from_secs(60);
 const H: i64 = 3_600_000;
 
 #[tokio::test]
 async fn claims_new_duplicate_in_flight_takeover_release_and_expiry() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(4).await;
     let pool = store.pool();
     let t = 1_000 * H;
     let claim = |id: &'static str, at: i64| claims::claim(pool, "f", id, at, LEASE);
@@ -96,7 +90,7 @@ async fn claims_new_duplicate_in_flight_takeover_release_and_expiry() {
 
 #[tokio::test]
 async fn of_concurrent_claims_exactly_one_wins() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(4).await;
     let now = now_ms();
     let tries = (0..8).map(|_| claims::claim(store.pool(), "f", "same", now, LEASE));
     let got = futures::future::join_all(tries).await;
@@ -197,7 +191,7 @@ async fn the_ctx_refuses_a_route_its_row_does_not_declare_and_check_too() {
         .boxed()
     });
     let settings = Settings::default();
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(4).await;
     let ctx = BuildCtx::new(spec, &settings, Some(store.clone()), None);
     let err = (spec.build)(ctx).await.err().unwrap().to_string();
     assert!(err.contains("/webhooks/other"), "{err}");
@@ -247,7 +241,7 @@ async fn serve(store: Store, receiver: Arc<ByBody>, limits: Limits) -> String {
 
 #[tokio::test]
 async fn the_route_verifies_claims_and_maps_every_failure_to_one_status() {
-    let (_dir, store) = store().await;
+    let (_dir, store) = Store::temp_sqlite(4).await;
     let receiver = Arc::new(ByBody::default());
     let limits = Limits {
         body_bytes: 64,

@@ -40,9 +40,7 @@ fn a_schedule_without_a_key_or_with_a_negative_partition_is_refused() {
 
 #[tokio::test]
 async fn scheduled_timers_come_due_are_claimed_once_and_fire_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let store = Store::connect(&url, 1).await.unwrap();
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let payload = serde_json::json!({ "n": 1 });
     let ops = vec![
         schedule(&plan("a", 100, &payload)).unwrap(),
@@ -97,11 +95,6 @@ async fn scheduled_timers_come_due_are_claimed_once_and_fire_once() {
     assert_ne!(id, firing_id(&later));
 }
 
-async fn sqlite(dir: &tempfile::TempDir) -> Store {
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    Store::connect(&url, 1).await.unwrap()
-}
-
 async fn apply(store: &Store, id: &str, ops: Vec<crate::store::rows::RowOp>) {
     let batch = [Planned {
         event_id: id.into(),
@@ -120,8 +113,7 @@ async fn state_of(store: &Store, case_key: &str) -> (String, i64, i64, String) {
 
 #[tokio::test]
 async fn a_cancel_arriving_after_a_newer_move_still_cancels() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = sqlite(&dir).await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let payload = serde_json::json!(null);
     apply(
         &store,
@@ -157,8 +149,7 @@ async fn a_cancel_arriving_after_a_newer_move_still_cancels() {
 
 #[tokio::test]
 async fn a_poll_claims_the_oldest_due_in_one_statement_and_outcomes_are_fenced() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = sqlite(&dir).await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let payload = serde_json::json!(null);
     let ops = ["a", "b", "c"]
         .iter()
@@ -216,8 +207,7 @@ async fn a_poll_claims_the_oldest_due_in_one_statement_and_outcomes_are_fenced()
 
 #[tokio::test]
 async fn firings_are_marked_in_bulk_each_under_its_own_claim() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = sqlite(&dir).await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let payload = serde_json::json!(null);
     let ops = ["a", "b", "c"]
         .iter()
@@ -246,8 +236,7 @@ async fn firings_are_marked_in_bulk_each_under_its_own_claim() {
 
 #[tokio::test]
 async fn an_unreadable_timer_ends_dead_instead_of_failing_every_poll() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = sqlite(&dir).await;
+    let (_dir, store) = Store::temp_sqlite(1).await;
     let payload = serde_json::json!(null);
     let ops = ["a", "b"]
         .iter()
