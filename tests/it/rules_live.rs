@@ -24,6 +24,23 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `rules explain page-secops` for `case` from `topic` since `from`.
+fn explain_case<'a>(case: &'a str, topic: &'a str, from: &'a str) -> [&'a str; 11] {
+    [
+        "rules",
+        "explain",
+        "page-secops",
+        "--case",
+        case,
+        "--topic",
+        topic,
+        "--from-time",
+        from,
+        "--rules",
+        "examples/rules",
+    ]
+}
+
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -124,19 +141,7 @@ async fn rules_explain_reads_a_case_from_a_topic_range() {
     let out = ceh(&["produce", "--topic", &topic, "--file", events]);
     assert!(out.status.success(), "produce: {}", text(&out.stderr));
     let case = "0193f0a0-0000-7000-8000-000000000008";
-    let args = [
-        "rules",
-        "explain",
-        "page-secops",
-        "--case",
-        case,
-        "--topic",
-        &topic,
-        "--from-time",
-        &from,
-        "--rules",
-        "examples/rules",
-    ];
+    let args = explain_case(case, &topic, &from);
     let out = ceh(&args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -158,20 +163,7 @@ async fn rules_explain_reads_a_case_from_a_topic_range() {
         "verdict: NOT FIRED: query does not match the case: priority:P1 is false (priority is P2)"
     ), "{}", text(&at.stdout));
     // A case with no event in the range is an error that says so.
-    let none = [
-        "rules",
-        "explain",
-        "page-secops",
-        "--case",
-        "no-such-case",
-        "--topic",
-        &topic,
-        "--from-time",
-        &from,
-        "--rules",
-        "examples/rules",
-    ];
-    let out = ceh(&none);
+    let out = ceh(&explain_case("no-such-case", &topic, &from));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     // --topic needs --from-time.
     let out = ceh(&[
