@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use case_event_handler::flavors::kit::timers::{
-    cancel, claim, due, fired, firing_id, move_to, schedule, Schedule, Timer,
+    cancel, claim_due, due, fired, firing_id, move_to, schedule, Schedule, Timer,
 };
 use case_event_handler::store::rows::{Planned, RowOp};
 use case_event_handler::store::Store;
@@ -127,23 +127,17 @@ async fn claims(store: Store, claimers: usize) {
         found.windows(2).all(|w| w[0].due_at <= w[1].due_at),
         "oldest first"
     );
-    let keys: Vec<(String, String)> = (found.iter())
-        .map(|t| (t.case_key.clone(), t.timer_id.clone()))
-        .collect();
-    // All spawned before any is awaited, each from another starting key.
+    // All spawned before any is awaited: each polls the same partition.
     let start = tokio::sync::Barrier::new(claimers);
     let start = std::sync::Arc::new(start);
     let tasks: Vec<_> = (0..claimers)
-        .map(|i| {
+        .map(|_| {
             let (store, start) = (store.clone(), start.clone());
-            let mut keys = keys.clone();
-            let n = i * 25 % keys.len();
-            keys.rotate_left(n);
             tokio::spawn(async move {
-                let keys: Vec<(&str, &str)> =
-                    keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
                 start.wait().await;
-                claim(store.pool(), F, &keys, 10_000, LEASE).await.unwrap()
+                claim_due(store.pool(), F, &owned, 10_000, 500, LEASE)
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -161,9 +155,8 @@ async fn claims(store: Store, claimers: usize) {
         .is_empty());
 
     // A lease that ran out is taken over; the first claimer's fence fails.
-    let key = [("k000", "t")];
-    let first = claim(store.pool(), F, &key, 20_000, LEASE).await.unwrap();
-    assert!(first.is_empty(), "still leased");
+    let first = claim_due(store.pool(), F, &owned, 20_000, 500, LEASE).await;
+    assert!(first.unwrap().is_empty(), "still leased");
     let later = 10_000 + LEASE.as_millis() as i64 + 1;
     assert_eq!(
         due(store.pool(), F, &owned, later, 500)
@@ -172,18 +165,23 @@ async fn claims(store: Store, claimers: usize) {
             .len(),
         200
     );
-    let taken = claim(store.pool(), F, &key, later, LEASE).await.unwrap();
-    assert_eq!(taken.len(), 1);
-    let mut stale = taken[0].clone();
+    let taken = claim_due(store.pool(), F, &owned, later, 500, LEASE).await;
+    let taken = taken.unwrap();
+    assert_eq!(taken.len(), 200);
+    let k000 = taken.iter().find(|t| t.case_key == "k000").unwrap();
+    let mut stale = k000.clone();
     stale.claimed_until = 10_000 + LEASE.as_millis() as i64;
     let mut conn = store.pool().acquire().await.unwrap();
     assert!(!fired(&mut conn, &stale, later).await.unwrap());
-    assert!(fired(&mut conn, &taken[0], later).await.unwrap());
-    assert!(!fired(&mut conn, &taken[0], later).await.unwrap(), "once");
-    let far = claim(store.pool(), F, &key, i64::MAX / 2, LEASE)
+    assert!(fired(&mut conn, k000, later).await.unwrap());
+    assert!(!fired(&mut conn, k000, later).await.unwrap(), "once");
+    let far = claim_due(store.pool(), F, &owned, i64::MAX / 2, 500, LEASE)
         .await
         .unwrap();
-    assert!(far.is_empty(), "a fired timer is never claimed again");
+    assert!(
+        far.iter().all(|t| t.case_key != "k000"),
+        "a fired timer is never claimed again"
+    );
 }
 
 async fn firing_ids(store: Store) {

@@ -20,8 +20,8 @@
 //!   claimed in one statement with a lease (`UPDATE … WHERE state =
 //!   'pending' … RETURNING`: ownership decides who polls, the claim who
 //!   fires, so a revoked owner still finishing cannot fire twice; a crashed
-//!   claimer's lease runs out and is taken over); [`due`] and [`claim`] are
-//!   the same two steps apart;
+//!   claimer's lease runs out and is taken over); [`due`] lists what is due
+//!   without claiming it (a read, for tests and operators);
 //! - a [`Firing`] is a claimed timer handed to `Handler::fire` on the
 //!   per-key lane of its case (`runtime/dispatch/timers.rs`); its effects,
 //!   its ledger row ([`firing_id`], deterministic) and [`fired`] commit in
@@ -53,4 +53,4 @@ pub use fire::Firing;
 pub use outcome::{bury, fired, fired_many, firing_id, release, retry_later};
 pub use rows::{cancel, move_to, schedule, Schedule, TIMERS};
 pub use sla::SlaClock;
-pub use store::{claim, claim_due, due, Timer, TimerStoreError};
+pub use store::{claim_due, due, Timer, TimerStoreError};

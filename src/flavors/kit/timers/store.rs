@@ -1,9 +1,10 @@
 //! Due timers and their claims, one statement each on PostgreSQL and SQLite
 //! (sqlx Any, `$n` placeholders, ms times).
 //!
-//! Ownership of a partition decides who polls ([`due`]); the claim decides
-//! who fires ([`claim`]: `UPDATE … WHERE state = 'pending' … RETURNING`), so
-//! two pollers, or a revoked owner still finishing, never both get a timer.
+//! Ownership of a partition decides who polls; the claim decides who fires
+//! ([`claim_due`]: `UPDATE … WHERE state = 'pending' … RETURNING`), so two
+//! pollers, or a revoked owner still finishing, never both get a timer;
+//! [`due`] reads what is due without claiming it.
 //! A claim is a lease: a claimer that crashed leaves a `claimed` row whose
 //! `claimed_until` passes, and the next claim takes it over. What becomes of
 //! a claimed timer (fired, retried later, dead, released) is in `outcome.rs`.
@@ -125,45 +126,6 @@ pub async fn due(
     Ok(found)
 }
 
-/// Claims the `(case_key, timer_id)`s of `flavor` that are due at `now_ms`
-/// and pending (or claimed with a lease that ran out) until `now_ms +
-/// lease`; returns the timers claimed now. Of concurrent claimers of one
-/// timer exactly one gets it: the `UPDATE` re-checks the state under the
-/// row's lock (PostgreSQL) or the write lock (SQLite).
-pub async fn claim(
-    pool: &AnyPool,
-    flavor: &str,
-    keys: &[(&str, &str)],
-    now_ms: i64,
-    lease: Duration,
-) -> Result<Vec<Timer>, TimerStoreError> {
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-    let until = now_ms.saturating_add(lease_ms.max(1));
-    // One order for every claimer: chunks of the same keys lock alike.
-    let mut keys = keys.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut claimed = Vec::new();
-    for chunk in keys.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE timers SET state = 'claimed', claimed_until = $1 \
-             WHERE flavor = $2 AND due_at <= $3 \
-             AND (state = 'pending' OR (state = 'claimed' AND claimed_until < $3)) \
-             AND ({keys}) RETURNING {cols}",
-            keys = pairs("case_key", "timer_id", chunk.len(), 4),
-            cols = COLUMNS.join(", "),
-        );
-        let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
-        for (case_key, timer_id) in chunk {
-            query = query.bind(*case_key).bind(*timer_id);
-        }
-        for row in query.fetch_all(pool).await? {
-            claimed.push(timer(&row)?);
-        }
-    }
-    Ok(claimed)
-}
-
 /// Claims, in one statement, the oldest `limit` timers of `flavor` due at
 /// `now_ms` on the `owned` partitions (pending, or claimed with a lease that
 /// ran out) until `now_ms + lease`; returns them, oldest first. This is the
@@ -273,7 +235,7 @@ fn due_branches(n: usize, offset: usize) -> String {
 }
 
 /// `((a = $o AND b = $o+1) OR …)` for `n` pairs from placeholder `offset`.
-pub(super) fn pairs(a: &str, b: &str, n: usize, offset: usize) -> String {
+fn pairs(a: &str, b: &str, n: usize, offset: usize) -> String {
     (0..n)
         .map(|i| {
             let p = offset + 2 * i;
