@@ -154,6 +154,7 @@ impl Dispatcher {
             tally,
             spans: crate::telemetry::exporting(),
             timers: timers::Timers::new(
+                rt.flavor,
                 rt.config.timers.clone(),
                 rt.store.as_ref().map(|s| s.pool().clone()),
             ),

@@ -30,7 +30,7 @@ pub use lifecycle::{GraceExpired, RevokeDraining, RunFailed, Stopping};
 pub use load::{BatchStarted, InFlight, Mode, PausedPartitions};
 pub use outbound::{BreakerChanged, MaintenanceWindow, OutboundHttp};
 pub use tally::{HandlerTimer, Tally};
-pub use timers::{timer_settled, timer_started, timer_store_failed};
+pub use timers::{TimerResult, TimerTally};
 
 /// A record could not be decoded; it goes to the dead-letter topic.
 pub struct RecordInvalid<'a> {

@@ -44,7 +44,7 @@ use crate::handler::{ErrorClass, HandleResp, Processor};
 use crate::runtime::attempt::{self, Attempt, FireJob, Work};
 use crate::runtime::policy::TimerPolicy;
 use crate::runtime::summary::RunError;
-use crate::telemetry::events;
+use crate::telemetry::events::{TimerResult, TimerTally};
 
 /// A store operation's end.
 pub(super) enum Side {
@@ -57,6 +57,8 @@ pub(super) enum Side {
 /// The dispatcher's timer state.
 pub(super) struct Timers {
     policy: Option<(TimerPolicy, AnyPool)>,
+    /// The run's timer metrics (with a policy only).
+    tally: Option<TimerTally>,
     next_poll: TokioInstant,
     polling: bool,
     /// How many the poll under way may claim.
@@ -70,15 +72,35 @@ pub(super) struct Timers {
 
 impl Timers {
     /// Timers fire only with a policy and a store.
-    pub(super) fn new(policy: Option<TimerPolicy>, pool: Option<AnyPool>) -> Self {
+    pub(super) fn new(
+        flavor: &'static str,
+        policy: Option<TimerPolicy>,
+        pool: Option<AnyPool>,
+    ) -> Self {
+        let policy = policy.zip(pool);
         Self {
-            policy: policy.zip(pool),
+            tally: policy.as_ref().map(|_| TimerTally::new(flavor)),
+            policy,
             next_poll: TokioInstant::now(),
             polling: false,
             asked: 0,
             claimed: 0,
             to_mark: Vec::new(),
             side: FuturesUnordered::new(),
+        }
+    }
+
+    /// Counts and logs what came of a firing of `timer`.
+    fn settled(&self, timer: &Timer, result: TimerResult, error: Option<&str>) {
+        if let Some(tally) = &self.tally {
+            tally.settled(&timer.case_key, &timer.timer_id, result, error);
+        }
+    }
+
+    /// Logs a failed store operation.
+    fn store_failed(&self, what: &'static str, error: &TimerStoreError) {
+        if let Some(tally) = &self.tally {
+            tally.store_failed(what, &error.to_string());
         }
     }
 
@@ -128,12 +150,10 @@ impl Dispatcher {
             Side::Polled(Ok(claimed)) => self.on_polled(claimed),
             Side::Polled(Err(err)) => {
                 self.timers.polling = false;
-                events::timer_store_failed(self.rt.flavor, "poll", &err.to_string());
+                self.timers.store_failed("poll", &err);
                 self.schedule_poll(false);
             }
-            Side::Recorded(what, Err(err)) => {
-                events::timer_store_failed(self.rt.flavor, what, &err.to_string())
-            }
+            Side::Recorded(what, Err(err)) => self.timers.store_failed(what, &err),
             Side::Recorded(..) => {}
         }
     }
@@ -187,8 +207,7 @@ impl Dispatcher {
             // Waited in its lane so long that the claim could run out while
             // it runs: the next poll claims it again instead.
             self.timers.claimed = self.timers.claimed.saturating_sub(1);
-            let t = &job.timer;
-            events::timer_settled(self.rt.flavor, &t.case_key, &t.timer_id, "expired", None);
+            self.timers.settled(&job.timer, TimerResult::Expired, None);
             return self.next_in_lane(&(job.tp, job.key));
         }
         self.running += 1;
@@ -199,7 +218,9 @@ impl Dispatcher {
         let lateness_ms = u64::try_from(firing.lateness().as_millis()).unwrap_or(u64::MAX);
         let span = tracing::info_span!("timer", flavor = env.flavor, case_key = %t.case_key,
             timer_id = %t.timer_id, firing_id = %firing.id, lateness_ms);
-        events::timer_started(env.flavor, &t.case_key, &t.timer_id, firing.lateness());
+        if let Some(tally) = &self.timers.tally {
+            tally.started(&t.case_key, &t.timer_id, firing.lateness());
+        }
         let task = async move {
             let (result, committed) = attempt::fire(env, handler, &firing).await;
             (generation, tp, Done::Fired(job, result, committed))
@@ -231,14 +252,13 @@ impl Dispatcher {
     /// done, not claimed again when its lease runs out.
     fn settle_firing(&mut self, timer: Timer, result: Attempt, committed: bool) {
         self.timers.claimed = self.timers.claimed.saturating_sub(1);
-        let (flavor, case_key, timer_id) = (self.rt.flavor, &timer.case_key, &timer.timer_id);
         match result {
             Attempt::Resp(resp @ (HandleResp::Success | HandleResp::Skip(_))) => {
                 let label = match resp {
-                    HandleResp::Success => "fired",
-                    _ => "skipped",
+                    HandleResp::Success => TimerResult::Fired,
+                    _ => TimerResult::Skipped,
                 };
-                events::timer_settled(flavor, case_key, timer_id, label, None);
+                self.timers.settled(&timer, label, None);
                 if !committed {
                     self.timers.to_mark.push(timer);
                 }
@@ -253,7 +273,7 @@ impl Dispatcher {
             }
             Attempt::Cancelled => self.release(vec![timer]),
             Attempt::Panicked(message) => {
-                let error = format!("timer {case_key}/{timer_id}: {message}");
+                let error = format!("timer {}/{}: {message}", timer.case_key, timer.timer_id);
                 self.fail(RunError::Internal(error));
             }
         }
@@ -296,8 +316,8 @@ impl Dispatcher {
         let Some(delay) = delay else {
             return self.bury(timer, format!("retries exhausted: {error}"));
         };
-        let (flavor, case_key, timer_id) = (self.rt.flavor, &timer.case_key, &timer.timer_id);
-        events::timer_settled(flavor, case_key, timer_id, "retry", Some(&error));
+        self.timers
+            .settled(&timer, TimerResult::Retry, Some(&error));
         let at = now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
         self.timers.side.push(Box::pin(async move {
             let done = timers::retry_later(&pool, &timer, (now_ms, at), &error, counted).await;
@@ -310,8 +330,7 @@ impl Dispatcher {
         let Some((_, pool)) = self.timers.policy.clone() else {
             return;
         };
-        let (flavor, case_key, timer_id) = (self.rt.flavor, &timer.case_key, &timer.timer_id);
-        events::timer_settled(flavor, case_key, timer_id, "dead", Some(&error));
+        self.timers.settled(&timer, TimerResult::Dead, Some(&error));
         self.timers.side.push(Box::pin(async move {
             let done = timers::bury(&pool, &timer, &error).await;
             Side::Recorded("bury", done.map(u64::from))
@@ -324,13 +343,7 @@ impl Dispatcher {
             return;
         };
         for timer in &gone {
-            events::timer_settled(
-                self.rt.flavor,
-                &timer.case_key,
-                &timer.timer_id,
-                "released",
-                None,
-            );
+            self.timers.settled(timer, TimerResult::Released, None);
         }
         self.timers.side.push(Box::pin(async move {
             Side::Recorded("release", timers::release(&pool, &gone).await)
