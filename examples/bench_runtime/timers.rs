@@ -186,10 +186,11 @@ async fn seed(store: &Store, args: &TimerArgs, start_ms: i64) -> anyhow::Result<
         .await?;
     let insert = "INSERT INTO timers (flavor, case_key, timer_id, due_at, state, topic, \
                   partition, event_id, version, state_version) \
-                  SELECT $1, 'case-' || (g / 5), 't' || (g % 5) || '-' || $2, $3 + $4 * g, \
+                  SELECT $1, 'case-' || (g / 5), 't' || (g % 5) || '-' || $2, \
+                  $3 + CAST(FLOOR($4 * g) AS BIGINT), \
                   'pending', $5, (g / 5) % $6, 'ev-' || g, 1, 1 FROM generate_series(0, $7 - 1) g";
     let day = 86_400_000_i64;
-    let step_us = if args.rate > 0.0 {
+    let step_ms = if args.rate > 0.0 {
         1e3 / args.rate
     } else {
         0.0
@@ -200,15 +201,14 @@ async fn seed(store: &Store, args: &TimerArgs, start_ms: i64) -> anyhow::Result<
             "due",
             args.due,
             start_ms + if args.rate > 0.0 { 3_000 } else { -1_000 },
-            step_us,
+            step_ms,
         ),
     ] {
         if n == 0 {
             continue;
         }
-        // A fractional step: due_at = first + floor(step * g) (ms).
-        let sql = insert.replace("$3 + $4 * g", "$3 + CAST(FLOOR($4 * g) AS BIGINT)");
-        sqlx::query(&sql)
+        // A fractional step (ms): due_at = first + floor(step * g).
+        sqlx::query(insert)
             .bind(FLAVOR)
             .bind(what)
             .bind(first)
