@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::flavors::kit::{inbound, EventPublisher, InboundRoute};
+use crate::flavors::kit::{delivery, inbound, EventPublisher, InboundRoute};
 use crate::flavors::{self, BuildCtx, FlavorSpec};
 use crate::rules::{Rules, RulesView};
+use crate::runtime::deliveries::{Deliveries, DeliveryConfig};
 use crate::runtime::dlq::{DeadLetterSink, DlqClaims, KafkaDlq};
 use crate::runtime::live::Live;
 use crate::runtime::policy::{
@@ -153,6 +154,8 @@ pub struct Prepared {
     pub runtime: Runtime,
     /// Routes to mount on the flavor's HTTP server (inbound webhooks).
     pub routes: Vec<InboundRoute>,
+    /// The delivery worker of a flavor that delivers (consumer groups only).
+    pub deliveries: Option<Deliveries>,
 }
 
 /// Loads `rules.dir` when it is set (it must be valid: a flavor never
@@ -195,10 +198,27 @@ pub async fn build_runtime(
     let publisher = producer
         .clone()
         .map(|p| EventPublisher::new(p, &settings.kafka, spec.name));
-    let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher).with_rules(rules);
+    let queue = delivery::Queue::default();
+    let ctx = BuildCtx::new(spec, settings, Some(store.clone()), publisher)
+        .with_rules(rules)
+        .with_queue(queue.clone());
     let built = (spec.build)(ctx).await?;
     built.check(spec)?;
     let runtime_settings = settings.runtime_for(spec.name);
+    // Any replica delivers any row; a file run only enqueues.
+    let deliveries = (built.deliverer.clone())
+        .filter(|_| use_kafka)
+        .map(|deliverer| Deliveries {
+            flavor: spec.name,
+            pool: store.pool().clone(),
+            deliverer,
+            queue,
+            config: DeliveryConfig::new(
+                &runtime_settings.deliveries,
+                runtime_settings.shutdown_grace(),
+            ),
+            clock: Arc::new(crate::resilience::maintenance::SystemClock),
+        });
     let mut config = runtime_config(&runtime_settings);
     if use_kafka && spec.fires_timers() {
         // Timers fire on the partitions a consumer group assigns (a file
@@ -244,6 +264,7 @@ pub async fn build_runtime(
     Ok(Prepared {
         runtime,
         routes: built.routes,
+        deliveries,
     })
 }
 
@@ -308,7 +329,10 @@ pub async fn run(
     let Prepared {
         mut runtime,
         routes,
+        deliveries,
     } = build_runtime(settings, spec, store, use_kafka, view).await?;
+    let stop_deliveries = shutdown.child_token();
+    let deliveries = deliveries.map(|d| tokio::spawn(d.run(stop_deliveries.clone())));
     let ping = (runtime.store.clone()).map(|s| Arc::new(s) as Arc<dyn telemetry::Ping>);
     let served = serve(&settings.telemetry, ping, routes).await?;
     if let (Some(opts), Some(live)) = (reload, runtime.config.live.clone()) {
@@ -349,6 +373,12 @@ pub async fn run(
     };
     tracing::info!(flavor = spec.name, "running");
     let result = runtime.run(rx, control, shutdown).await;
+    stop_deliveries.cancel();
+    if let Some(worker) = deliveries {
+        if let Err(err) = worker.await {
+            tracing::error!(error = %err, "the delivery worker failed");
+        }
+    }
     served.stop().await;
     Ok(result?)
 }
@@ -399,8 +429,8 @@ impl EdgeExpiry {
     }
 }
 
-/// Deletes expired ledger rows, dead-letter claims, inbound delivery claims
-/// and (for a flavor that reads rules) rule edge state hourly.
+/// Deletes expired ledger rows, dead-letter claims, delivered and dead
+/// deliveries, inbound delivery claims and (for a flavor that reads rules) rule edge state hourly.
 fn spawn_ledger_expiry(
     store: Store,
     ttl: Duration,
@@ -419,6 +449,12 @@ fn spawn_ledger_expiry(
                         Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
                         Ok(_) => {}
                         Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
+                    }
+                    let before = now_ms().saturating_sub(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+                    match delivery::expire(store.pool(), before).await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired delivered and dead deliveries"),
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(error = %err, "delivery expiry failed"),
                     }
                     match inbound::sweep(store.pool(), now_ms()).await {
                         Ok(n) if n > 0 => tracing::info!(rows = n, "expired inbound delivery claims"),

@@ -15,6 +15,7 @@ pub mod evp_indexer_feed;
 pub mod jira;
 pub mod kit;
 pub mod timeline;
+pub mod webhook;
 
 pub use kit::{BuildCtx, BuildError, Built, FlavorSpec, Style};
 
@@ -24,6 +25,7 @@ pub static FLAVORS: &[FlavorSpec] = &[
     evp_indexer_feed::SPEC,
     jira::SPEC,
     timeline::SPEC,
+    webhook::SPEC,
 ];
 
 /// An unknown `--flavor`: the message lists the valid names.

@@ -223,6 +223,9 @@ impl Project {
                     .as_ref()
                     .map(|s| (format!("webhooks[{i}].secret"), s)),
             );
+            for (j, s) in w.previous_secrets.iter().enumerate() {
+                refs.push((format!("webhooks[{i}].previous_secrets[{j}]"), s));
+            }
         }
         for (i, rule) in r.notification_rules.iter().enumerate() {
             for (j, recipient) in rule.recipients.iter().enumerate() {

@@ -10,6 +10,7 @@
 
 pub mod attempt;
 mod decode;
+pub mod deliveries;
 mod dispatch;
 pub mod dlq;
 pub mod intake;

@@ -19,6 +19,7 @@
 
 mod collect;
 mod de;
+mod deliveries;
 mod error;
 mod load;
 mod problems;
@@ -34,6 +35,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
+pub use deliveries::{DeliverySettings, OnFull};
 pub use error::{ConfigError, Problem};
 pub use load::{load, LoadOptions, DEFAULT_ENV, ENV_PREFIX};
 pub(crate) use load::{load_texts, Layers};

@@ -34,6 +34,8 @@ pub struct RuntimeSettings {
     pub batch: BatchSettings,
     /// Firing durable timers (flavors that schedule them).
     pub timers: TimerSettings,
+    /// Delivering the delivery queue (flavors that enqueue deliveries).
+    pub deliveries: super::DeliverySettings,
 }
 
 impl Default for RuntimeSettings {
@@ -49,6 +51,7 @@ impl Default for RuntimeSettings {
             dlq: DlqSettings::default(),
             batch: BatchSettings::default(),
             timers: TimerSettings::default(),
+            deliveries: Default::default(),
         }
     }
 }

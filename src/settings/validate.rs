@@ -380,6 +380,7 @@ fn runtime(r: &RuntimeSettings) -> Vec<Problem> {
         "timers.lease_ms",
         || format!("must exceed handler_timeout_ms ({})", r.handler_timeout_ms),
     );
+    super::deliveries::validate(&r.deliveries, &mut p);
     p.done()
 }
 

@@ -8,6 +8,7 @@
 //! `error = %error`.
 
 mod dead_letter;
+mod deliveries;
 mod kafka;
 mod lifecycle;
 mod load;
@@ -25,6 +26,7 @@ use super::trace;
 use super::At;
 
 pub use dead_letter::{DeadLetterFailed, DeadLettered, DeadLettering};
+pub use deliveries::{DeliveryResult, DeliveryTally};
 pub use kafka::{CommitDone, KafkaStats};
 pub use lifecycle::{GraceExpired, RevokeDraining, RunFailed, Stopping};
 pub use load::{BatchStarted, InFlight, Mode, PausedPartitions};

@@ -120,6 +120,15 @@ pub struct TimerLabels {
     pub result: &'static str,
 }
 
+/// A delivery attempt's result.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// The flavor name.
+    pub flavor: &'static str,
+    /// See [`crate::telemetry::events::DeliveryResult`].
+    pub result: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric family of the service.
@@ -145,6 +154,11 @@ pub struct Metrics {
     pub(crate) rules_version: Family<RulesVersionLabels, Gauge>,
     pub(crate) timer_firings: Family<TimerLabels, Counter>,
     pub(crate) timer_lateness: HistogramFamily<FlavorLabels>,
+    pub(crate) delivery_attempts: Family<DeliveryLabels, Counter>,
+    pub(crate) delivery_latency: HistogramFamily<FlavorLabels>,
+    pub(crate) delivery_waiting: Family<FlavorLabels, Gauge>,
+    pub(crate) delivery_over_depth: Family<FlavorLabels, Gauge>,
+    pub(crate) delivery_disabled: Family<FlavorLabels, Gauge>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -185,6 +199,11 @@ impl Metrics {
             rules_version: Family::default(),
             timer_firings: Family::default(),
             timer_lateness: Family::new_with_constructor(end_to_end_buckets),
+            delivery_attempts: Family::default(),
+            delivery_latency: Family::new_with_constructor(end_to_end_buckets),
+            delivery_waiting: Family::default(),
+            delivery_over_depth: Family::default(),
+            delivery_disabled: Family::default(),
         };
         m.register();
         m
@@ -287,6 +306,31 @@ impl Metrics {
             "timer_lateness_seconds",
             "Due time to the start of each attempt at a timer's firing",
             self.timer_lateness.clone(),
+        );
+        r.register(
+            "delivery_attempts",
+            "Delivery attempts by result: delivered, retry (failed, due again after the backoff), dead (refused, or past the retry horizon), disabled (its destination was disabled), stale (its lease ran out and another worker took it over)",
+            self.delivery_attempts.clone(),
+        );
+        r.register(
+            "delivery_latency_seconds",
+            "From the enqueueing event's time to its delivery",
+            self.delivery_latency.clone(),
+        );
+        r.register(
+            "delivery_waiting_rows",
+            "Rows waiting in the flavor's delivery queue (all destinations), at the last depth check",
+            self.delivery_waiting.clone(),
+        );
+        r.register(
+            "delivery_queues_over_depth",
+            "Destinations whose queue is over runtime.deliveries.max_depth (alert when above 0)",
+            self.delivery_over_depth.clone(),
+        );
+        r.register(
+            "delivery_destinations_disabled",
+            "Destinations disabled (after a 410 or a long run of failures) at the last depth check",
+            self.delivery_disabled.clone(),
         );
     }
 }

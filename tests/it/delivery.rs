@@ -283,7 +283,7 @@ async fn explain(store: &Store, destinations: &[&str], now: i64, analyze: bool) 
         .bind(now)
         .bind(100_i64);
     for d in destinations {
-        query = query.bind(*d);
+        query = query.bind(*d).bind(100_i64);
     }
     let lines = query.fetch_all(&mut *tx).await.unwrap();
     tx.rollback().await.unwrap();

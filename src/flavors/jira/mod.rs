@@ -160,6 +160,7 @@ async fn build(ctx: BuildCtx<'_>) -> Result<Built, BuildError> {
     Ok(Built {
         processor: Processor::Single(Arc::new(handler)),
         routes,
+        deliverer: None,
     })
 }
 

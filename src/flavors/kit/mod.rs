@@ -80,6 +80,14 @@ pub struct FlavorSpec {
 }
 
 impl FlavorSpec {
+    /// Whether it delivers through the delivery queue (lists
+    /// [`delivery::DELIVERIES`]): the runtime then runs its worker.
+    pub fn delivers(&self) -> bool {
+        self.tables
+            .iter()
+            .any(|t| std::ptr::eq(*t, &delivery::DELIVERIES))
+    }
+
     /// Whether it schedules durable timers (lists [`timers::TIMERS`]).
     pub fn fires_timers(&self) -> bool {
         self.tables
@@ -136,6 +144,9 @@ pub struct Built {
     /// Inbound routes mounted on the flavor's HTTP server, each declared
     /// in the row's `routes`.
     pub routes: Vec<InboundRoute>,
+    /// What delivers its delivery queue's rows (a row that lists
+    /// [`delivery::DELIVERIES`] must build one).
+    pub deliverer: Option<std::sync::Arc<dyn delivery::Deliverer>>,
 }
 
 impl From<Processor> for Built {
@@ -143,6 +154,7 @@ impl From<Processor> for Built {
         Self {
             processor,
             routes: Vec::new(),
+            deliverer: None,
         }
     }
 }
@@ -169,6 +181,16 @@ impl Built {
                     .into(),
             });
         }
+        if spec.delivers() != self.deliverer.is_some() {
+            let message = match spec.delivers() {
+                true => "lists the deliveries table but built no deliverer",
+                false => "built a deliverer but does not list the deliveries table",
+            };
+            return Err(BuildError::Registry {
+                flavor: spec.name,
+                message: message.into(),
+            });
+        }
         for route in &self.routes {
             if !spec.routes.iter().any(|r| r.path == route.spec.path) {
                 return Err(BuildError::Registry {
@@ -191,6 +213,7 @@ pub struct BuildCtx<'a> {
     store: Option<Store>,
     publisher: Option<EventPublisher>,
     rules: Option<crate::rules::RulesView>,
+    queue: delivery::Queue,
 }
 
 impl<'a> BuildCtx<'a> {
@@ -208,7 +231,27 @@ impl<'a> BuildCtx<'a> {
             store,
             publisher,
             rules: None,
+            queue: delivery::Queue::default(),
         }
+    }
+
+    /// The context sharing `queue` with the delivery worker the runtime
+    /// starts for the flavor.
+    pub fn with_queue(mut self, queue: delivery::Queue) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// The delivery queue's handle (doorbell, destinations refusing rows);
+    /// only for rows that list [`delivery::DELIVERIES`].
+    pub fn delivery_queue(&self) -> Result<delivery::Queue, BuildError> {
+        if !self.spec.delivers() {
+            return Err(self.mismatch(
+                "build enqueues deliveries but the row does not list the deliveries table".into(),
+            ));
+        }
+        self.store()?;
+        Ok(self.queue.clone())
     }
 
     /// The context with the rules in force (when `rules.dir` is set).

@@ -103,15 +103,32 @@ pub struct Incidents {
     pub enabled: bool,
 }
 
-/// An outbound webhook endpoint, named by `HTTP` recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An outbound webhook endpoint: the `webhook` flavor posts the project's
+/// case events to it (those in `events`, on cases matching `query`), and
+/// `HTTP` recipients of notification rules name it. Signed per Standard
+/// Webhooks with `secret` and, during a rotation, each of
+/// `previous_secrets` too (receivers accept any one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEndpoint {
     /// Unique within the project.
     pub name: String,
     /// `https://` URL, without credentials.
     pub url: String,
-    /// The signing secret's name.
+    /// The signing secret's name (its value is `whsec_<base64>`).
     #[serde(default)]
     pub secret: Option<SecretRef>,
+    /// Secrets still signed with while receivers move to `secret`.
+    #[serde(default)]
+    pub previous_secrets: Vec<SecretRef>,
+    /// The event types it gets (`case.created`, …); empty: every case event.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Only events whose case (after the event) matches this CQ query.
+    #[serde(default)]
+    pub query: Option<super::Cq>,
+    /// Off: the flavor enqueues nothing for it (events meanwhile are not
+    /// sent later).
+    #[serde(default = "super::yes")]
+    pub enabled: bool,
 }

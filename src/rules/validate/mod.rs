@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use sections::{directory, settings_and_integrations, sla};
 
 use super::problems::{Anchor, FileProblems};
-use super::schema::{Cq, Fire, ProjectFile, Recipient, SecretRef, Target};
+use super::schema::{Cq, Fire, ProjectFile, Recipient, SecretRef, Target, WebhookEndpoint};
 use super::secrets::{check_secret_name, looks_like_secret};
+use crate::event::{EventType, Scope};
 
 /// Priority names a mapping may use as keys.
 const PRIORITY_KEYS: [&str; 7] = ["P1", "P2", "P3", "P4", "P5", "NOT_DEFINED", "*"];
@@ -34,16 +35,8 @@ pub(crate) fn check(key: &str, file: &mut ProjectFile, p: &mut FileProblems<'_>)
     let teams: BTreeSet<String> = file.directory.teams.iter().map(|t| t.id.clone()).collect();
     let users: BTreeSet<String> = file.directory.users.iter().map(|u| u.id.clone()).collect();
     let webhooks: BTreeSet<String> = file.webhooks.iter().map(|w| w.name.clone()).collect();
-    for (i, w) in file.webhooks.iter().enumerate() {
-        let at = format!("webhooks[{i}]");
-        if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
-            p.push(
-                &format!("{at}.url"),
-                Anchor::Value,
-                "must be an http(s) URL",
-            );
-        }
-        secret(p, &format!("{at}.secret"), w.secret.as_ref());
+    for (i, w) in file.webhooks.iter_mut().enumerate() {
+        webhook(p, &format!("webhooks[{i}]"), w);
     }
     for (i, rule) in file.notification_rules.iter_mut().enumerate() {
         let at = format!("notification_rules[{i}]");
@@ -253,6 +246,45 @@ fn check_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("must be 1 to 128 letters, digits, `_`, `.` or `-`".into())
+    }
+}
+
+fn webhook(p: &mut FileProblems<'_>, at: &str, w: &mut WebhookEndpoint) {
+    if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+        p.push(
+            &format!("{at}.url"),
+            Anchor::Value,
+            "must be an http(s) URL",
+        );
+    }
+    secret(p, &format!("{at}.secret"), w.secret.as_ref());
+    for (j, previous) in w.previous_secrets.iter().enumerate() {
+        secret(p, &format!("{at}.previous_secrets[{j}]"), Some(previous));
+    }
+    if w.secret.is_none() && !w.previous_secrets.is_empty() {
+        p.push(
+            &format!("{at}.previous_secrets"),
+            Anchor::Key,
+            "needs `secret`, the one receivers move to",
+        );
+    }
+    for (j, name) in w.events.iter().enumerate() {
+        match name.parse::<EventType>() {
+            Ok(kind) if kind.scope() == Scope::Case => {}
+            Ok(_) => p.push(
+                &format!("{at}.events[{j}]"),
+                Anchor::Value,
+                format!("`{name}` is not a case event"),
+            ),
+            Err(_) => p.push(
+                &format!("{at}.events[{j}]"),
+                Anchor::Value,
+                format!("unknown event type `{name}`"),
+            ),
+        }
+    }
+    if let Some(cq) = w.query.as_mut() {
+        query(p, &format!("{at}.query"), cq);
     }
 }
 

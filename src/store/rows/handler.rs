@@ -62,43 +62,58 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
                 Err(why) => answers[i] = Some(HandleResp::Discard(HandlerError::invalid(why))),
             }
         }
-        let Some(store) = ctx.store() else {
-            return retry_all(events.len(), StoreError::NotConfigured);
-        };
-        let mut failed = HashMap::new();
-        let claimed = match store.apply_rows(ctx.flavor(), &planned).await {
-            Ok(claimed) => claimed,
-            Err(err) => match HandlerError::from(err) {
-                err if err.class == ErrorClass::Transient || planned.len() == 1 => {
-                    return answers
-                        .into_iter()
-                        .map(|a| a.unwrap_or_else(|| HandleResp::classify(Err(copy(&err)))))
-                        .collect();
-                }
-                // A permanent error (a constraint, bad SQL) may be one event's
-                // doing: apply them one by one so that only it is discarded.
-                _ => one_by_one(store, ctx.flavor(), &planned, &mut failed).await,
-            },
-        };
-        let mut first = HashSet::new();
-        answers
-            .into_iter()
-            .zip(events)
-            .map(|(answer, event)| {
-                answer.unwrap_or_else(|| {
-                    if let Some(err) = failed.get(&event.event_id) {
-                        return HandleResp::classify(Err(copy(err)));
-                    }
-                    // A second copy of an id in one batch is a duplicate too.
-                    if claimed.contains(&event.event_id) && first.insert(event.event_id.as_str()) {
-                        HandleResp::Success
-                    } else {
-                        HandleResp::Skip(SkipReason::Duplicate)
-                    }
-                })
-            })
-            .collect()
+        apply_planned(ctx, events, answers, planned).await
     }
+}
+
+/// Applies the `planned` events of a batch with their ledger rows in one
+/// transaction and answers every event: those already answered (`answers`,
+/// e.g. a failed plan) as they are, the applied ones `Success`, duplicates
+/// `Skip`. A database error retries the whole batch (nothing of it
+/// committed), unless it is permanent: then the plans are applied one by
+/// one so that only the refused event is discarded.
+pub async fn apply_planned(
+    ctx: &Ctx,
+    events: &[&Event],
+    mut answers: Vec<Option<HandleResp>>,
+    planned: Vec<Planned>,
+) -> Vec<HandleResp> {
+    let Some(store) = ctx.store() else {
+        return retry_all(events.len(), StoreError::NotConfigured);
+    };
+    let mut failed = HashMap::new();
+    let claimed = match store.apply_rows(ctx.flavor(), &planned).await {
+        Ok(claimed) => claimed,
+        Err(err) => match HandlerError::from(err) {
+            err if err.class == ErrorClass::Transient || planned.len() == 1 => {
+                return answers
+                    .drain(..)
+                    .map(|a| a.unwrap_or_else(|| HandleResp::classify(Err(copy(&err)))))
+                    .collect();
+            }
+            // A permanent error (a constraint, bad SQL) may be one event's
+            // doing: apply them one by one so that only it is discarded.
+            _ => one_by_one(store, ctx.flavor(), &planned, &mut failed).await,
+        },
+    };
+    let mut first = HashSet::new();
+    answers
+        .into_iter()
+        .zip(events)
+        .map(|(answer, event)| {
+            answer.unwrap_or_else(|| {
+                if let Some(err) = failed.get(&event.event_id) {
+                    return HandleResp::classify(Err(copy(err)));
+                }
+                // A second copy of an id in one batch is a duplicate too.
+                if claimed.contains(&event.event_id) && first.insert(event.event_id.as_str()) {
+                    HandleResp::Success
+                } else {
+                    HandleResp::Skip(SkipReason::Duplicate)
+                }
+            })
+        })
+        .collect()
 }
 
 /// Applies each plan in its own transaction; returns the ids claimed, and

@@ -5,3 +5,4 @@ mod evp_indexer;
 mod evp_indexer_feed;
 mod jira;
 mod timeline;
+mod webhook;

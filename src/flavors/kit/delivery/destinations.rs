@@ -1,7 +1,8 @@
 //! Per-destination state (`delivery_destinations`) and queue depths.
 //!
 //! A destination without a row is active. [`disable`] stops its leases
-//! until [`enable`] (its rows wait, or [`bury_queued`] dead-letters them
+//! until [`enable`], as does [`gone`] (a 410), whose waiting rows the
+//! worker dead-letters (its rows wait, or [`bury_queued`] dead-letters them
 //! with the reason); [`hold`] pauses it until an instant (a 429's
 //! `Retry-After`, on that destination only); [`failing`] starts the
 //! auto-disable clock at the first failure of a run and keeps it through
@@ -17,7 +18,7 @@ use super::store::DeliveryStoreError;
 pub struct Depth {
     /// The destination instance.
     pub destination: String,
-    /// `active` or `disabled`.
+    /// `active`, `disabled` or `gone`.
     pub state: String,
     /// Why it is disabled or held (empty when neither).
     pub reason: String,
@@ -55,6 +56,29 @@ pub async fn disable(
         pool,
         &sql,
         [flavor, destination, "disabled", reason],
+        [0, 0, now_ms],
+    )
+    .await
+}
+
+/// Marks `destination` gone at `now_ms` with `reason` (it answered 410):
+/// no lease until enabled, and the worker dead-letters its waiting rows,
+/// those enqueued since included, with the reason.
+pub async fn gone(
+    pool: &AnyPool,
+    flavor: &str,
+    destination: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), DeliveryStoreError> {
+    let sql = format!(
+        "{UPSERT}state = excluded.state, reason = excluded.reason, \
+         updated_at = excluded.updated_at"
+    );
+    upsert(
+        pool,
+        &sql,
+        [flavor, destination, "gone", reason],
         [0, 0, now_ms],
     )
     .await
@@ -154,6 +178,38 @@ pub async fn bury_queued(
         .bind(reason)
         .execute(pool)
         .await?;
+    Ok(done.rows_affected())
+}
+
+/// Dead-letters the `n` oldest `pending` rows of `destination` with
+/// `reason` (its queue is over depth and drops its oldest); returns how
+/// many.
+pub async fn bury_oldest(
+    pool: &AnyPool,
+    flavor: &str,
+    destination: &str,
+    n: u64,
+    reason: &str,
+) -> Result<u64, DeliveryStoreError> {
+    let sql = "UPDATE deliveries SET state = 'dead', last_error = $3 \
+               WHERE flavor = $1 AND destination = $2 AND state = 'pending' \
+               AND delivery_id IN (SELECT delivery_id FROM deliveries \
+               WHERE flavor = $1 AND destination = $2 AND state = 'pending' \
+               ORDER BY created_at, delivery_id LIMIT $4)";
+    let done = (sqlx::query(sql).bind(flavor).bind(destination))
+        .bind(reason)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes delivered and dead rows older than `before_ms` (by the event's
+/// time): the queue keeps what is waiting, and recent history for
+/// `deliveries` and `resend`. Returns how many.
+pub async fn expire(pool: &AnyPool, before_ms: i64) -> Result<u64, DeliveryStoreError> {
+    let sql = "DELETE FROM deliveries WHERE state IN ('delivered', 'dead') AND created_at < $1";
+    let done = sqlx::query(sql).bind(before_ms).execute(pool).await?;
     Ok(done.rows_affected())
 }
 

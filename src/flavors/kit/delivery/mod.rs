@@ -1,8 +1,9 @@
-//! Per-destination delivery, Kit II-d (issue 23), part 1: the store side and
-//! the pure schedule of a durable delivery queue, so that one dead
-//! destination (an email relay, a Slack channel, a customer's webhook
-//! endpoint) never holds up the others or a Kafka partition. The workers
-//! that lease rows and call destinations come with the delivery flavors.
+//! Per-destination delivery, Kit II-d: the store side and the pure
+//! schedule of a durable delivery queue, so that one dead destination (an
+//! email relay, a Slack channel, a customer's webhook endpoint) never holds
+//! up the others or a Kafka partition. The worker that leases rows and calls
+//! destinations is the runtime's (`runtime::deliveries`); a flavor gives it
+//! a [`Deliverer`] and rings its [`Doorbell`] after enqueueing.
 //!
 //! - [`DELIVERIES`] is the `deliveries` table: a flavor [`enqueue`]s one row
 //!   per (event, destination) as a row op in the transaction of its ledger
@@ -25,7 +26,10 @@
 //!   [`bury_queued`] keep per-destination state (`delivery_destinations`);
 //!   [`depth`] is the per-destination view for a `deliveries` command.
 
+mod admin;
+mod deliverer;
 mod destinations;
+mod enqueuer;
 mod outcome;
 mod rows;
 mod schedule;
@@ -36,8 +40,16 @@ mod schedule_tests;
 #[cfg(test)]
 mod store_tests;
 
-pub use destinations::{bury_queued, depth, disable, enable, failing, healthy, hold, Depth};
-pub use outcome::{bury, delivered, retry_at};
+pub use admin::{recent, requeue, Recent};
+pub use deliverer::{Deliverer, DeliveryOutcome, Doorbell, Full, Queue};
+pub use destinations::{
+    bury_oldest, bury_queued, depth, disable, enable, expire, failing, gone, healthy, hold, Depth,
+};
+pub use enqueuer::{DeliveryPlanner, Enqueuer, Wanted};
+pub use outcome::{bury, delivered, delivered_many, retry_at};
 pub use rows::{delivery_id, enqueue, Enqueue, DELIVERIES};
 pub use schedule::{jitter, Attempt, Context, DeliveryPolicy, Verdict};
-pub use store::{destinations, lease_due, lease_sql, Delivery, DeliveryStoreError, Destinations};
+pub use store::{
+    destinations, lease_due, lease_rooms, lease_sql, Delivery, DeliveryStoreError, Destinations,
+    Room,
+};

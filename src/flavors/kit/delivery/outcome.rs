@@ -4,7 +4,8 @@
 //! caller learns so (false), so a stale worker's outcome never overwrites
 //! the current one's.
 //!
-//! - [`delivered`]: accepted by the destination;
+//! - [`delivered`] (one) and [`delivered_many`] (the worker's, one
+//!   statement per turn): accepted by the destination;
 //! - [`retry_at`]: `pending` again, due at the retry time, the error kept,
 //!   one more attempt when counted (a hold, which the destination never
 //!   judged, is not); the rows behind it in its (destination, case) are
@@ -33,6 +34,42 @@ pub async fn delivered(
     );
     let query = fence(sqlx::query(&sql).bind(now_ms), delivery);
     Ok(query.execute(pool).await?.rows_affected() == 1)
+}
+
+/// Marks many deliveries delivered at `now_ms` in one statement per 200,
+/// each fenced by its lease (the worker's mark once per turn for every
+/// attempt that ended delivered); returns how many still held their lease.
+pub async fn delivered_many(
+    pool: &AnyPool,
+    deliveries: &[&Delivery],
+    now_ms: i64,
+) -> Result<u64, DeliveryStoreError> {
+    let mut changed = 0;
+    let Some(flavor) = deliveries.first().map(|d| d.flavor.as_str()) else {
+        return Ok(0);
+    };
+    for chunk in deliveries.chunks(200) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = 3 + 3 * i;
+                format!("(${p}, ${}, ${})", p + 1, p + 2)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE deliveries SET state = 'delivered', delivered_at = $1, leased_until = 0, \
+             attempts = attempts + 1 WHERE flavor = $2 AND state = 'leased' \
+             AND (destination, delivery_id, leased_until) IN (VALUES {rows})"
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms).bind(flavor);
+        for d in chunk {
+            query = (query.bind(d.destination.as_str()))
+                .bind(d.delivery_id.as_str())
+                .bind(d.leased_until);
+        }
+        changed += query.execute(pool).await?.rows_affected();
+    }
+    Ok(changed)
 }
 
 /// A failed (`counted`) or held attempt: `pending` again, due at `at_ms`,

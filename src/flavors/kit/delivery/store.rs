@@ -117,21 +117,48 @@ pub async fn lease_due(
             listed.iter().map(String::as_str).collect()
         }
     };
+    let rooms: Vec<Room<'_>> = (names.iter())
+        .map(|destination| Room { destination, limit })
+        .collect();
+    lease_rooms(pool, flavor, &rooms, now_ms, limit, lease).await
+}
+
+/// How many rows one destination may be leased in one statement (the
+/// worker's free slots and rate tokens for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Room<'a> {
+    /// The destination instance.
+    pub destination: &'a str,
+    /// At most this many of its rows (0: none).
+    pub limit: usize,
+}
+
+/// Like [`lease_due`], with a limit per destination: each destination
+/// gets at most its room, and all together at most `limit`.
+pub async fn lease_rooms(
+    pool: &AnyPool,
+    flavor: &str,
+    rooms: &[Room<'_>],
+    now_ms: i64,
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<Delivery>, DeliveryStoreError> {
+    let rooms: Vec<&Room<'_>> = rooms.iter().filter(|r| r.limit > 0).collect();
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let until = now_ms.saturating_add(lease_ms.max(1));
     let mut conn = pool.acquire().await?;
     let skip_locked = conn.backend_name() == "PostgreSQL";
     let mut leased = Vec::new();
-    for chunk in names.chunks(CHUNK) {
+    for chunk in rooms.chunks(CHUNK) {
         let room = limit.saturating_sub(leased.len());
         if room == 0 {
             break;
         }
         let sql = lease_sql(chunk.len(), skip_locked);
         let mut query = (sqlx::query(&sql).bind(until).bind(flavor)).bind(now_ms);
-        query = query.bind(i64::try_from(room).unwrap_or(i64::MAX));
-        for destination in chunk {
-            query = query.bind(*destination);
+        query = query.bind(count(room));
+        for r in chunk {
+            query = query.bind(r.destination).bind(count(r.limit.min(room)));
         }
         for row in query.fetch_all(&mut *conn).await? {
             leased.push(delivery(&row)?);
@@ -147,9 +174,14 @@ pub async fn lease_due(
     Ok(leased)
 }
 
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// The lease statement for `n` destinations: `$1` the lease's end, `$2`
-/// the flavor, `$3` now, `$4` the limit, `$5…` the destinations (public so
-/// that tests can EXPLAIN it). With `skip_locked` (PostgreSQL) each branch
+/// the flavor, `$3` now, `$4` the limit, then per destination its name and
+/// its own limit (`$5, $6`, `$7, $8`, …; public so that tests can EXPLAIN
+/// it). With `skip_locked` (PostgreSQL) each branch
 /// locks the rows it picks and passes over rows another leaser holds: two
 /// leasers never wait on each other's rows (without it, their updates lock
 /// rows in different orders and deadlock); SQLite has one writer at a time.
@@ -186,17 +218,18 @@ pub async fn destinations(pool: &AnyPool, flavor: &str) -> Result<Vec<String>, D
 }
 
 /// Two index-ordered branches per destination (pending and due; leased with
-/// a lease that ran out), each at most `$4` heads of their (destination,
-/// case), for `n` destinations bound from placeholder `offset`.
+/// a lease that ran out), together at most the destination's own limit of
+/// heads of their (destination, case), for `n` destinations bound in
+/// (name, limit) pairs from placeholder `offset`.
 fn due_branches(n: usize, offset: usize, skip_locked: bool) -> String {
     let lock = if skip_locked {
         " FOR UPDATE OF r SKIP LOCKED"
     } else {
         ""
     };
-    let mut branches = Vec::with_capacity(2 * n);
+    let mut branches = Vec::with_capacity(n);
     for i in 0..n {
-        let d = offset + i;
+        let (d, room) = (offset + 2 * i, offset + 2 * i + 1);
         let head = format!(
             "SELECT r.destination, r.delivery_id, r.next_at FROM deliveries AS r \
              WHERE r.flavor = $2 AND r.destination = ${d}"
@@ -210,13 +243,17 @@ fn due_branches(n: usize, offset: usize, skip_locked: bool) -> String {
              AND (e.seq < r.seq OR (e.seq = r.seq AND e.delivery_id < r.delivery_id)) \
              AND e.state IN ('pending', 'leased'))"
         );
-        branches.push(format!(
+        let pending = format!(
             "SELECT * FROM ({head} AND r.state = 'pending' AND r.next_at <= $3 \
-             AND {open} ORDER BY r.next_at LIMIT $4{lock}) AS p{i}"
-        ));
-        branches.push(format!(
+             AND {open} ORDER BY r.next_at LIMIT ${room}{lock}) AS p{i}"
+        );
+        let lapsed = format!(
             "SELECT * FROM ({head} AND r.state = 'leased' AND r.leased_until < $3 \
-             AND {open} ORDER BY r.next_at LIMIT $4{lock}) AS l{i}"
+             AND {open} ORDER BY r.next_at LIMIT ${room}{lock}) AS l{i}"
+        );
+        branches.push(format!(
+            "SELECT * FROM (SELECT * FROM ({pending} UNION ALL {lapsed}) AS u{i} \
+             ORDER BY next_at LIMIT ${room}) AS d{i}"
         ));
     }
     branches.join(" UNION ALL ")

@@ -203,6 +203,7 @@ async fn the_ctx_refuses_a_route_its_row_does_not_declare_and_check_too() {
             spec: &OTHER,
             router: axum::Router::new(),
         }],
+        deliverer: None,
     };
     let err = built.check(spec).err().unwrap().to_string();
     assert!(err.contains("/webhooks/other"), "{err}");
