@@ -1,5 +1,6 @@
 //! Wiring: settings → store, flavor, DLQ, source → runtime. Used by the CLI.
 
+mod expiry;
 pub mod kafka;
 pub mod live;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::flavors::kit::{delivery, inbound, EventPublisher, InboundRoute};
+use crate::flavors::kit::{delivery, EventPublisher, InboundRoute};
 use crate::flavors::{self, BuildCtx, FlavorSpec};
 use crate::rules::{Rules, RulesView};
 use crate::runtime::deliveries::{Deliveries, DeliveryConfig};
@@ -23,7 +24,7 @@ use crate::settings::{self, Problem, RuntimeSettings, Settings};
 use crate::source::file::{self, FileControl, FileInput};
 use crate::source::kafka::{start_group, KafkaSourceConfig};
 use crate::source::SourceControl;
-use crate::store::{now_ms, Store};
+use crate::store::Store;
 use crate::telemetry;
 
 /// Where a run reads.
@@ -313,12 +314,12 @@ pub async fn run(
     // Every replica reads the same rules directory and polls it for changes.
     let rules = load_rules(settings)?;
     let store = open_store(settings).await?;
-    let edges = (rules.as_ref().filter(|_| spec.reads_rules)).map(|(_, view)| EdgeExpiry {
+    let edges = (rules.as_ref().filter(|_| spec.reads_rules)).map(|(_, view)| expiry::EdgeExpiry {
         edges: crate::flavors::kit::edge::Edges::new(spec.name),
         rules: view.clone(),
         closed_ttl: Duration::from_secs(settings.rules.edges_closed_ttl_days * 86_400),
     });
-    spawn_ledger_expiry(
+    expiry::spawn(
         store.clone(),
         settings.store.ledger_ttl(),
         edges,
@@ -405,68 +406,6 @@ pub async fn serve(
 
 /// How often the config files are checked for changes.
 const RELOAD_POLL: Duration = Duration::from_secs(2);
-
-/// What a flavor that reads rules expires of its edge state.
-struct EdgeExpiry {
-    edges: crate::flavors::kit::edge::Edges,
-    rules: crate::rules::RulesView,
-    closed_ttl: Duration,
-}
-
-impl EdgeExpiry {
-    /// Deletes the edge rows of rules not in the snapshot in force and of
-    /// cases closed longer than the TTL.
-    async fn run(&self, store: &Store) {
-        let snapshot = self.rules.snapshot();
-        let ids: Vec<&str> = snapshot.entries().map(|e| e.id.as_str()).collect();
-        let ttl_ms = i64::try_from(self.closed_ttl.as_millis()).unwrap_or(i64::MAX);
-        let before = now_ms().saturating_sub(ttl_ms);
-        match self.edges.expire(store.pool(), &ids, before).await {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "expired rule edge state"),
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "rule edge expiry failed"),
-        }
-    }
-}
-
-/// Deletes expired ledger rows, dead-letter claims, delivered and dead
-/// deliveries, inbound delivery claims and (for a flavor that reads rules) rule edge state hourly.
-fn spawn_ledger_expiry(
-    store: Store,
-    ttl: Duration,
-    edges: Option<EdgeExpiry>,
-    shutdown: CancellationToken,
-) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {
-                    if let Some(edges) = &edges {
-                        edges.run(&store).await;
-                    }
-                    match store.expire_dedup_rows(ttl).await {
-                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired ledger rows and dead-letter claims"),
-                        Ok(_) => {}
-                        Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
-                    }
-                    let before = now_ms().saturating_sub(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
-                    match delivery::expire(store.pool(), before).await {
-                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired delivered and dead deliveries"),
-                        Ok(_) => {}
-                        Err(err) => tracing::warn!(error = %err, "delivery expiry failed"),
-                    }
-                    match inbound::sweep(store.pool(), now_ms()).await {
-                        Ok(n) if n > 0 => tracing::info!(rows = n, "expired inbound delivery claims"),
-                        Ok(_) => {}
-                        Err(err) => tracing::warn!(error = %err, "inbound delivery expiry failed"),
-                    }
-                }
-                _ = shutdown.cancelled() => return,
-            }
-        }
-    });
-}
 
 #[cfg(test)]
 mod tests;
