@@ -110,6 +110,8 @@ fn slack_text_is_inert_and_within_limits() {
             let text = block["text"]["text"].as_str().unwrap();
             assert!(text.chars().count() <= SLACK_SECTION_CHARS);
         }
+        let context = blocks[3]["elements"][0]["text"].as_str().unwrap();
+        assert!(context.chars().count() <= SLACK_CONTEXT_CHARS);
         for text in slack_texts(&slack) {
             assert!(!text.contains("<!channel>"), "{text}");
             assert!(!text.contains("<script>"));

@@ -69,6 +69,8 @@ fn body(
         json!({"type": "TextBlock", "text": change, "wrap": true}),
     ];
     if let Some(comment) = &texts.comment {
+        // A single line feed is not a break in TextBlock markdown; a blank line is.
+        let comment = comment.replace('\n', "\n\n");
         blocks.push(json!({"type": "TextBlock", "text": comment, "isSubtle": true, "wrap": true}));
     }
     blocks.push(facts(texts));
