@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn vector() -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/standard-webhooks/test-vectors.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/specs/standard-webhooks/test-vectors.json");
     let text = std::fs::read_to_string(path).unwrap();
     let all: serde_json::Value = serde_json::from_str(&text).unwrap();
     all["vectors"][0].clone()
@@ -22,7 +23,11 @@ fn cli(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -47,7 +52,10 @@ fn webhook_sign_reproduces_the_spec_vector() {
     let printed = text(&out);
     let want = format!("webhook-signature: {}", v["signature"].as_str().unwrap());
     assert!(printed.lines().any(|l| l == want), "{printed}");
-    assert!(printed.contains(&format!("webhook-timestamp: {ts}")), "{printed}");
+    assert!(
+        printed.contains(&format!("webhook-timestamp: {ts}")),
+        "{printed}"
+    );
 }
 
 #[test]

@@ -70,4 +70,3 @@ pub(super) fn spawn(
         }
     });
 }
-

@@ -358,3 +358,38 @@ fn an_invalid_edit_keeps_the_previous_rules_in_force() {
         "old snapshots are untouched"
     );
 }
+
+#[test]
+fn a_webhook_names_case_event_types_a_valid_query_and_a_current_secret() {
+    let base = "webhooks:\n  - name: soc\n    url: https://soc.example.com/h\n";
+    one(
+        &format!("{base}    secret: s\n    events: [case.created, case.nope]\n"),
+        Some("soc"),
+        5,
+        28,
+        "unknown event type `case.nope`",
+    );
+    one(
+        &format!("{base}    secret: s\n    events: [rule.changed]\n"),
+        Some("soc"),
+        5,
+        14,
+        "`rule.changed` is not a case event",
+    );
+    one(
+        &format!("{base}    secret: s\n    query: \"priority:\"\n"),
+        Some("soc"),
+        5,
+        22,
+        "invalid query",
+    );
+    one(
+        &format!("{base}    previous_secrets: [old]\n"),
+        Some("soc"),
+        4,
+        5,
+        "needs `secret`",
+    );
+    let ok = format!("{base}    secret: s\n    previous_secrets: [old]\n    events: [case.created]\n    query: \"priority:P1\"\n    enabled: false\n");
+    assert!(check(&ok).is_empty(), "{:#?}", check(&ok));
+}

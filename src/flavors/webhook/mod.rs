@@ -36,6 +36,8 @@
 mod config;
 mod deliver;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod tools;
 pub mod transport;
 
