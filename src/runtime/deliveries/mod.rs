@@ -26,6 +26,8 @@
 mod book;
 mod depth;
 mod settle;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
