@@ -328,3 +328,61 @@ async fn the_doorbell_leases_at_once_and_a_stop_waits_for_attempts_in_flight() {
         "the stop waited for both: {depth:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_depth_a_queue_drops_its_oldest_or_refuses_as_configured() {
+    let (_dir, store) = Store::temp_sqlite(4).await;
+    let d = Arc::new(Scripted::default());
+    // Disabled: nothing is leased, the queue only grows.
+    delivery::disable(store.pool(), F, "stuck", "test", now_ms())
+        .await
+        .unwrap();
+    delivery::disable(store.pool(), F, "held", "test", now_ms())
+        .await
+        .unwrap();
+    enqueue_rows(&store, "stuck", 12, 1).await;
+    enqueue_rows(&store, "held", 3, 1).await;
+    let drop_oldest = config(|s| s.max_depth = 5);
+    let (queue, stop, task) = worker(&store, &d, drop_oldest);
+    for _ in 0..250 {
+        if depth_of(&store, "stuck").await.dead == 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    task.await.unwrap();
+    let stuck = depth_of(&store, "stuck").await;
+    assert_eq!((stuck.pending, stuck.dead), (5, 7), "{stuck:?}");
+    let rows = delivery::recent(store.pool(), F, "stuck", 20)
+        .await
+        .unwrap();
+    let dropped: Vec<_> = rows.iter().filter(|r| r.state == "dead").collect();
+    assert!(
+        dropped
+            .iter()
+            .all(|r| r.last_error.contains("over max_depth 5")),
+        "{rows:?}"
+    );
+    assert!(!queue.full.contains("stuck"), "drop_oldest refuses nothing");
+    assert_eq!(
+        depth_of(&store, "held").await.dead,
+        0,
+        "a queue under depth keeps all"
+    );
+
+    let refuse = config(|s| {
+        s.max_depth = 4;
+        s.on_full = crate::settings::OnFull::Refuse;
+    });
+    let (queue, stop, task) = worker(&store, &d, refuse);
+    until("stuck refuses new rows", || queue.full.contains("stuck")).await;
+    stop.cancel();
+    task.await.unwrap();
+    assert!(!queue.full.contains("held"));
+    assert_eq!(
+        depth_of(&store, "stuck").await.pending,
+        5,
+        "refuse drops nothing"
+    );
+}

@@ -30,6 +30,8 @@ mod admin;
 mod deliverer;
 mod destinations;
 mod enqueuer;
+#[cfg(test)]
+mod enqueuer_tests;
 mod outcome;
 mod rows;
 mod schedule;
