@@ -55,12 +55,8 @@ enum Tool {
     },
     /// Prints the three Standard Webhooks headers for a body.
     Sign {
-        /// The signing secret, whsec_<base64> (or --secret-file).
-        #[arg(long, required_unless_present = "secret_file")]
-        secret: Option<String>,
-        /// A file holding the secret.
-        #[arg(long)]
-        secret_file: Option<PathBuf>,
+        #[command(flatten)]
+        secret: SecretArgs,
         /// The body, exactly as sent.
         #[arg(long)]
         file: PathBuf,
@@ -73,12 +69,8 @@ enum Tool {
     },
     /// Verifies a delivery: exit 0 when the signature is valid and fresh.
     Verify {
-        /// The signing secret, whsec_<base64> (or --secret-file).
-        #[arg(long, required_unless_present = "secret_file")]
-        secret: Option<String>,
-        /// A file holding the secret.
-        #[arg(long)]
-        secret_file: Option<PathBuf>,
+        #[command(flatten)]
+        secret: SecretArgs,
         /// The body, exactly as received.
         #[arg(long)]
         file: PathBuf,
@@ -92,6 +84,31 @@ enum Tool {
         #[arg(long)]
         now: Option<i64>,
     },
+}
+
+/// Where the signing secret comes from.
+#[derive(Debug, clap::Args)]
+struct SecretArgs {
+    /// The signing secret, whsec_<base64> (or --secret-file).
+    #[arg(long, required_unless_present = "secret_file")]
+    secret: Option<String>,
+    /// A file holding the secret.
+    #[arg(long)]
+    secret_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    /// The secret's text.
+    fn text(self) -> Result<String, ToolError> {
+        match (self.secret, self.secret_file) {
+            (Some(secret), _) => Ok(secret),
+            (None, Some(file)) => Ok(std::fs::read_to_string(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                .trim_end()
+                .to_owned()),
+            (None, None) => Err("give --secret or --secret-file".into()),
+        }
+    }
 }
 
 async fn run(matches: &clap::ArgMatches, ctx: &ToolCtx) -> ToolResult {
@@ -119,12 +136,11 @@ async fn run(matches: &clap::ArgMatches, ctx: &ToolCtx) -> ToolResult {
         }
         Tool::Sign {
             secret,
-            secret_file,
             file,
             id,
             timestamp,
         } => {
-            let secret = decoded(&secret_text(secret, secret_file)?)?;
+            let secret = decoded(&secret.text()?)?;
             let body = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             let ts = timestamp.unwrap_or_else(|| chrono::Utc::now().timestamp());
@@ -138,13 +154,12 @@ async fn run(matches: &clap::ArgMatches, ctx: &ToolCtx) -> ToolResult {
         }
         Tool::Verify {
             secret,
-            secret_file,
             file,
             headers,
             tolerance,
             now,
         } => {
-            let secret = secret_text(secret, secret_file)?;
+            let secret = secret.text()?;
             let body = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let text = std::fs::read_to_string(&headers)
                 .map_err(|e| format!("{}: {e}", headers.display()))?;
@@ -192,17 +207,6 @@ pub fn verify(
         .verify(&headers, body, now_s)
         .map(|_| ())
         .map_err(|refusal| refusal.to_string()))
-}
-
-fn secret_text(secret: Option<String>, file: Option<PathBuf>) -> Result<String, ToolError> {
-    match (secret, file) {
-        (Some(secret), _) => Ok(secret),
-        (None, Some(file)) => Ok(std::fs::read_to_string(&file)
-            .map_err(|e| format!("{}: {e}", file.display()))?
-            .trim_end()
-            .to_owned()),
-        (None, None) => Err("give --secret or --secret-file".into()),
-    }
 }
 
 fn decoded(secret: &str) -> Result<Vec<u8>, ToolError> {

@@ -51,19 +51,33 @@ impl<P: RowPlanner> BatchHandler for PlannedRows<P> {
     /// written); a database error retries the whole batch, which is safe:
     /// nothing of it committed.
     async fn handle_batch(&self, ctx: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
-        let mut answers: Vec<Option<HandleResp>> = events.iter().map(|_| None).collect();
-        let mut planned = Vec::with_capacity(events.len());
-        for (i, event) in events.iter().enumerate() {
-            match self.planner.plan(event) {
-                Ok(ops) => planned.push(Planned {
-                    event_id: event.event_id.clone(),
-                    ops,
-                }),
-                Err(why) => answers[i] = Some(HandleResp::Discard(HandlerError::invalid(why))),
-            }
-        }
+        let (answers, planned) = plan_each(events, |event| {
+            (self.planner.plan(event))
+                .map_err(|why| HandleResp::Discard(HandlerError::invalid(why)))
+        });
         apply_planned(ctx, events, answers, planned).await
     }
+}
+
+/// Plans each event of a batch: its row ops, or its answer (a plan that
+/// failed is discarded, a refusal retried, as `plan` says); the answers
+/// and plans [`apply_planned`] takes.
+pub fn plan_each(
+    events: &[&Event],
+    mut plan: impl FnMut(&Event) -> Result<Vec<RowOp>, HandleResp>,
+) -> (Vec<Option<HandleResp>>, Vec<Planned>) {
+    let mut answers: Vec<Option<HandleResp>> = events.iter().map(|_| None).collect();
+    let mut planned = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        match plan(event) {
+            Ok(ops) => planned.push(Planned {
+                event_id: event.event_id.clone(),
+                ops,
+            }),
+            Err(answer) => answers[i] = Some(answer),
+        }
+    }
+    (answers, planned)
 }
 
 /// Applies the `planned` events of a batch with their ledger rows in one

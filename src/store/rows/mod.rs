@@ -59,7 +59,7 @@ use sqlx::AnyConnection;
 
 use rounds::Step;
 
-pub use handler::{apply_planned, PlannedRows, RowPlanner};
+pub use handler::{apply_planned, plan_each, PlannedRows, RowPlanner};
 pub use op::{Cond, RowOp};
 pub use table::{PatchBuilder, Patchable, PlanError, Table};
 

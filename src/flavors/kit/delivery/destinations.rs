@@ -48,17 +48,7 @@ pub async fn disable(
     reason: &str,
     now_ms: i64,
 ) -> Result<(), DeliveryStoreError> {
-    let sql = format!(
-        "{UPSERT}state = excluded.state, reason = excluded.reason, \
-         updated_at = excluded.updated_at"
-    );
-    upsert(
-        pool,
-        &sql,
-        [flavor, destination, "disabled", reason],
-        [0, 0, now_ms],
-    )
-    .await
+    set_state(pool, [flavor, destination, "disabled", reason], now_ms).await
 }
 
 /// Marks `destination` gone at `now_ms` with `reason` (it answered 410):
@@ -71,6 +61,15 @@ pub async fn gone(
     reason: &str,
     now_ms: i64,
 ) -> Result<(), DeliveryStoreError> {
+    set_state(pool, [flavor, destination, "gone", reason], now_ms).await
+}
+
+/// Sets a destination's state and reason (its failing and hold clocks kept).
+async fn set_state(
+    pool: &AnyPool,
+    [flavor, destination, state, reason]: [&str; 4],
+    now_ms: i64,
+) -> Result<(), DeliveryStoreError> {
     let sql = format!(
         "{UPSERT}state = excluded.state, reason = excluded.reason, \
          updated_at = excluded.updated_at"
@@ -78,7 +77,7 @@ pub async fn gone(
     upsert(
         pool,
         &sql,
-        [flavor, destination, "gone", reason],
+        [flavor, destination, state, reason],
         [0, 0, now_ms],
     )
     .await

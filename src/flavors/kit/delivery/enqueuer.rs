@@ -20,7 +20,7 @@ use super::deliverer::Queue;
 use super::rows::{enqueue, Enqueue};
 use crate::event::Event;
 use crate::handler::{BatchHandler, Ctx, HandleResp, HandlerError};
-use crate::store::rows::{apply_planned, PlanError, Planned, RowOp};
+use crate::store::rows::{apply_planned, plan_each, PlanError, RowOp};
 
 /// One delivery an event asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,26 +103,17 @@ impl<P: DeliveryPlanner> BatchHandler for Enqueuer<P> {
     }
 
     async fn handle_batch(&self, ctx: &Ctx, events: &[&Event]) -> Vec<HandleResp> {
-        let mut answers: Vec<Option<HandleResp>> = events.iter().map(|_| None).collect();
-        let mut planned = Vec::with_capacity(events.len());
-        for (i, event) in events.iter().enumerate() {
-            let ops = (self.planner.plan(event).map_err(Refused::Plan))
-                .and_then(|wanted| self.ops(ctx.flavor(), event, &wanted));
-            match ops {
-                Ok(ops) => planned.push(Planned {
-                    event_id: event.event_id.clone(),
-                    ops,
-                }),
-                Err(Refused::Plan(why)) => {
-                    answers[i] = Some(HandleResp::Discard(HandlerError::invalid(why)))
-                }
-                Err(Refused::Full(destination)) => {
-                    let why =
-                        format!("destination {destination}: queue over depth, refusing new rows");
-                    answers[i] = Some(HandleResp::Retry(HandlerError::deferred(why)));
-                }
-            }
-        }
+        let (answers, planned) = plan_each(events, |event| {
+            let wanted = (self.planner.plan(event))
+                .map_err(|why| HandleResp::Discard(HandlerError::invalid(why)))?;
+            self.ops(ctx.flavor(), event, &wanted)
+                .map_err(|refused| match refused {
+                    Refused::Plan(why) => HandleResp::Discard(HandlerError::invalid(why)),
+                    Refused::Full(destination) => HandleResp::Retry(HandlerError::deferred(
+                        format!("destination {destination}: queue over depth, refusing new rows"),
+                    )),
+                })
+        });
         let any = planned.iter().any(|p| !p.ops.is_empty());
         let answers = apply_planned(ctx, events, answers, planned).await;
         if any && answers.iter().any(|a| matches!(a, HandleResp::Success)) {
