@@ -15,6 +15,7 @@ pub mod evp_indexer_feed;
 pub mod jira;
 pub mod kit;
 pub mod timeline;
+pub mod webhook;
 
 pub use kit::{BuildCtx, BuildError, Built, FlavorSpec, Style};
 

@@ -1,0 +1,500 @@
+//! The outbound transport of the `webhook` flavor: one POST to a customer's
+//! endpoint, guarded against server-side request forgery, its result an
+//! owned [`Outcome`] the delivery worker maps onto the kit's
+//! [`Attempt`](crate::flavors::kit::delivery::Attempt).
+//!
+//! Guarantees (unless the [`EndpointPolicy`] relaxes them, which only the
+//! `local` and test environments do):
+//! - [`check_url`] accepts only `https` URLs (`http` too with `allow_http`,
+//!   never another scheme), without credentials, whose host is on the
+//!   allow-list when there is one, and whose IP-literal host is public
+//!   ([`is_public`]: no loopback, private, link-local, metadata, CGNAT,
+//!   documentation, multicast or reserved address, nor an IPv6 form that
+//!   embeds one);
+//! - a host name is resolved by the client's own resolver, which drops
+//!   every non-public address: the connection goes only to an address that
+//!   was checked, so a name resolving (or rebinding) to an internal address
+//!   is refused at connect;
+//! - redirects are never followed (a 3xx is a transient failure), proxies
+//!   from the environment are ignored;
+//! - no error text carries the URL's credentials, path or query string, nor
+//!   a request header value (signatures, secrets): errors name the host at
+//!   most, the status and the start of the response body, redacted.
+
+use std::error::Error as StdError;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{redirect, Response, StatusCode, Url};
+
+use crate::flavors::kit::delivery::Attempt;
+
+/// The User-Agent of every webhook request.
+const USER_AGENT: &str = concat!("case-event-handler/", env!("CARGO_PKG_VERSION"));
+/// The most characters of a response body an error quotes.
+const BODY_CHARS: usize = 200;
+/// The most bytes of a response body read to quote it (200 chars of UTF-8).
+const BODY_BYTES: usize = 4 * BODY_CHARS;
+/// Shorter header or query values are not redacted (they are no secrets,
+/// and redacting them would mangle every message).
+const SECRET_MIN_LEN: usize = 4;
+
+/// Which endpoints may be called, and how long a call may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointPolicy {
+    /// Plain `http` is allowed besides `https` (only the `local` environment).
+    pub allow_http: bool,
+    /// Private, loopback and other non-public addresses are allowed (only
+    /// the `local` and test environments).
+    pub allow_private: bool,
+    /// The hosts that may be called; empty: any host. An entry matches the
+    /// host exactly, or written `*.example.com`, any subdomain of it.
+    pub allowed_hosts: Vec<String>,
+    /// Whole-request timeout (connect, send, response head).
+    pub timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl Default for EndpointPolicy {
+    /// The production policy: https to public addresses of any host, 10 s
+    /// per request, 3 s to connect.
+    fn default() -> Self {
+        Self {
+            allow_http: false,
+            allow_private: false,
+            allowed_hosts: Vec::new(),
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why an endpoint URL is refused. The text never carries the URL's
+/// credentials, path or query string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlRefused {
+    /// Not a URL.
+    #[error("endpoint URL is not valid: {reason}")]
+    Unparseable {
+        /// The parser's reason (it quotes nothing of the input).
+        reason: String,
+    },
+    /// A scheme other than https (or http when allowed).
+    #[error("endpoint scheme '{scheme}' is refused: only {allowed} is allowed")]
+    Scheme {
+        /// The URL's scheme.
+        scheme: String,
+        /// What the policy allows.
+        allowed: &'static str,
+    },
+    /// A user name or password in the URL.
+    #[error("endpoint {endpoint} carries credentials in its URL")]
+    Credentials {
+        /// The URL's `scheme://host:port`.
+        endpoint: String,
+    },
+    /// No host to call.
+    #[error("endpoint URL has no host")]
+    NoHost,
+    /// A host not on the (non-empty) allow-list.
+    #[error("endpoint host '{host}' is not on the allow-list")]
+    NotAllowed {
+        /// The host.
+        host: String,
+    },
+    /// An IP-literal host that is not public.
+    #[error("endpoint address {ip} is not public")]
+    NotPublic {
+        /// The address.
+        ip: IpAddr,
+    },
+}
+
+/// A host name that resolved only to refused (non-public) addresses; which
+/// addresses is not said (it would map internal names for the caller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("host '{host}' resolved only to refused (non-public) addresses")]
+pub struct ResolveRefused {
+    /// The host name.
+    pub host: String,
+}
+
+/// The webhook client could not be built (TLS backend).
+#[derive(Debug, thiserror::Error)]
+#[error("webhook client: {0}")]
+pub struct TransportBuildError(#[source] reqwest::Error);
+
+/// What one POST came to; [`Outcome::attempt`] is the kit's view of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx.
+    Delivered {
+        /// The status.
+        status: StatusCode,
+    },
+    /// A 410: the endpoint is gone.
+    Gone {
+        /// The status and the start of the body.
+        error: String,
+    },
+    /// Worth retrying: 408, 429, 5xx, a 3xx (never followed), a connect
+    /// error, a timeout, a connection dropped after the request was sent.
+    Transient {
+        /// The status and body start, or the transport problem.
+        error: String,
+        /// The endpoint's `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// Never accepted: another 4xx, or a refused URL or address.
+    Permanent {
+        /// The status and body start, or the refusal.
+        error: String,
+    },
+}
+
+impl Outcome {
+    /// The outcome as the delivery schedule's attempt.
+    pub fn attempt(&self) -> Attempt<'_> {
+        match self {
+            Outcome::Delivered { .. } => Attempt::Delivered,
+            Outcome::Gone { error } => Attempt::Gone { error },
+            Outcome::Transient { error, retry_after } => Attempt::Transient {
+                error,
+                retry_after: *retry_after,
+            },
+            Outcome::Permanent { error } => Attempt::Permanent { error },
+        }
+    }
+}
+
+/// Parses `url` and checks it against `policy` (see [`check_parsed`]).
+pub fn check_url(policy: &EndpointPolicy, url: &str) -> Result<Url, UrlRefused> {
+    let parsed = Url::parse(url).map_err(|e| UrlRefused::Unparseable {
+        reason: e.to_string(),
+    })?;
+    check_parsed(policy, &parsed)?;
+    Ok(parsed)
+}
+
+/// Checks a parsed URL: scheme, no credentials, host on the allow-list, an
+/// IP-literal host public. A host name's addresses are checked at connect.
+pub fn check_parsed(policy: &EndpointPolicy, url: &Url) -> Result<(), UrlRefused> {
+    check_scheme(policy, url.scheme())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlRefused::Credentials {
+            endpoint: origin(url),
+        });
+    }
+    let host = url.host_str().ok_or(UrlRefused::NoHost)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if !host_allowed(&policy.allowed_hosts, host) {
+        return Err(UrlRefused::NotAllowed { host: host.into() });
+    }
+    // The parser writes an IP-literal host canonically (`0x7f.1` is
+    // `127.0.0.1`), so a host that parses as an address is one.
+    match host.parse::<IpAddr>() {
+        Ok(ip) if !policy.allow_private && !is_public(ip) => Err(UrlRefused::NotPublic { ip }),
+        _ => Ok(()),
+    }
+}
+
+fn check_scheme(policy: &EndpointPolicy, scheme: &str) -> Result<(), UrlRefused> {
+    let allowed = match (scheme, policy.allow_http) {
+        ("https", _) | ("http", true) => return Ok(()),
+        (_, true) => "https or http",
+        (_, false) => "https",
+    };
+    Err(UrlRefused::Scheme {
+        scheme: scheme.into(),
+        allowed,
+    })
+}
+
+/// `scheme://host[:port]`: what of a URL may be printed.
+fn origin(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// Whether `host` is on the allow-list (an empty list allows any host).
+fn host_allowed(allowed: &[String], host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    allowed.is_empty()
+        || allowed.iter().any(|entry| {
+            let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+            match entry.strip_prefix("*.") {
+                Some(parent) => host
+                    .strip_suffix(parent)
+                    .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+                None => host == entry,
+            }
+        })
+}
+
+/// IPv4 networks that are not public: this network, private, CGNAT,
+/// loopback, link-local (cloud metadata), IETF protocol assignments,
+/// documentation, 6to4 relay, benchmarking, multicast, reserved, broadcast.
+const REFUSED_V4: &[([u8; 4], u32)] = &[
+    ([0, 0, 0, 0], 8),
+    ([10, 0, 0, 0], 8),
+    ([100, 64, 0, 0], 10),
+    ([127, 0, 0, 0], 8),
+    ([169, 254, 0, 0], 16),
+    ([172, 16, 0, 0], 12),
+    ([192, 0, 0, 0], 24),
+    ([192, 0, 2, 0], 24),
+    ([192, 88, 99, 0], 24),
+    ([192, 168, 0, 0], 16),
+    ([198, 18, 0, 0], 15),
+    ([198, 51, 100, 0], 24),
+    ([203, 0, 113, 0], 24),
+    ([224, 0, 0, 0], 4),
+    ([240, 0, 0, 0], 4),
+];
+
+/// IPv6 networks inside global unicast (2000::/3) that are not public: IETF
+/// protocol assignments (Teredo, benchmarking, ORCHID), documentation.
+const REFUSED_V6: &[(u128, u32)] = &[
+    (0x2001_0000 << 96, 23),
+    (0x2001_0db8 << 96, 32),
+    (0x3fff_0000 << 96, 20),
+];
+
+/// Whether an address is public: reachable on the internet, not an
+/// internal, special-purpose or reserved one. An IPv6 address embedding an
+/// IPv4 one (mapped, compatible, NAT64, 6to4) is as public as that one;
+/// other IPv6 must be global unicast (2000::/3).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let bits = u32::from(ip);
+    !REFUSED_V4
+        .iter()
+        .any(|&(net, prefix)| (bits ^ u32::from(Ipv4Addr::from(net))) >> (32 - prefix) == 0)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = embedded_v4(ip) {
+        return is_public_v4(v4);
+    }
+    let bits = u128::from(ip);
+    let global_unicast = bits >> 125 == 0b001;
+    global_unicast
+        && !REFUSED_V6
+            .iter()
+            .any(|&(net, prefix)| (bits ^ net) >> (128 - prefix) == 0)
+}
+
+/// The IPv4 address an IPv6 one stands for: mapped (`::ffff:a.b.c.d`),
+/// compatible (`::a.b.c.d`, so `::` and `::1` too), NAT64
+/// (`64:ff9b::a.b.c.d`), 6to4 (`2002:aabb:ccdd::/48`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low = Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] => Some(low),
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(low),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))),
+        _ => None,
+    }
+}
+
+/// Resolves with the system resolver and keeps only the addresses the
+/// policy allows, so the client connects only to checked addresses.
+#[derive(Debug, Clone, Copy)]
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|addr| allow_private || is_public(addr.ip()))
+                .collect();
+            if kept.is_empty() && !found.is_empty() {
+                return Err(Box::new(ResolveRefused { host }) as Box<dyn StdError + Send + Sync>);
+            }
+            Ok(Box::new(kept.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The webhook client: built once per policy and shared (its connection
+/// pool with it; cloning is cheap).
+#[derive(Debug, Clone)]
+pub struct WebhookTransport {
+    policy: Arc<EndpointPolicy>,
+    client: reqwest::Client,
+}
+
+impl WebhookTransport {
+    /// A client for `policy`: its timeouts, its resolver, no redirects, no
+    /// proxy.
+    pub fn new(policy: EndpointPolicy) -> Result<Self, TransportBuildError> {
+        let resolver = GuardedResolver {
+            allow_private: policy.allow_private,
+        };
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.connect_timeout)
+            .redirect(redirect::Policy::none())
+            .no_proxy()
+            .referer(false)
+            .https_only(!policy.allow_http)
+            .user_agent(USER_AGENT)
+            .dns_resolver(Arc::new(resolver))
+            .build()
+            .map_err(|e| TransportBuildError(e.without_url()))?;
+        let policy = Arc::new(policy);
+        Ok(Self { policy, client })
+    }
+
+    /// The policy the client enforces.
+    pub fn policy(&self) -> &EndpointPolicy {
+        &self.policy
+    }
+
+    /// POSTs `body` (JSON: the Content-Type is set here) with `headers` to
+    /// `url`, checked again against the policy first. Never panics, never
+    /// follows a redirect.
+    pub async fn post(&self, url: &Url, headers: &[(&str, String)], body: Vec<u8>) -> Outcome {
+        if let Err(refused) = check_parsed(&self.policy, url) {
+            return Outcome::Permanent {
+                error: refused.to_string(),
+            };
+        }
+        let secrets = Secrets::of(url, headers);
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        match request.send().await {
+            Ok(response) => from_response(response, &secrets).await,
+            Err(err) => from_error(err.without_url(), &secrets),
+        }
+    }
+}
+
+/// The outcome of a response: its status, `Retry-After`, body start.
+async fn from_response(response: Response, secrets: &Secrets) -> Outcome {
+    let status = response.status();
+    if status.is_success() {
+        return Outcome::Delivered { status };
+    }
+    let retry_after = crate::http::retry_after(response.headers());
+    if status.is_redirection() {
+        let error = format!("HTTP {status}: redirects are not followed");
+        return Outcome::Transient { error, retry_after };
+    }
+    let error = secrets.redact(format!("HTTP {status}: {}", body_start(response).await));
+    match status.as_u16() {
+        410 => Outcome::Gone { error },
+        408 | 429 | 500.. => Outcome::Transient { error, retry_after },
+        _ => Outcome::Permanent { error },
+    }
+}
+
+/// The first [`BODY_CHARS`] characters of the body, read no further than
+/// [`BODY_BYTES`] (a failed read ends it: the quote is best effort).
+async fn body_start(mut response: Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(BODY_BYTES);
+    let text = String::from_utf8_lossy(&bytes);
+    let quoted: String = text.chars().take(BODY_CHARS).collect();
+    quoted.trim().to_string()
+}
+
+/// The outcome of a request that got no response: a refused address (or a
+/// request that cannot be built) is permanent, the rest transient.
+fn from_error(err: reqwest::Error, secrets: &Secrets) -> Outcome {
+    let error = secrets.redact(describe(&err));
+    let refused = sources(&err).any(|e| e.downcast_ref::<ResolveRefused>().is_some());
+    if refused || err.is_builder() {
+        return Outcome::Permanent { error };
+    }
+    Outcome::Transient {
+        error,
+        retry_after: None,
+    }
+}
+
+/// The error's kind and its causes (the error carries no URL).
+fn describe(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "connect failed"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_string();
+    let mut last = String::new();
+    for cause in sources(err) {
+        let cause = cause.to_string();
+        if cause != last {
+            text = format!("{text}: {cause}");
+        }
+        last = cause;
+    }
+    text
+}
+
+/// The error's chain of causes (not the error itself).
+fn sources<'a>(err: &'a reqwest::Error) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(err.source(), |&e| e.source())
+}
+
+/// The request's secrets, redacted from every error text: header values,
+/// the URL's query string and its values.
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(url: &Url, headers: &[(&str, String)]) -> Self {
+        let mut values: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+        values.extend(url.query().map(str::to_string));
+        values.extend(url.query_pairs().map(|(_, v)| v.into_owned()));
+        values.retain(|v| v.len() >= SECRET_MIN_LEN);
+        // The longest first, so a value containing another goes whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        Self(values)
+    }
+
+    fn redact(&self, text: String) -> String {
+        self.0.iter().fold(text, |text, secret| {
+            text.replace(secret.as_str(), "[redacted]")
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "transport_tests.rs"]
+mod tests;
