@@ -36,8 +36,9 @@ use crate::flavors::kit::delivery::Attempt;
 const USER_AGENT: &str = concat!("case-event-handler/", env!("CARGO_PKG_VERSION"));
 /// The most characters of a response body an error quotes.
 const BODY_CHARS: usize = 200;
-/// The most bytes of a response body read to quote it (200 chars of UTF-8).
-const BODY_BYTES: usize = 4 * BODY_CHARS;
+/// The most bytes of a response body read to quote it: 200 chars of UTF-8
+/// and room for a secret straddling them, redacted before the cut.
+const BODY_BYTES: usize = 8 * 1024;
 /// Shorter header or query values are not redacted (they are no secrets,
 /// and redacting them would mangle every message).
 const SECRET_MIN_LEN: usize = 4;
@@ -241,22 +242,13 @@ fn host_allowed(allowed: &[String], host: &str) -> bool {
 /// IPv4 networks that are not public: this network, private, CGNAT,
 /// loopback, link-local (cloud metadata), IETF protocol assignments,
 /// documentation, 6to4 relay, benchmarking, multicast, reserved, broadcast.
+#[rustfmt::skip]
 const REFUSED_V4: &[([u8; 4], u32)] = &[
-    ([0, 0, 0, 0], 8),
-    ([10, 0, 0, 0], 8),
-    ([100, 64, 0, 0], 10),
-    ([127, 0, 0, 0], 8),
-    ([169, 254, 0, 0], 16),
-    ([172, 16, 0, 0], 12),
-    ([192, 0, 0, 0], 24),
-    ([192, 0, 2, 0], 24),
-    ([192, 88, 99, 0], 24),
-    ([192, 168, 0, 0], 16),
-    ([198, 18, 0, 0], 15),
-    ([198, 51, 100, 0], 24),
-    ([203, 0, 113, 0], 24),
-    ([224, 0, 0, 0], 4),
-    ([240, 0, 0, 0], 4),
+    ([0, 0, 0, 0], 8), ([10, 0, 0, 0], 8), ([100, 64, 0, 0], 10),
+    ([127, 0, 0, 0], 8), ([169, 254, 0, 0], 16), ([172, 16, 0, 0], 12),
+    ([192, 0, 0, 0], 24), ([192, 0, 2, 0], 24), ([192, 88, 99, 0], 24),
+    ([192, 168, 0, 0], 16), ([198, 18, 0, 0], 15), ([198, 51, 100, 0], 24),
+    ([203, 0, 113, 0], 24), ([224, 0, 0, 0], 4), ([240, 0, 0, 0], 4),
 ];
 
 /// IPv6 networks inside global unicast (2000::/3) that are not public: IETF
@@ -409,7 +401,9 @@ async fn from_response(response: Response, secrets: &Secrets) -> Outcome {
         let error = format!("HTTP {status}: redirects are not followed");
         return Outcome::Transient { error, retry_after };
     }
-    let error = secrets.redact(format!("HTTP {status}: {}", body_start(response).await));
+    let body = secrets.redact(body_start(response).await);
+    let body: String = body.trim().chars().take(BODY_CHARS).collect();
+    let error = format!("HTTP {status}: {}", body.trim_end());
     match status.as_u16() {
         410 => Outcome::Gone { error },
         408 | 429 | 500.. => Outcome::Transient { error, retry_after },
@@ -417,8 +411,8 @@ async fn from_response(response: Response, secrets: &Secrets) -> Outcome {
     }
 }
 
-/// The first [`BODY_CHARS`] characters of the body, read no further than
-/// [`BODY_BYTES`] (a failed read ends it: the quote is best effort).
+/// The start of the body, read no further than [`BODY_BYTES`] (a failed
+/// read ends it: the quote is best effort).
 async fn body_start(mut response: Response) -> String {
     let mut bytes = Vec::new();
     while bytes.len() < BODY_BYTES {
@@ -428,9 +422,7 @@ async fn body_start(mut response: Response) -> String {
         }
     }
     bytes.truncate(BODY_BYTES);
-    let text = String::from_utf8_lossy(&bytes);
-    let quoted: String = text.chars().take(BODY_CHARS).collect();
-    quoted.trim().to_string()
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The outcome of a request that got no response: a refused address (or a

@@ -97,40 +97,25 @@ fn is_public_follows_the_table() {
 
 #[test]
 fn check_url_refuses_internal_literals_credentials_and_other_schemes() {
-    let cases: [(&str, fn(&UrlRefused) -> bool); 9] = [
-        ("https://127.0.0.1/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://[::1]/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://169.254.169.254/latest/meta-data/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://[::ffff:10.0.0.1]/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://[::ffff:127.0.0.1]/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://0x7f.1/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://2130706433/", |e| {
-            matches!(e, UrlRefused::NotPublic { .. })
-        }),
-        ("https://user:pw@example.com/hook?token=abcd", |e| {
-            matches!(e, UrlRefused::Credentials { .. })
-        }),
-        ("ftp://example.com/", |e| {
-            matches!(e, UrlRefused::Scheme { .. })
-        }),
-    ];
-    for (url, expected) in cases {
+    for url in [
+        "https://127.0.0.1/",
+        "https://[::1]/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::ffff:10.0.0.1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://0x7f.1/",
+        "https://2130706433/",
+    ] {
         let err = check_url(&strict(), url).unwrap_err();
-        assert!(expected(&err), "{url}: {err:?}");
+        assert!(
+            matches!(err, UrlRefused::NotPublic { .. }),
+            "{url}: {err:?}"
+        );
     }
+    let err = check_url(&strict(), "ftp://example.com/").unwrap_err();
+    assert!(matches!(err, UrlRefused::Scheme { .. }), "{err:?}");
     let err = check_url(&strict(), "https://user:pw@example.com/hook?token=abcd").unwrap_err();
+    assert!(matches!(err, UrlRefused::Credentials { .. }), "{err:?}");
     let text = err.to_string();
     assert!(!text.contains("pw") && !text.contains("user"), "{text}");
     assert!(!text.contains("token") && !text.contains("/hook"), "{text}");
@@ -321,20 +306,22 @@ async fn a_500_is_transient_with_the_body_start_redacted() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = format!("boom {sig} {}", "x".repeat(1_000));
+        // The signature also straddles the 200th character.
+        let body = format!("boom {sig} {} {sig}", "x".repeat(170));
         (AxumStatus::INTERNAL_SERVER_ERROR, body).into_response()
     })
     .await;
     match post_hook(loopback(), &server.base).await {
         Outcome::Transient { error, retry_after } => {
             assert!(
-                error.starts_with("HTTP 500") && error.contains("boom [redacted]"),
+                error.starts_with("HTTP 500") && error.contains("boom [redacted] xxx"),
                 "{error}"
             );
             assert!(
                 error.chars().count() <= 200 + "HTTP 500 Internal Server Error: ".len(),
                 "{error}"
             );
+            assert!(!error.contains("sig-"), "{error}");
             assert_eq!(retry_after, None);
         }
         other => panic!("{other:?}"),
