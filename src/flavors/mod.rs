@@ -14,7 +14,6 @@ pub mod evp_indexer;
 pub mod evp_indexer_feed;
 pub mod jira;
 pub mod kit;
-pub mod notification;
 pub mod timeline;
 pub mod webhook;
 

@@ -37,6 +37,7 @@ fn named_secrets_resolve_through_the_settings() {
         names,
         [
             "soc-intake-signing",
+            "soc-intake-signing-2025",
             "slack-acme",
             "jira-acme",
             "jira-acme-webhook"
@@ -45,6 +46,7 @@ fn named_secrets_resolve_through_the_settings() {
     let mut settings = crate::settings::RulesSettings::default();
     for name in [
         "soc_intake_signing",
+        "soc_intake_signing_2025",
         "slack_acme",
         "jira_acme",
         "jira_acme_webhook",

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod inbound;
 pub mod intent;
 mod publish;
+pub mod render;
 pub mod testing;
 pub mod timers;
 mod tools;

@@ -1,6 +1,8 @@
 //! Per-channel rendering of a case notification: email (subject, plain text,
 //! HTML), Slack (Block Kit), Microsoft Teams (Adaptive Card via Workflows)
 //! and PagerDuty (Events v2 summary + custom details). Pure code: no IO.
+//! In the kit because every flavor that messages people renders so (the
+//! notification flavor first; paging and incident escalation after it).
 //!
 //! Guarantees, for any [`Notice`] (hostile titles and comments included):
 //! - **Templates** live in `templates/notification/` and are compiled into the
