@@ -29,6 +29,7 @@ async fn start(
     endpoints: &[(&str, String)],
     runtime: &str,
     allow_private: bool,
+    timeout_ms: u64,
 ) -> (FlavorRun, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut rules = String::from("webhooks:\n");
@@ -41,7 +42,7 @@ async fn start(
     let yaml = format!(
         "environment: local\n\
          rules:\n  dir: {dir}\n  secrets: {{ hook_current: \"{SECRET}\", hook_old: \"{OLD}\" }}\n\
-         flavors:\n  webhook:\n    allow_http: true\n    allow_private: {allow_private}\n    timeout_ms: 1000\n\
+         flavors:\n  webhook:\n    allow_http: true\n    allow_private: {allow_private}\n    timeout_ms: {timeout_ms}\n\
          \x20   runtime:\n      batch: {{ max_events: 100, max_wait_ms: 10 }}\n{runtime}",
         dir = dir.path().display(),
     );
@@ -87,17 +88,32 @@ async fn webhook_a_dead_endpoint_never_holds_up_a_healthy_one_nor_a_partition() 
     let rx = Receiver::start().await;
     rx.set("dead", Mode::Hang);
     let endpoints = [("ok", rx.url("ok")), ("dead", rx.url("dead"))];
-    let runtime = "      deliveries: { attempt_timeout_ms: 3000, lease_ms: 10000, poll_ms: 50, backoff_base_ms: 500, breaker_failures: 3, breaker_cooldown_ms: 2000 }\n";
-    let (mut run, _dir) = start(&endpoints, runtime, true).await;
+    // The dead endpoint's attempts hang for the whole test (30 s each):
+    // whatever waited for one of them could not finish in time.
+    let runtime = "      deliveries: { attempt_timeout_ms: 30000, lease_ms: 40000, poll_ms: 50, per_destination: 8 }\n";
+    let (mut run, _dir) = start(&endpoints, runtime, true, 30_000).await;
     let events = events(11, 20, 10);
     publish_paced(&run.topic, events.clone()).await;
-    run.caught_up(2, Duration::from_secs(30)).await;
+    run.caught_up(2, Duration::from_secs(25)).await;
     eventually(
         "the healthy endpoint got every event",
-        Duration::from_secs(20),
+        Duration::from_secs(25),
         || rx.got("ok").len() >= events.len(),
     )
     .await;
+    let pool = run.store.pool().clone();
+    let dead = delivery::depth(&pool, "webhook").await.unwrap();
+    let dead = dead
+        .iter()
+        .find(|d| d.destination == "SEC/dead")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        dead.failing_since, 0,
+        "no attempt at the dead endpoint had ended yet: {dead:?}"
+    );
+    assert_eq!(dead.leased, 8, "it holds its own slots only: {dead:?}");
+    assert_eq!(rx.got("dead").len(), 8, "one call per slot, all hanging");
 
     let got = rx.got("ok");
     assert_eq!(got.len(), events.len(), "each event once");
@@ -119,29 +135,22 @@ async fn webhook_a_dead_endpoint_never_holds_up_a_healthy_one_nor_a_partition() 
             "case {case} in order: {versions:?}"
         );
     }
-    // Isolation: each healthy delivery came sooner than one attempt at the
-    // dead endpoint can take (3 s), so none waited behind it.
-    let published: BTreeMap<&str, i64> =
-        (events.iter()).map(|e| (e.event_id.as_str(), 0)).collect();
     let mut latencies: Vec<i64> = (got.iter())
         .map(|g| {
-            assert!(published.contains_key(g.id.as_str()));
-            let at = chrono::DateTime::parse_from_rfc3339(g.data()["occurredAt"].as_str().unwrap())
-                .unwrap()
-                .timestamp_millis();
-            g.at_ms - at
+            let at = g.data()["occurredAt"].as_str().unwrap().to_owned();
+            g.at_ms
+                - chrono::DateTime::parse_from_rfc3339(&at)
+                    .unwrap()
+                    .timestamp_millis()
         })
         .collect();
     latencies.sort_unstable();
-    let p99 = latencies[latencies.len() * 99 / 100];
+    let n = latencies.len();
     println!(
-        "healthy endpoint: p50 {} ms, p99 {p99} ms, max {} ms",
-        latencies[latencies.len() / 2],
-        latencies[latencies.len() - 1]
-    );
-    assert!(
-        latencies[latencies.len() - 1] < 3_000,
-        "latencies {latencies:?}"
+        "healthy endpoint: p50 {} ms, p99 {} ms, max {} ms (the figure is the bench's, scenario 9)",
+        latencies[n / 2],
+        latencies[n * 99 / 100],
+        latencies[n - 1]
     );
 
     let summary = run.stop().await;
@@ -150,18 +159,12 @@ async fn webhook_a_dead_endpoint_never_holds_up_a_healthy_one_nor_a_partition() 
         "no event waited: no partition paused: {summary:?}"
     );
     assert!(summary.dead_lettered.is_empty(), "{summary:?}");
-    let depths = delivery::depth(run.store.pool(), "webhook").await.unwrap();
+    let depths = delivery::depth(&pool, "webhook").await.unwrap();
     let dead = depths.iter().find(|d| d.destination == "SEC/dead").unwrap();
     assert_eq!(
         dead.pending + dead.leased,
         events.len() as i64,
-        "the dead endpoint's rows wait: {dead:?}"
-    );
-    assert!(dead.failing_since > 0, "{dead:?}");
-    assert!(
-        rx.got("dead").len() <= 16,
-        "the breaker stopped calls: {}",
-        rx.got("dead").len()
+        "its rows wait: {dead:?}"
     );
 }
 
@@ -172,7 +175,7 @@ async fn webhook_410_disables_an_endpoint_and_one_back_from_failing_gets_its_bac
     rx.set("flaky", Mode::Status(503));
     let endpoints = [("gone", rx.url("gone")), ("flaky", rx.url("flaky"))];
     let runtime = "      deliveries: { poll_ms: 50, backoff_base_ms: 100, backoff_cap_ms: 400, breaker_failures: 0, depth_check_ms: 200 }\n";
-    let (mut run, _dir) = start(&endpoints, runtime, true).await;
+    let (mut run, _dir) = start(&endpoints, runtime, true, 1_000).await;
     let events = events(12, 10, 8);
     publish_paced(&run.topic, events.clone()).await;
     run.caught_up(2, Duration::from_secs(30)).await;
@@ -248,6 +251,7 @@ async fn webhook_a_host_resolving_to_loopback_is_refused_at_connect() {
         &[("inside", url)],
         "      deliveries: { poll_ms: 50 }\n",
         false,
+        1_000,
     )
     .await;
     // Eight cases: both partitions get records (an empty one never commits).
