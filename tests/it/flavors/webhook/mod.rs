@@ -4,6 +4,7 @@
 //! signature is checked by the verifier of `receiver.rs`, written from the
 //! Standard Webhooks spec.
 
+mod crash;
 mod receiver;
 
 use std::collections::BTreeMap;

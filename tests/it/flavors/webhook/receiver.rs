@@ -1,7 +1,7 @@
 //! A loopback webhook receiver for the tests: records every request
 //! (path, Standard Webhooks headers, body, arrival time) and answers per
-//! path as the test sets it (200, a status, or hanging past any timeout),
-//! changeable while the flavor runs.
+//! path as the test sets it (200, a status, 200 after a delay, or hanging past
+//! any timeout), changeable while the flavor runs.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,6 +27,8 @@ pub enum Mode {
     Status(u16),
     /// Never answers (sleeps 60 s).
     Hang,
+    /// 200 after this many milliseconds.
+    Slow(u64),
 }
 
 /// One request as received.
@@ -116,6 +118,10 @@ async fn receive(
         Mode::Status(code) => StatusCode::from_u16(code).unwrap(),
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
+            StatusCode::OK
+        }
+        Mode::Slow(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
             StatusCode::OK
         }
     }
