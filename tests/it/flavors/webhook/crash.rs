@@ -287,10 +287,20 @@ async fn webhook_a_full_run_never_logs_a_secret() {
     let rx = Receiver::start().await;
     rx.set("fail", Mode::Status(500));
     let token = "q-secret-123";
+    // A port nobody listens on: its connection errors carry the URL, token
+    // and all, unless the transport strips it.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
     let endpoints = [
         ("ok", rx.url("ok")),
         ("fail", rx.url("fail")),
         ("tok", format!("{}?token={token}", rx.url("tok"))),
+        (
+            "refused",
+            format!("http://127.0.0.1:{closed}/x?token={token}"),
+        ),
     ];
     let runtime = "      deliveries: { poll_ms: 50, backoff_base_ms: 100, backoff_cap_ms: 400, breaker_failures: 0, depth_check_ms: 200 }\n";
     let setup = Setup::new(&endpoints, runtime, "debug").await;
@@ -331,6 +341,13 @@ async fn webhook_a_full_run_never_logs_a_secret() {
     }
     let status = service.terminate();
     assert_eq!(status.code(), Some(0), "a clean stop:\n{}", logs.read());
+    let refused = delivery::recent(store.pool(), "webhook", "SEC/refused", 1_000)
+        .await
+        .unwrap();
+    assert!(
+        refused.iter().any(|r| !r.last_error.is_empty()),
+        "the refused endpoint's attempts failed: {refused:?}"
+    );
 
     let mut secrets = vec![token.to_owned()];
     for s in [SECRET, OLD] {
@@ -341,10 +358,15 @@ async fn webhook_a_full_run_never_logs_a_secret() {
     let lines: Vec<&str> = log.lines().collect();
     eprintln!("{} log lines after {:?}", lines.len(), started.elapsed());
     assert!(lines.len() > 20, "the run logged: {log}");
-    assert!(
-        log.contains("delivery failed; retrying") || log.contains("destination disabled"),
-        "the log holds a delivery failure (the grep read real logs): {log}"
-    );
+    for (endpoint, failure) in [
+        ("SEC/fail", "destination disabled"),
+        ("SEC/refused", "delivery failed; retrying"),
+    ] {
+        assert!(
+            (lines.iter()).any(|l| l.contains(endpoint) && l.contains(failure)),
+            "the log holds {endpoint}'s failure (the grep reads real logs): {log}"
+        );
+    }
     let leaks: Vec<(&str, &str)> = (lines.iter())
         .flat_map(|line| {
             (secrets.iter())
