@@ -194,6 +194,7 @@ async fn chaos_4xx_is_transient_5xx_is_permanent_and_no_password_leaks() {
         );
     }
     chaos(None).await;
+    eprintln!("chaos outcomes: {outcomes:#?}");
 
     let codes = ["451", "550", "535"];
     for (outcome, code) in outcomes.iter().zip(codes) {
