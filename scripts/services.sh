@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the services that the integration tests use: Kafka,
-# PostgreSQL and OpenSearch, all on 127.0.0.1 and without Docker.
+# PostgreSQL, OpenSearch and Mailpit (an SMTP server that stores what it receives), all on
+# 127.0.0.1 and without Docker.
 #
-#   scripts/services.sh up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch ...]
-#                                                                      (default: all three)
+#   scripts/services.sh up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch|mailpit ...]
+#                                                                      (default: all four)
 #
 # State (jars, data, logs, PID files) lives in .devinfra/, which git ignores. `up` (= `start`)
 # starts what is not running and reuses what is; `stop` (= `down`) stops each service by its
@@ -13,6 +14,12 @@
 # (its controller listens on KAFKA_PORT+1), so a test can run a private broker it may stop
 # and restart; the downloaded jars stay shared in .devinfra/. devinfra/NOTES.md has the
 # details and measurements.
+#
+# Mailpit is built once from its Go module (`go install`, Go from /usr/local/go; the module
+# proxy serves it) into DEVINFRA_BIN (default .devinfra/bin, next to Helm). It listens for
+# SMTP on 127.0.0.1:MAILPIT_SMTP_PORT (1025) and serves its HTTP API on
+# 127.0.0.1:MAILPIT_HTTP_PORT (8025), accepts any SMTP credentials (also without TLS), and
+# has chaos enabled: `PUT /api/v1/chaos` makes MAIL/RCPT/AUTH answer a chosen 4xx or 5xx.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,10 +32,15 @@ PG_DB=ceh_test
 START_TIMEOUT=${SERVICES_START_TIMEOUT:-180} # Seconds a service may take to become ready.
 STOP_TIMEOUT=${SERVICES_STOP_TIMEOUT:-30}    # Seconds between the polite signal and SIGKILL.
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
-ALL=(kafka postgres opensearch)
+SMTP_PORT=${MAILPIT_SMTP_PORT:-1025}
+MAILPIT_HTTP_PORT=${MAILPIT_HTTP_PORT:-8025}
+MAILPIT_VERSION=${MAILPIT_VERSION:-v1.33.1}
+BIN=${DEVINFRA_BIN:-$JARS/bin} # Go-built tools (mailpit), shared by every state directory.
+ALL=(kafka postgres opensearch mailpit)
 
-# devinfra/kafka/server.properties names 9092/9093; KAFKA_PORT rewrites them.
-declare -A PORT=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [opensearch]=9200)
+# devinfra/kafka/server.properties names 9092/9093; KAFKA_PORT rewrites them. Mailpit's
+# port here is its SMTP port; its API is on MAILPIT_HTTP_PORT.
+declare -A PORT=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [opensearch]=9200 [mailpit]=$SMTP_PORT)
 declare -A PIDFILE LOGFILE STARTED_AT
 for svc in "${ALL[@]}"; do
     PIDFILE[$svc]=$STATE/$svc/$svc.pid
@@ -57,6 +69,7 @@ marker() {
     kafka) echo "kafka.Kafka $STATE/kafka/server.properties" ;;
     postgres) echo "-D $(pg_data)" ;;
     opensearch) echo "OsNode.java $STATE/opensearch/home" ;;
+    mailpit) echo "mailpit --smtp 127.0.0.1:$SMTP_PORT " ;;
     esac
 }
 
@@ -83,11 +96,17 @@ answers_postgres() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -t 2 2
 answers_opensearch() {
     curl -fsS -m 5 "http://127.0.0.1:${PORT[opensearch]}/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
 }
+# For Mailpit: its API answers with its version, and its SMTP port greets with a 220.
+answers_mailpit() {
+    curl -fsS -m 5 "http://127.0.0.1:$MAILPIT_HTTP_PORT/api/v1/info" 2>/dev/null | grep -q '"Version"' &&
+        timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$SMTP_PORT"'; head -c 4 <&3' 2>/dev/null | grep -q '^220'
+}
 
 # Readiness of a service this script started.
 ready_kafka() { grep -q 'Kafka Server started' "${LOGFILE[kafka]}" && answers_kafka; }
 ready_postgres() { answers_postgres; }
 ready_opensearch() { grep -q OPENSEARCH_STARTED "${LOGFILE[opensearch]}" && answers_opensearch; }
+ready_mailpit() { answers_mailpit; }
 
 # Copies a service's jars into .devinfra/<svc>/libs with Maven, unless the jars for the
 # current pom.xml are already there (the pom's checksum is kept in libs/.pom.sha256).
@@ -199,6 +218,39 @@ start_opensearch() {
     echo $! >"${PIDFILE[opensearch]}"
 }
 
+# Builds Mailpit into $BIN unless the binary of MAILPIT_VERSION is there already (the version
+# is kept in $BIN/mailpit.version). Go's module and build caches make a rebuild quick.
+ensure_mailpit_installed() {
+    local go=${GO:-/usr/local/go/bin/go} t
+    [[ -x $BIN/mailpit && $(cat "$BIN/mailpit.version" 2>/dev/null) == "$MAILPIT_VERSION" ]] && return 0
+    [[ -x $go ]] || go=$(command -v go) || { log "mailpit: go is not installed (/usr/local/go/bin/go)"; return 1; }
+    log "mailpit: building $MAILPIT_VERSION with $("$go" version | cut -d' ' -f3) into $BIN"
+    t=$(now)
+    mkdir -p "$BIN" && rm -f "$BIN/mailpit.version" || return 1
+    # The installed Go only: an older one fails on go.mod's `go` line instead of silently
+    # downloading a newer toolchain. Mailpit's SQLite is pure Go (modernc.org/sqlite).
+    if ! GOBIN=$BIN GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
+        "$go" install "github.com/axllent/mailpit@$MAILPIT_VERSION" >"$STATE/mailpit/build.log" 2>&1; then
+        tail -n 20 "$STATE/mailpit/build.log" >&2
+        log "mailpit: go install failed (log: $STATE/mailpit/build.log)"
+        return 1
+    fi
+    echo "$MAILPIT_VERSION" >"$BIN/mailpit.version"
+    log "mailpit: built in $(since "$t") s"
+}
+
+start_mailpit() {
+    local dir=$STATE/mailpit
+    need curl "apt-get install curl" && ensure_mailpit_installed || return 1
+    # Messages are kept across restarts in the state directory, like PostgreSQL's data.
+    if ((FRESH)); then rm -f "$dir"/mailpit.db* || return 1; fi
+    setsid "$BIN/mailpit" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+        --database "$dir/mailpit.db" --smtp-auth-accept-any --smtp-auth-allow-insecure \
+        --enable-chaos --disable-version-check \
+        >"${LOGFILE[mailpit]}" 2>&1 </dev/null &
+    echo $! >"${PIDFILE[mailpit]}"
+}
+
 # Starts one service unless it runs already. Sets AWAIT=1 when the caller has to wait
 # for a process of ours to become ready, AWAIT=0 for a server someone else started.
 launch() { # svc
@@ -267,6 +319,9 @@ write_env() {
 export KAFKA_BROKERS=127.0.0.1:${PORT[kafka]}
 export DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/$PG_DB
 export OPENSEARCH_URL=http://127.0.0.1:${PORT[opensearch]}
+export SMTP_HOST=127.0.0.1
+export SMTP_PORT=$SMTP_PORT
+export MAILPIT_URL=http://127.0.0.1:$MAILPIT_HTTP_PORT
 EOF
     sed -n 's/^export //p' "$STATE/env"
 }
@@ -275,7 +330,8 @@ cmd_up() {
     local svc failed=0 waiting=()
     # Launch everything first and then wait, so that the services start side by side.
     # OpenSearch, the slowest, goes first; PostgreSQL's start waits for itself, so it goes last.
-    for svc in opensearch kafka postgres; do
+    # Mailpit's first start builds it (minutes), so it goes right after OpenSearch.
+    for svc in opensearch mailpit kafka postgres; do
         [[ " $* " == *" $svc "* ]] || continue
         STARTED_AT[$svc]=$(now)
         if launch "$svc"; then
@@ -316,7 +372,7 @@ cmd_down() {
         if pid=$(live_pid "$svc"); then
             t=$(now)
             # PostgreSQL takes SIGTERM as "wait until every client has left"; SIGINT is
-            # its fast shutdown. The JVMs run their shutdown hooks on SIGTERM.
+            # its fast shutdown. The JVMs run their shutdown hooks on SIGTERM, as Mailpit does.
             if [[ $svc == postgres ]]; then stop_pid "$svc" "$pid" INT; else stop_pid "$svc" "$pid" TERM; fi
             log "$svc: stopped pid $pid in $(since "$t") s"
         elif port_open "${PORT[$svc]}"; then
@@ -367,7 +423,7 @@ main() {
     restart) cmd_down "${svcs[@]}" && cmd_up "${svcs[@]}" ;;
     status) cmd_status "${svcs[@]}" ;;
     *)
-        echo "usage: $0 up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch ...]" >&2
+        echo "usage: $0 up|start|stop|restart|down|status [--fresh] [kafka|postgres|opensearch|mailpit ...]" >&2
         exit 2
         ;;
     esac

@@ -13,6 +13,7 @@ mod contract;
 pub mod datadog;
 pub mod delivery;
 pub mod edge;
+pub mod email;
 mod error;
 pub mod fieldsync;
 pub mod ids;
