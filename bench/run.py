@@ -907,6 +907,7 @@ def webhook_run(tag, trial):
                 f"CEH__STORE__URL={PG}/ceh_bench"] + cmd)
     tv_path = os.path.join(OUT, f"{tag}.time")
     err = open(os.path.join(OUT, f"{tag}.stderr"), "w")
+    pg0 = proc_cpu("postgres")
     proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", tv_path] + cmd, env=run_env(),
                             stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
@@ -921,6 +922,7 @@ def webhook_run(tag, trial):
         subprocess.run(prod, stdout=subprocess.DEVNULL, stderr=perr, check=True)
     produce_s = time.monotonic() - t
     time.sleep(S9_GRACE)
+    pg_cpu, load = proc_cpu("postgres") - pg0, os.getloadavg()[0]
     text = metrics(port) or ""
     for c in subprocess.run(["pgrep", "-P", str(proc.pid)], stdout=subprocess.PIPE,
                             text=True).stdout.split():
@@ -939,14 +941,15 @@ def webhook_run(tag, trial):
         (slow if path == "/slow" else healthy).append(float(ms))
     j = {"produce_s": produce_s, "produced_per_s": n / produce_s, "events": n,
          "expected_healthy": n * (S9_ENDPOINTS - 1), "receiver": summ, "ceiling": ceiling,
-         "healthy": pcts(healthy), "slow_count": len(slow), "time": parse_time_v(tv_path),
+         "postgres_cpu_s": pg_cpu, "load_1m": load, "healthy": pcts(healthy), "slow_count": len(slow), "time": parse_time_v(tv_path),
          "events_total": metric_sum(text, "ceh_events_total", exclude=('outcome="retry"',))}
     span = ((summ["last_arrival_ms"] or 0) - (summ["first_arrival_ms"] or 0)) / 1000
     j["deliveries_per_s"] = summ["requests"] / span if span > 0 else None
     h = j["healthy"]
     log(f"{tag}: produced {n} at {j['produced_per_s']:.0f}/s; healthy got {h['n']} of {j['expected_healthy']}, "
         f"latency p50 {h.get('p50')} p90 {h.get('p90')} p99 {h.get('p99')} max {h.get('max')} ms; "
-        f"slow got {len(slow)}; {j['deliveries_per_s'] or 0:.0f} deliveries/s; "
+        f"slow got {len(slow)}; {j['deliveries_per_s'] or 0:.0f} deliveries/s; postgres cpu {pg_cpu:.1f} s, "
+        f"service cpu {j['time']['cpu_s']:.1f} s, load {load:.1f}; "
         f"peak rss {j['time']['peak_rss_kib'] / 1024:.1f} MiB (no-op {RESULTS['s9']['noop_rss_mib']} MiB, "
         f"{RESULTS['s9']['noop_rss_from']})")
     return j
