@@ -822,6 +822,139 @@ def s8():
             f"{b['fired']} fired at {b['fired_per_s']:.0f}/s; steady p99 {st['lateness_ms']['p99']:.0f} ms")
 
 
+# ---------------------------------------------------------------- scenario 9
+
+S9_RATE = env_int("S9_RATE", 200)
+S9_SECS = env_int("S9_SECS", 60)
+S9_GRACE = env_int("S9_GRACE", 20)  # seconds after the last produce before both stop
+S9_ENDPOINTS = env_int("S9_ENDPOINTS", 10)  # the last one is the slow one
+S9_SLOW_MS = env_int("S9_SLOW_MS", 10000)
+S9_SELF_TEST = env_int("S9_SELF_TEST", 20000)  # requests fired at the receiver for its ceiling
+S9_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# Extra --set for the service, ";"-separated, e.g.
+# S9_SETS="flavors.webhook.runtime.batch.max_wait_ms=5;runtime.deliveries.poll_ms=20"
+S9_SETS = [x for x in os.environ.get("S9_SETS", "").split(";") if x]
+
+
+def pcts(values):
+    v = sorted(values)
+    if not v:
+        return {"n": 0}
+
+    def pct(q):
+        return v[max(int(-(-q * len(v) // 1)), 1) - 1]
+
+    return {"n": len(v), "p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99), "max": v[-1]}
+
+
+def s9_noop_rss():
+    """Scenario 1's no-op peak RSS: this run's if s1 ran, else the latest in BENCHMARKS.md."""
+    runs = RESULTS.get("s1", {}).get("ours", [])
+    if runs:
+        return statistics.median(j["time"]["peak_rss_kib"] for j in runs) / 1024, "this run (s1)"
+    try:
+        text = open(os.path.join(ROOT, "BENCHMARKS.md")).read()
+    except OSError:
+        return None, None
+    m = re.search(r"\| ours peak RSS MiB \| \*\*([0-9.]+)\*\*", text)
+    return (float(m.group(1)), "BENCHMARKS.md (latest s1 figure, not this run)") if m else (None, None)
+
+
+def s9():
+    """The webhook flavor (Kit II-d): S9_RATE events/s of project SEC for S9_SECS to
+    S9_ENDPOINTS endpoints on a loopback receiver (examples/bench_runtime receive), the
+    last answering after S9_SLOW_MS; delivery latency = receiver arrival − the event's
+    occurred_at (stamped with the wall clock at send)."""
+    r = RESULTS["s9"] = {"rate": S9_RATE, "secs": S9_SECS, "grace": S9_GRACE,
+                         "endpoints": S9_ENDPOINTS, "slow_ms": S9_SLOW_MS, "sets": S9_SETS, "runs": []}
+    r["noop_rss_mib"], r["noop_rss_from"] = s9_noop_rss()
+    for i in range(TRIALS):
+        r["runs"].append(webhook_run(f"s9-{i}", i))
+
+
+def webhook_run(tag, trial):
+    n = S9_RATE * S9_SECS
+    topic = "bench-s9"
+    cmd = [EX, "topic", "--name", topic, "--partitions", "4"]
+    note("s9", cmd)
+    sh(cmd)
+    fresh_db()
+    tsv = os.path.join(OUT, f"{tag}.receive.tsv")
+    recv_cmd = [EX, "receive", "--slow-path", "/slow", "--slow-ms", str(S9_SLOW_MS),
+                "--out", tsv, "--self-test", str(S9_SELF_TEST), "--clients", "64"]
+    note("s9", recv_cmd)
+    recv = subprocess.Popen(recv_cmd, stdout=subprocess.PIPE,
+                            stderr=open(os.path.join(OUT, f"{tag}.receive.stderr"), "w"), text=True)
+    ready = json.loads(recv.stdout.readline())
+    rport, ceiling = ready["port"], ready["self_test"]
+    log(f"{tag}: receiver on {rport}, ceiling {ceiling['requests_per_s']:.0f} requests/s "
+        f"({ceiling['ok']} of {ceiling['requests']} from {ceiling['clients']} clients)")
+    rules = os.path.join(OUT, f"{tag}.rules")
+    os.makedirs(rules, exist_ok=True)
+    with open(os.path.join(rules, "SEC.yaml"), "w") as f:
+        f.write("webhooks:\n")
+        for e in range(S9_ENDPOINTS):
+            path = "/slow" if e == S9_ENDPOINTS - 1 else f"/ep{e}"
+            f.write(f"  - name: ep{e}\n    url: http://127.0.0.1:{rport}{path}\n    secret: hook\n")
+    port = free_port()
+    group = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
+    extra = (f"environment: local\nrules:\n  dir: {rules}\n  secrets: {{ hook: \"{S9_SECRET}\" }}\n"
+             f"flavors:\n  webhook:\n    allow_http: true\n    allow_private: true\n")
+    cfg = service_yaml(tag, topic, group, port, extra)
+    sets = [a for s in S9_SETS for a in ("--set", s)]
+    cmd = [BIN, "--config", cfg] + sets + ["run", "--flavor", "webhook"]
+    note("s9", ["CEH_ENV=production", f"CEH__KAFKA__BROKERS={BROKERS}",
+                f"CEH__STORE__URL={PG}/ceh_bench"] + cmd)
+    tv_path = os.path.join(OUT, f"{tag}.time")
+    err = open(os.path.join(OUT, f"{tag}.stderr"), "w")
+    pg0 = proc_cpu("postgres")
+    proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", tv_path] + cmd, env=run_env(),
+                            stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not metrics(port):
+        time.sleep(0.2)
+    time.sleep(3)  # the group's partitions assigned
+    prod = ex("produce-synth", "--topic", topic, "--events", str(n), "--open-cases", "200",
+              "--rate", str(S9_RATE), "--seed", str(trial + 1), "--project-key", "SEC", "--stamp-now")
+    note("s9", prod)
+    t = time.monotonic()
+    with open(os.path.join(OUT, f"{tag}.produce.stderr"), "w") as perr:
+        subprocess.run(prod, stdout=subprocess.DEVNULL, stderr=perr, check=True)
+    produce_s = time.monotonic() - t
+    time.sleep(S9_GRACE)
+    pg_cpu, load = proc_cpu("postgres") - pg0, os.getloadavg()[0]
+    text = metrics(port) or ""
+    for c in subprocess.run(["pgrep", "-P", str(proc.pid)], stdout=subprocess.PIPE,
+                            text=True).stdout.split():
+        try:
+            os.kill(int(c), signal.SIGTERM)
+        except OSError:
+            pass
+    proc.wait(timeout=120)
+    err.close()
+    recv.send_signal(signal.SIGTERM)
+    out, _ = recv.communicate(timeout=60)
+    summ = last_json(out)
+    healthy, slow = [], []
+    for line in open(tsv):
+        path, _, ms = line.rstrip("\n").split("\t")
+        (slow if path == "/slow" else healthy).append(float(ms))
+    j = {"produce_s": produce_s, "produced_per_s": n / produce_s, "events": n,
+         "expected_healthy": n * (S9_ENDPOINTS - 1), "receiver": summ, "ceiling": ceiling,
+         "postgres_cpu_s": pg_cpu, "load_1m": load, "healthy": pcts(healthy), "slow_count": len(slow), "time": parse_time_v(tv_path),
+         "events_total": metric_sum(text, "ceh_events_total", exclude=('outcome="retry"',))}
+    span = ((summ["last_arrival_ms"] or 0) - (summ["first_arrival_ms"] or 0)) / 1000
+    j["deliveries_per_s"] = summ["requests"] / span if span > 0 else None
+    h = j["healthy"]
+    log(f"{tag}: produced {n} at {j['produced_per_s']:.0f}/s; healthy got {h['n']} of {j['expected_healthy']}, "
+        f"latency p50 {h.get('p50')} p90 {h.get('p90')} p99 {h.get('p99')} max {h.get('max')} ms; "
+        f"slow got {len(slow)}; {j['deliveries_per_s'] or 0:.0f} deliveries/s; postgres cpu {pg_cpu:.1f} s, "
+        f"service cpu {j['time']['cpu_s']:.1f} s, load {load:.1f}; "
+        f"peak rss {j['time']['peak_rss_kib'] / 1024:.1f} MiB (no-op {RESULTS['s9']['noop_rss_mib']} MiB, "
+        f"{RESULTS['s9']['noop_rss_from']})")
+    return j
+
+
 # ---------------------------------------------------------------- report
 
 def fmt(v, digits=0, unit=""):
@@ -1402,7 +1535,7 @@ def main():
     RESULTS["machine"] = machine()
     log(f"machine: {RESULTS['machine']}")
     steps = [("micro", micro), ("s1", s1), ("s2", s2), ("s3", s3), ("s4", s4), ("s5", s5), ("s6", s6),
-             ("s7", s7), ("s8", s8)]
+             ("s7", s7), ("s8", s8), ("s9", s9)]
     t_run = time.monotonic()
     for name, fn in steps:
         if ONLY and name not in ONLY:

@@ -26,6 +26,7 @@
 mod consume;
 mod handlers;
 mod probe;
+mod receive;
 mod timers;
 mod topics;
 mod watch;
@@ -104,7 +105,16 @@ enum Cmd {
         rate: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Give every event this project key (scenario 9: SEC, the rules' project).
+        #[arg(long)]
+        project_key: Option<String>,
+        /// Stamp each event's `occurred_at` with the wall clock as it is sent
+        /// (the webhook receiver measures delivery latency from it).
+        #[arg(long)]
+        stamp_now: bool,
     },
+    /// A loopback webhook receiver (scenario 9); prints JSON.
+    Receive(receive::ReceiveArgs),
     /// Runs the runtime over a topic with a benchmark handler; prints JSON.
     Consume(ConsumeArgs),
     /// Seeds durable timers and fires them with a no-op effect; prints JSON.
@@ -171,6 +181,8 @@ async fn main() -> anyhow::Result<()> {
             open_cases,
             rate,
             seed,
+            project_key,
+            stamp_now,
         } => {
             let spec = SynthSpec {
                 cases: events / 20,
@@ -178,15 +190,25 @@ async fn main() -> anyhow::Result<()> {
                 max_open_cases: open_cases,
                 ..SynthSpec::default()
             };
-            let stream = Synth::new(seed, spec).map(Ok);
+            let stream = Synth::new(seed, spec).map(move |mut ev| {
+                if let Some(key) = &project_key {
+                    ev.project_key = key.clone();
+                }
+                ev
+            });
             let producer = app::kafka::producer(&settings.kafka)?;
-            let sent =
-                case_event_handler::cli::produce::publish(&producer, &topic, stream, rate).await?;
+            let sent = if stamp_now {
+                topics::publish_stamped(&producer, &topic, stream, rate).await?
+            } else {
+                case_event_handler::cli::produce::publish(&producer, &topic, stream.map(Ok), rate)
+                    .await?
+            };
             eprintln!("published {sent} events to {topic}");
             Ok(())
         }
         Cmd::Consume(args) => consume::run(&settings, args, started).await,
         Cmd::Timers(args) => timers::run(&settings, args).await,
+        Cmd::Receive(args) => receive::run(args).await,
     }
 }
 

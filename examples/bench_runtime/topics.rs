@@ -104,3 +104,46 @@ pub async fn produce_keyed(
     anyhow::ensure!(sent == events as u64, "published {sent} of {events}");
     Ok(())
 }
+
+/// Publishes every event at `rate` per second (0 = as fast as possible), each
+/// with `occurred_at` set to the wall clock just before it is sent (scenario
+/// 9 measures delivery latency from it); returns how many were acknowledged.
+pub async fn publish_stamped(
+    producer: &rdkafka::producer::FutureProducer,
+    topic: &str,
+    events: impl Iterator<Item = case_event_handler::event::CaseEvent>,
+    rate: u64,
+) -> anyhow::Result<u64> {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    use futures::FutureExt;
+    let started = Instant::now();
+    let mut pending = FuturesUnordered::new();
+    let (mut queued, mut acked) = (0u64, 0u64);
+    for mut ev in events {
+        if rate > 0 {
+            let due = started + Duration::from_secs_f64(queued as f64 / rate as f64);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        ev.occurred_at = Some(chrono::Utc::now().into());
+        let (key, value, headers) = case_event_handler::event::record_parts(&ev);
+        let record = rdkafka::producer::FutureRecord::to(topic)
+            .key(&key)
+            .payload(&value)
+            .headers(headers);
+        let delivery = producer
+            .send_result(record)
+            .map_err(|(err, _)| anyhow::anyhow!("enqueueing event {}: {err}", ev.event_id))?;
+        pending.push(delivery);
+        queued += 1;
+        // Settle what is already acknowledged without waiting.
+        while let Some(Some(done)) = pending.next().now_or_never() {
+            acked += u64::from(matches!(done, Ok(Ok(_))));
+        }
+    }
+    while let Some(done) = pending.next().await {
+        acked += u64::from(matches!(done, Ok(Ok(_))));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("produced {queued} stamped events in {secs:.1}s ({acked} acknowledged)");
+    Ok(acked)
+}
