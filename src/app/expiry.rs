@@ -22,7 +22,7 @@ impl EdgeExpiry {
     async fn run(&self, store: &Store) {
         let snapshot = self.rules.snapshot();
         let ids: Vec<&str> = snapshot.entries().map(|e| e.id.as_str()).collect();
-        let ttl_ms = i64::try_from(self.closed_ttl.as_millis()).unwrap_or(i64::MAX);
+        let ttl_ms = crate::store::ms_of(self.closed_ttl);
         let before = now_ms().saturating_sub(ttl_ms);
         match self.edges.expire(store.pool(), &ids, before).await {
             Ok(n) if n > 0 => tracing::info!(rows = n, "expired rule edge state"),
@@ -53,7 +53,7 @@ pub(super) fn spawn(
                         Ok(_) => {}
                         Err(err) => tracing::warn!(error = %err, "ledger expiry failed"),
                     }
-                    let before = now_ms().saturating_sub(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+                    let before = now_ms().saturating_sub(crate::store::ms_of(ttl));
                     match delivery::expire(store.pool(), before).await {
                         Ok(n) if n > 0 => tracing::info!(rows = n, "expired delivered and dead deliveries"),
                         Ok(_) => {}

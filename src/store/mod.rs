@@ -283,6 +283,11 @@ async fn tune(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// A duration in whole milliseconds, saturating (the store's time unit).
+pub fn ms_of(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()

@@ -8,8 +8,6 @@
 //! stored row: errors name the endpoint and the secret's name only.
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 
 use super::plan::endpoint;
 use super::transport::{check_url, EndpointPolicy, Outcome, WebhookTransport};
@@ -57,9 +55,7 @@ impl Sender {
                 error: format!("signing secret: {e}"),
                 retry_after: None,
             })?;
-        let text = value.expose();
-        let b64 = text.strip_prefix("whsec_").unwrap_or(text);
-        B64.decode(b64).map_err(|_| DeliveryOutcome::Permanent {
+        StandardWebhooks::decode_secret(value.expose()).map_err(|_| DeliveryOutcome::Permanent {
             error: format!("signing secret {}: not whsec_<base64>", name.0),
         })
     }

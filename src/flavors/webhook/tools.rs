@@ -140,7 +140,8 @@ async fn run(matches: &clap::ArgMatches, ctx: &ToolCtx) -> ToolResult {
             id,
             timestamp,
         } => {
-            let secret = decoded(&secret.text()?)?;
+            let secret = StandardWebhooks::decode_secret(&secret.text()?)
+                .map_err(|_| "the secret is not whsec_<base64>")?;
             let body = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             let ts = timestamp.unwrap_or_else(|| chrono::Utc::now().timestamp());
@@ -207,14 +208,6 @@ pub fn verify(
         .verify(&headers, body, now_s)
         .map(|_| ())
         .map_err(|refusal| refusal.to_string()))
-}
-
-fn decoded(secret: &str) -> Result<Vec<u8>, ToolError> {
-    use base64::Engine as _;
-    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
-    Ok(base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| "the secret is not whsec_<base64>")?)
 }
 
 /// Prints every configured endpoint (from the rules directory) and every

@@ -16,6 +16,7 @@
 //!   bucket is forgotten; past `max_entries` the quietest are dropped, so
 //!   memory follows the destinations in flight, not every one ever seen.
 
+use crate::store::ms_of;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -135,7 +136,7 @@ impl Book {
                 entry.failures = entry.failures.saturating_add(1);
                 entry.healthy = false;
                 if limits.failures > 0 && entry.failures >= limits.failures {
-                    After::Open(now_ms.saturating_add(ms(limits.cooldown)))
+                    After::Open(now_ms.saturating_add(ms_of(limits.cooldown)))
                 } else {
                     After::Failing
                 }
@@ -196,10 +197,6 @@ fn refill(entry: &mut Entry, rate: Option<f64>, now_ms: i64) {
     let elapsed = now_ms.saturating_sub(entry.refilled_at).max(0) as f64 / 1_000.0;
     entry.tokens = (entry.tokens + elapsed * rate).min(burst(Some(rate)) as f64);
     entry.refilled_at = now_ms;
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

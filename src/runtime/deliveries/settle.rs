@@ -72,7 +72,7 @@ async fn failure(
         if let Some(after) = retry_after {
             // The destination paces itself: hold it, and do not charge
             // the row an attempt it never judged.
-            let until = now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
+            let until = now_ms.saturating_add(crate::store::ms_of(*after));
             let reason = format!("Retry-After: {error}");
             delivery::hold(pool, flavor, destination, until, &reason, now_ms).await?;
             counted = false;

@@ -201,8 +201,7 @@ impl Dispatcher {
             return;
         };
         let now_ms = policy.clock.now().timestamp_millis();
-        let timeout_ms =
-            i64::try_from(self.rt.config.handler_timeout.as_millis()).unwrap_or(i64::MAX);
+        let timeout_ms = crate::store::ms_of(self.rt.config.handler_timeout);
         if now_ms.saturating_add(timeout_ms) >= job.timer.claimed_until {
             // Waited in its lane so long that the claim could run out while
             // it runs: the next poll claims it again instead.
@@ -318,7 +317,7 @@ impl Dispatcher {
         };
         self.timers
             .settled(&timer, TimerResult::Retry, Some(&error));
-        let at = now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+        let at = now_ms.saturating_add(crate::store::ms_of(delay));
         self.timers.side.push(Box::pin(async move {
             let done = timers::retry_later(&pool, &timer, (now_ms, at), &error, counted).await;
             Side::Recorded("retry", done.map(u64::from))

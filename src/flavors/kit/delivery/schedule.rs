@@ -16,6 +16,7 @@
 //! - a permanent failure (the destination refused this payload) is dead at
 //!   once; a success is delivered.
 
+use crate::store::ms_of;
 use std::time::Duration;
 
 /// How deliveries are retried and when a destination is given up.
@@ -114,7 +115,7 @@ impl DeliveryPolicy {
             Attempt::Transient { error, retry_after } => (error, retry_after),
         };
         let failing = ctx.now_ms.saturating_sub(ctx.failing_since);
-        if ctx.failing_since > 0 && failing >= ms(self.disable_after) {
+        if ctx.failing_since > 0 && failing >= ms_of(self.disable_after) {
             return Verdict::DisableDestination(format!(
                 "failing for {} s: {error}",
                 failing / 1_000
@@ -122,14 +123,14 @@ impl DeliveryPolicy {
         }
         let mut at = ctx.now_ms.saturating_add(self.delay(ctx.attempt, draw));
         if let Some(hint) = retry_after {
-            at = at.max(ctx.now_ms.saturating_add(ms(hint)));
+            at = at.max(ctx.now_ms.saturating_add(ms_of(hint)));
         }
-        let deadline = ctx.created_at.saturating_add(ms(self.horizon));
+        let deadline = ctx.created_at.saturating_add(ms_of(self.horizon));
         if at > deadline {
             return Verdict::Dead(format!(
                 "gave up after {} attempts over {} s: {error}",
                 ctx.attempt,
-                ms(self.horizon) / 1_000
+                ms_of(self.horizon) / 1_000
             ));
         }
         Verdict::RetryAt(at)
@@ -153,8 +154,8 @@ impl DeliveryPolicy {
     /// `min(cap, base · 2^(attempt−1))` in ms.
     pub fn ceiling(&self, attempt: u32) -> i64 {
         let doublings = attempt.saturating_sub(1).min(62);
-        let grown = ms(self.base).saturating_mul(1_i64 << doublings);
-        grown.min(ms(self.cap))
+        let grown = ms_of(self.base).saturating_mul(1_i64 << doublings);
+        grown.min(ms_of(self.cap))
     }
 }
 
@@ -168,8 +169,4 @@ pub fn jitter(delivery_id: &str, attempt: u32) -> f64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     (hash >> 11) as f64 / (1_u64 << 53) as f64
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -144,7 +144,7 @@ pub async fn lease_rooms(
     lease: Duration,
 ) -> Result<Vec<Delivery>, DeliveryStoreError> {
     let rooms: Vec<&Room<'_>> = rooms.iter().filter(|r| r.limit > 0).collect();
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let lease_ms = crate::store::ms_of(lease);
     let until = now_ms.saturating_add(lease_ms.max(1));
     let mut conn = pool.acquire().await?;
     let skip_locked = conn.backend_name() == "PostgreSQL";

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use crate::store::ms_of;
 use sqlx::{AnyPool, Row};
 
 /// The shortest retention of a handled delivery (PagerDuty retries for 48 h).
@@ -28,10 +29,6 @@ pub enum Claim {
         /// Whether it was handled (else another request holds a live lease).
         done: bool,
     },
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Claims `(flavor, id)` at `now_ms` in one statement: a new delivery, or
@@ -56,7 +53,7 @@ pub async fn claim(
     .bind(flavor)
     .bind(id)
     .bind(now_ms)
-    .bind(now_ms.saturating_add(ms(lease)))
+    .bind(now_ms.saturating_add(ms_of(lease)))
     .fetch_optional(pool)
     .await?;
     if row.is_some() {
@@ -91,7 +88,7 @@ pub async fn finish(
         "UPDATE inbound_deliveries SET state = 'done', expires_at = $1 \
          WHERE flavor = $2 AND delivery_id = $3",
     )
-    .bind(now_ms.saturating_add(ms(retention)))
+    .bind(now_ms.saturating_add(ms_of(retention)))
     .bind(flavor)
     .bind(id)
     .execute(pool)

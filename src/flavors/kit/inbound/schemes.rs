@@ -26,8 +26,7 @@ impl StandardWebhooks {
         let mut decoded = Vec::new();
         for key in keys.keys() {
             let text = std::str::from_utf8(key.secret()).unwrap_or_default();
-            let b64 = text.strip_prefix("whsec_").unwrap_or(text);
-            let secret = (B64.decode(b64))
+            let secret = Self::decode_secret(text)
                 .map_err(|e| format!("key {}: not whsec_<base64>: {e}", key.label))?;
             decoded.push(Key::new(key.label.clone(), secret));
         }
@@ -35,6 +34,12 @@ impl StandardWebhooks {
             keys: Keyring::new(decoded),
             tolerance,
         })
+    }
+
+    /// The key bytes of a secret written `whsec_<base64>` (the prefix
+    /// optional), as senders and receivers both use it.
+    pub fn decode_secret(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+        B64.decode(text.strip_prefix("whsec_").unwrap_or(text))
     }
 
     /// The `webhook-signature` value of `secret` (decoded) for a delivery.

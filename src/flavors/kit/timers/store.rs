@@ -141,7 +141,7 @@ pub async fn claim_due(
     limit: usize,
     lease: Duration,
 ) -> Result<Vec<Timer>, TimerStoreError> {
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let lease_ms = crate::store::ms_of(lease);
     let until = now_ms.saturating_add(lease_ms.max(1));
     let mut claimed = Vec::new();
     for chunk in owned.chunks(CHUNK) {
