@@ -20,7 +20,9 @@
 //! out, with the same delivery id (at most one duplicate per row in flight).
 //!
 //! It leases at once when the flavor's handler rings the doorbell, when a
-//! lease came back full, or every `poll_every`; on stop it leases nothing
+//! lease came back full, when an attempt ended, or every `poll_every`; the
+//! list of destinations is read again only on the doorbell and the poll
+//! (an ended attempt frees a slot of a destination already known); on stop it leases nothing
 //! more and waits up to the grace for attempts in flight.
 
 mod book;
@@ -119,6 +121,22 @@ pub struct Deliveries {
     pub clock: Arc<dyn Clock>,
 }
 
+/// The flavor's destinations with rows, as last read.
+struct Known {
+    names: Vec<String>,
+    /// Rows may have been added since: read again before the next lease.
+    stale: bool,
+}
+
+impl Default for Known {
+    fn default() -> Self {
+        Self {
+            names: Vec::new(),
+            stale: true,
+        }
+    }
+}
+
 /// An attempt in flight and what came of it.
 type Running = BoxFuture<'static, (Delivery, DeliveryOutcome)>;
 
@@ -133,10 +151,16 @@ impl Deliveries {
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut depth = tokio::time::interval(self.config.depth_every);
         depth.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The destinations with rows, read again only when rows may have
+        // been added (the doorbell, a poll): a completion frees a slot of a
+        // destination already known.
+        let mut known = Known::default();
         let mut lease_now = true;
         loop {
             if lease_now && running.len() < self.config.max_in_flight {
-                lease_now = self.lease(&mut book, &mut running, &tally).await;
+                lease_now = self
+                    .lease(&mut known, &mut book, &mut running, &tally)
+                    .await;
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -148,8 +172,8 @@ impl Deliveries {
                     settle::settle(&self, &mut book, &tally, done).await;
                     lease_now = true;
                 }
-                _ = self.queue.doorbell.rung() => lease_now = true,
-                _ = poll.tick() => lease_now = true,
+                _ = self.queue.doorbell.rung() => (lease_now, known.stale) = (true, true),
+                _ = poll.tick() => (lease_now, known.stale) = (true, true),
                 _ = depth.tick() => depth::check(&self, &tally).await,
             }
         }
@@ -182,19 +206,27 @@ impl Deliveries {
     /// attempt; true when the lease came back full (more may be due).
     async fn lease(
         &self,
+        known: &mut Known,
         book: &mut Book,
         running: &mut FuturesUnordered<Running>,
         tally: &DeliveryTally,
     ) -> bool {
         let now_ms = self.now_ms();
-        let names = match delivery::destinations(&self.pool, self.flavor).await {
-            Ok(names) => names,
-            Err(err) => {
-                tally.store_failed("destinations", &err.to_string());
-                return false;
+        if known.stale {
+            match delivery::destinations(&self.pool, self.flavor).await {
+                Ok(names) => {
+                    *known = Known {
+                        names,
+                        stale: false,
+                    }
+                }
+                Err(err) => {
+                    tally.store_failed("destinations", &err.to_string());
+                    return false;
+                }
             }
-        };
-        let rooms: Vec<Room<'_>> = (names.iter())
+        }
+        let rooms: Vec<Room<'_>> = (known.names.iter())
             .map(|d| Room {
                 destination: d,
                 limit: book.room(d, now_ms),
