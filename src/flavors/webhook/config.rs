@@ -26,8 +26,6 @@ pub struct WebhookConfig {
     pub allowed_hosts: Vec<String>,
     /// One request's time limit, connect included.
     pub timeout_ms: u64,
-    /// How long receivers of `webhook verify` accept a timestamp (s).
-    pub tolerance_secs: u64,
 }
 
 impl Default for WebhookConfig {
@@ -37,7 +35,6 @@ impl Default for WebhookConfig {
             allow_private: false,
             allowed_hosts: Vec::new(),
             timeout_ms: 10_000,
-            tolerance_secs: 300,
         }
     }
 }

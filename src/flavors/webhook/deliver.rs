@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use super::plan::endpoint;
-use super::transport::{check_url, EndpointPolicy, Outcome, WebhookTransport};
+use super::transport::{check_url, WebhookTransport};
 use crate::flavors::kit::delivery::{Deliverer, Delivery, DeliveryOutcome};
 use crate::flavors::kit::inbound::StandardWebhooks;
 use crate::rules::schema::{SecretRef, WebhookEndpoint};
@@ -20,18 +20,12 @@ use crate::rules::RulesView;
 pub struct Sender {
     rules: RulesView,
     transport: WebhookTransport,
-    policy: EndpointPolicy,
 }
 
 impl Sender {
     /// A sender to the endpoints of `rules` under `policy`.
     pub fn new(rules: RulesView, transport: WebhookTransport) -> Self {
-        let policy = transport.policy().clone();
-        Self {
-            rules,
-            transport,
-            policy,
-        }
+        Self { rules, transport }
     }
 
     /// The decoded signing secrets of `endpoint`: the current one first.
@@ -83,7 +77,7 @@ impl Deliverer for Sender {
                 error: "the endpoint is disabled in the rules".into(),
             };
         }
-        let url = match check_url(&self.policy, &endpoint.url) {
+        let url = match check_url(self.transport.policy(), &endpoint.url) {
             Ok(url) => url,
             Err(refused) => {
                 return DeliveryOutcome::Permanent {
@@ -115,13 +109,6 @@ impl Deliverer for Sender {
                 signature(&secrets, id, timestamp, &body),
             ),
         ];
-        match self.transport.post(&url, &headers, body).await {
-            Outcome::Delivered { .. } => DeliveryOutcome::Delivered,
-            Outcome::Gone { error } => DeliveryOutcome::Gone { error },
-            Outcome::Transient { error, retry_after } => {
-                DeliveryOutcome::Transient { error, retry_after }
-            }
-            Outcome::Permanent { error } => DeliveryOutcome::Permanent { error },
-        }
+        self.transport.post(&url, &headers, body).await.into()
     }
 }

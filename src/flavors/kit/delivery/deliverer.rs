@@ -58,16 +58,6 @@ impl DeliveryOutcome {
             Self::Gone { error } => Attempt::Gone { error },
         }
     }
-
-    /// The `result` label of the attempt counter.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Transient { .. } => "transient",
-            Self::Permanent { .. } => "permanent",
-            Self::Gone { .. } => "gone",
-        }
-    }
 }
 
 /// Makes one attempt at one leased delivery.

@@ -1,7 +1,7 @@
 //! The outbound transport of the `webhook` flavor: one POST to a customer's
 //! endpoint, guarded against server-side request forgery, its result an
-//! owned [`Outcome`] the delivery worker maps onto the kit's
-//! [`Attempt`](crate::flavors::kit::delivery::Attempt).
+//! owned [`Outcome`], which becomes the kit's
+//! [`DeliveryOutcome`] (the delivery worker's view of an attempt).
 //!
 //! Guarantees (unless the [`EndpointPolicy`] relaxes them, which only the
 //! `local` and test environments do):
@@ -29,7 +29,7 @@ use std::time::Duration;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{redirect, Response, StatusCode, Url};
 
-use crate::flavors::kit::delivery::Attempt;
+use crate::flavors::kit::delivery::DeliveryOutcome;
 
 /// The User-Agent of every webhook request.
 const USER_AGENT: &str = concat!("case-event-handler/", env!("CARGO_PKG_VERSION"));
@@ -156,17 +156,17 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    /// The outcome as the delivery schedule's attempt.
-    pub fn attempt(&self) -> Attempt<'_> {
-        match self {
-            Outcome::Delivered { .. } => Attempt::Delivered,
-            Outcome::Gone { error } => Attempt::Gone { error },
-            Outcome::Transient { error, retry_after } => Attempt::Transient {
-                error,
-                retry_after: *retry_after,
-            },
-            Outcome::Permanent { error } => Attempt::Permanent { error },
+impl From<Outcome> for DeliveryOutcome {
+    /// The outcome as the delivery worker takes it (the status of a 2xx
+    /// is dropped: delivered is delivered).
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Delivered { .. } => DeliveryOutcome::Delivered,
+            Outcome::Gone { error } => DeliveryOutcome::Gone { error },
+            Outcome::Transient { error, retry_after } => {
+                DeliveryOutcome::Transient { error, retry_after }
+            }
+            Outcome::Permanent { error } => DeliveryOutcome::Permanent { error },
         }
     }
 }

@@ -10,6 +10,7 @@ use axum::Router;
 use tokio::io::AsyncReadExt;
 
 use super::*;
+use crate::flavors::kit::delivery::Attempt;
 
 /// The production policy.
 fn strict() -> EndpointPolicy {
@@ -194,7 +195,7 @@ fn outcomes_map_onto_the_kits_attempts() {
         retry_after: Some(Duration::from_secs(2)),
     };
     assert_eq!(
-        transient.attempt(),
+        DeliveryOutcome::from(transient).attempt(),
         Attempt::Transient {
             error: "HTTP 503",
             retry_after: Some(Duration::from_secs(2))
@@ -203,7 +204,10 @@ fn outcomes_map_onto_the_kits_attempts() {
     let delivered = Outcome::Delivered {
         status: StatusCode::OK,
     };
-    assert_eq!(delivered.attempt(), Attempt::Delivered);
+    assert_eq!(
+        DeliveryOutcome::from(delivered).attempt(),
+        Attempt::Delivered
+    );
 }
 
 /// A loopback server: `/hook` answers as `respond` says, `/other` is a
