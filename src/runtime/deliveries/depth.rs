@@ -42,9 +42,9 @@ pub(super) async fn check(w: &Deliveries, tally: &DeliveryTally) {
             }
             OnFull::DropOldest => {
                 let reason = format!("dropped: queue over max_depth {max}");
-                let excess = u64::try_from(pending - max).unwrap_or(0);
+                let keep = w.config.max_depth;
                 let dropped =
-                    delivery::bury_oldest(&w.pool, w.flavor, destination, excess, &reason).await;
+                    delivery::bury_oldest(&w.pool, w.flavor, destination, keep, &reason).await;
                 match dropped {
                     Ok(n) => tracing::error!(
                         flavor,

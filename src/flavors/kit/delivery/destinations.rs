@@ -180,24 +180,25 @@ pub async fn bury_queued(
     Ok(done.rows_affected())
 }
 
-/// Dead-letters the `n` oldest `pending` rows of `destination` with
-/// `reason` (its queue is over depth and drops its oldest); returns how
-/// many.
+/// Dead-letters the `pending` rows of `destination` but its `keep` newest,
+/// with `reason` (its queue is over depth and drops its oldest); returns
+/// how many. Stated as what stays, so replicas that check at once drop
+/// no more than one would.
 pub async fn bury_oldest(
     pool: &AnyPool,
     flavor: &str,
     destination: &str,
-    n: u64,
+    keep: u64,
     reason: &str,
 ) -> Result<u64, DeliveryStoreError> {
     let sql = "UPDATE deliveries SET state = 'dead', last_error = $3 \
                WHERE flavor = $1 AND destination = $2 AND state = 'pending' \
-               AND delivery_id IN (SELECT delivery_id FROM deliveries \
+               AND delivery_id NOT IN (SELECT delivery_id FROM deliveries \
                WHERE flavor = $1 AND destination = $2 AND state = 'pending' \
-               ORDER BY created_at, delivery_id LIMIT $4)";
+               ORDER BY created_at DESC, delivery_id DESC LIMIT $4)";
     let done = (sqlx::query(sql).bind(flavor).bind(destination))
         .bind(reason)
-        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(i64::try_from(keep).unwrap_or(i64::MAX))
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
